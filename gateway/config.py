@@ -1,0 +1,62 @@
+"""Settings, read once from the environment (prefix GOVGATE_), and the named defaults.
+
+Every default lives here as a constant; call sites read `settings.x`, never a literal.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8080
+DEFAULT_DATA_DIR = Path(".govgate")
+DEFAULT_POLICY_DIR = Path("policies")
+DEFAULT_MAX_BODY_BYTES = 2 * 1024 * 1024
+DEFAULT_UPSTREAM_TIMEOUT_S = 60.0
+DEFAULT_UPSTREAM_CONNECT_TIMEOUT_S = 5.0
+DEFAULT_RATE_LIMIT_PER_MINUTE = 6000
+DEFAULT_CALLER_CACHE_TTL_S = 5.0
+DEFAULT_LEDGER_BATCH_MAX = 256
+DEFAULT_VAULT_TTL_S = 24 * 3600
+DEFAULT_ANALYSIS_CACHE_SIZE = 10_000
+DEFAULT_POLICY_RELOAD_POLL_S = 1.0
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="GOVGATE_", extra="ignore")
+
+    host: str = DEFAULT_HOST
+    port: int = DEFAULT_PORT
+    data_dir: Path = DEFAULT_DATA_DIR
+    # None: a SQLite file inside data_dir.
+    database_url: str | None = None
+    policy_dir: Path = DEFAULT_POLICY_DIR
+    # Set to use a remote OPA server (REST Data API) instead of the embedded engine.
+    opa_url: str | None = None
+    # Watch the policy folder and hot-reload good edits.
+    policy_watch: bool = True
+    # Keys for HMAC (customer ids, `hash` actions) and the vault's encryption (Fernet).
+    # None: generated once and kept in data_dir (fine for a single node; set both in production).
+    hmac_key: SecretStr | None = None
+    vault_key: SecretStr | None = None
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    upstream_timeout_s: float = DEFAULT_UPSTREAM_TIMEOUT_S
+    upstream_connect_timeout_s: float = DEFAULT_UPSTREAM_CONNECT_TIMEOUT_S
+    rate_limit_per_minute: int = Field(default=DEFAULT_RATE_LIMIT_PER_MINUTE, ge=1)
+    caller_cache_ttl_s: float = DEFAULT_CALLER_CACHE_TTL_S
+    ledger_batch_max: int = DEFAULT_LEDGER_BATCH_MAX
+    vault_ttl_s: int = DEFAULT_VAULT_TTL_S
+    analysis_cache_size: int = DEFAULT_ANALYSIS_CACHE_SIZE
+    # Which stages run: "full" in production. "policy" skips PII detection and "passthrough"
+    # also skips the policy; both exist so `govgate bench` can show what each stage costs.
+    pipeline_mode: Literal["full", "policy", "passthrough"] = "full"
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'govgate.db').resolve()}"

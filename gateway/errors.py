@@ -1,0 +1,111 @@
+"""Errors a caller can see, each mapped to one HTTP status and an OpenAI-style body.
+
+    GatewayError
+    ├── BadRequest             400  invalid_request_error
+    │   └── BadHeader          400  invalid_request_error (code: invalid_header)
+    ├── Unauthenticated        401  authentication_error
+    ├── Forbidden              403  permission_error
+    │   └── PolicyDenied       403  permission_error (code: policy_denied, with rule ids)
+    ├── ModelNotFound          404  invalid_request_error (code: model_not_found)
+    ├── PayloadTooLarge        413  invalid_request_error
+    ├── RateLimited            429  rate_limit_error
+    ├── ServiceUnavailable     503  service_unavailable (PII, policy or ledger could not decide)
+    ├── UpstreamFailed         502  upstream_error
+    └── UpstreamTimedOut       504  timeout_error
+
+Messages never contain request content: they are safe to log and to store.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class GatewayError(Exception):
+    status_code: ClassVar[int] = 500
+    error_type: ClassVar[str] = "server_error"
+    default_code: ClassVar[str] = "internal_error"
+
+    def __init__(self, message: str, *, code: str | None = None, param: str | None = None,
+                 extra: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code or self.default_code
+        self.param = param
+        self.extra = extra or {}
+        # Set by the pipeline once the failure is recorded, so the caller can ask about it.
+        self.decision_id: str | None = None
+
+    def body(self) -> dict[str, Any]:
+        error: dict[str, Any] = {
+            "message": self.message,
+            "type": self.error_type,
+            "code": self.code,
+            "param": self.param,
+        }
+        if self.decision_id:
+            error["decision_id"] = self.decision_id
+        error.update(self.extra)
+        return {"error": error}
+
+
+class BadRequest(GatewayError):
+    status_code = 400
+    error_type = "invalid_request_error"
+    default_code = "invalid_request"
+
+
+class BadHeader(BadRequest):
+    default_code = "invalid_header"
+
+
+class Unauthenticated(GatewayError):
+    status_code = 401
+    error_type = "authentication_error"
+    default_code = "invalid_api_key"
+
+
+class Forbidden(GatewayError):
+    status_code = 403
+    error_type = "permission_error"
+    default_code = "forbidden"
+
+
+class PolicyDenied(Forbidden):
+    default_code = "policy_denied"
+
+
+class ModelNotFound(GatewayError):
+    status_code = 404
+    error_type = "invalid_request_error"
+    default_code = "model_not_found"
+
+
+class PayloadTooLarge(GatewayError):
+    status_code = 413
+    error_type = "invalid_request_error"
+    default_code = "payload_too_large"
+
+
+class RateLimited(GatewayError):
+    status_code = 429
+    error_type = "rate_limit_error"
+    default_code = "rate_limit_exceeded"
+
+
+class ServiceUnavailable(GatewayError):
+    status_code = 503
+    error_type = "service_unavailable"
+    default_code = "governance_unavailable"
+
+
+class UpstreamFailed(GatewayError):
+    status_code = 502
+    error_type = "upstream_error"
+    default_code = "upstream_error"
+
+
+class UpstreamTimedOut(GatewayError):
+    status_code = 504
+    error_type = "timeout_error"
+    default_code = "upstream_timeout"

@@ -1,0 +1,100 @@
+"""The parts of OpenAI request bodies the gateway reads. Everything else passes through.
+
+Text is what the gateway can inspect; content it cannot read (images, audio, token arrays)
+is refused rather than forwarded unseen (fail closed).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+MAX_MESSAGES = 1024
+
+
+class TextPart(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    type: Literal["text"]
+    text: str
+
+
+class ChatMessage(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    role: Literal["system", "developer", "user", "assistant", "tool"]
+    content: str | list[TextPart] | None = None
+
+
+class ChatRequest(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    model: str = Field(min_length=1, max_length=256)
+    messages: list[ChatMessage] = Field(min_length=1, max_length=MAX_MESSAGES)
+    stream: bool = False
+
+
+class EmbeddingsRequest(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    model: str = Field(min_length=1, max_length=256)
+    input: str | list[str]
+
+    @field_validator("input")
+    @classmethod
+    def _not_empty(cls, value: str | list[str]) -> str | list[str]:
+        if isinstance(value, list) and not value:
+            raise ValueError("input must not be empty")
+        return value
+
+
+def chat_texts(request: ChatRequest) -> list[tuple[str, str]]:
+    """(location, text) for every piece of text in the conversation, in order."""
+    texts: list[tuple[str, str]] = []
+    for i, message in enumerate(request.messages):
+        if isinstance(message.content, str):
+            texts.append((f"messages[{i}].content", message.content))
+        elif isinstance(message.content, list):
+            for j, part in enumerate(message.content):
+                texts.append((f"messages[{i}].content[{j}].text", part.text))
+    return texts
+
+
+def replace_chat_texts(body: dict[str, Any], replacements: dict[str, str]) -> dict[str, Any]:
+    """Return a copy of the raw body with the texts at the given locations replaced."""
+    messages = [dict(message) for message in body["messages"]]
+    for location, text in replacements.items():
+        index, _, rest = location.removeprefix("messages[").partition("]")
+        message = messages[int(index)]
+        if rest == ".content":
+            message["content"] = text
+        else:
+            part_index = int(rest.removeprefix(".content[").removesuffix("].text"))
+            parts = [dict(part) for part in message["content"]]
+            parts[part_index]["text"] = text
+            message["content"] = parts
+        messages[int(index)] = message
+    return {**body, "messages": messages}
+
+
+def embedding_texts(request: EmbeddingsRequest) -> list[tuple[str, str]]:
+    if isinstance(request.input, str):
+        return [("input", request.input)]
+    return [(f"input[{i}]", text) for i, text in enumerate(request.input)]
+
+
+def replace_embedding_texts(body: dict[str, Any], replacements: dict[str, str]) -> dict[str, Any]:
+    if isinstance(body["input"], str):
+        return {**body, "input": replacements.get("input", body["input"])}
+    inputs = list(body["input"])
+    for location, text in replacements.items():
+        inputs[int(location.removeprefix("input[").removesuffix("]"))] = text
+    return {**body, "input": inputs}
+
+
+class RedactRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: str = Field(max_length=1_000_000)
+
+
+class AnalyzeRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: str = Field(max_length=1_000_000)
+    language: Literal["en", "zh"] | None = None

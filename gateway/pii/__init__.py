@@ -1,0 +1,1 @@
+"""PII detection and the actions the policy orders for each finding."""

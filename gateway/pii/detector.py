@@ -1,0 +1,67 @@
+"""Detection for the request path: the PII engine behind a per-conversation cache.
+
+A chat call re-sends the whole history every turn; a message already analysed in this
+conversation (same content hash) is not analysed again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from typing import Protocol
+
+from gateway.pii.findings import Finding
+
+
+class Analyzer(Protocol):
+    def analyze(self, text: str) -> list[Finding]: ...
+
+
+class DetectionFailed(Exception):
+    """The engine could not analyse a text: the request must not go upstream."""
+
+
+class PiiDetector:
+    def __init__(self, engine: Analyzer, *, cache_size: int) -> None:
+        self._engine = engine
+        self._cache: OrderedDict[tuple[str, str], list[Finding]] = OrderedDict()
+        self._cache_size = cache_size
+        self._lock = threading.Lock()
+        self.analysed = 0
+        self.cache_hits = 0
+
+    def detect(self, texts: Sequence[tuple[str, str]], *, conversation_key: str | None) -> list[tuple[str, Finding]]:
+        """(location, finding) for every finding in every text. Blocking: run in a worker thread."""
+        found: list[tuple[str, Finding]] = []
+        for location, text in texts:
+            found.extend((location, finding) for finding in self._analyze(text, conversation_key))
+        return found
+
+    def analyze(self, text: str) -> list[Finding]:
+        return self._analyze(text, None)
+
+    def _analyze(self, text: str, conversation_key: str | None) -> list[Finding]:
+        if not text:
+            return []
+        key = (conversation_key, hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()) \
+            if conversation_key else None
+        if key is not None:
+            with self._lock:
+                cached = self._cache.get(key)
+                if cached is not None:
+                    self._cache.move_to_end(key)
+                    self.cache_hits += 1
+                    return cached
+        try:
+            findings = self._engine.analyze(text)
+        except Exception as exc:  # noqa: BLE001 — whatever broke, nothing may pass unscanned
+            raise DetectionFailed(type(exc).__name__) from exc
+        self.analysed += 1
+        if key is not None:
+            with self._lock:
+                self._cache[key] = findings
+                while len(self._cache) > self._cache_size:
+                    self._cache.popitem(last=False)
+        return findings

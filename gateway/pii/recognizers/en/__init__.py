@@ -1,0 +1,1 @@
+"""English recognizers Presidio lacks or that we run differently."""

@@ -1,0 +1,1 @@
+"""Chinese recognizers: mainland identifiers, phone numbers, bank cards, addresses, LAC NER."""

@@ -1,0 +1,157 @@
+"""The recognizers GovGate runs, per language, as a Presidio `RecognizerRegistry`.
+
+Built in code rather than from Presidio's `default_recognizers.yaml`: the default registry
+loads ~30 recognizers (every country's IDs, crypto wallets, dates, URLs…) and each one
+costs time on every message. We keep what the policy acts on:
+
+| entity          | en                                    | zh                                  |
+|-----------------|---------------------------------------|-------------------------------------|
+| EMAIL_ADDRESS   | OfflineEmailRecognizer                | OfflineEmailRecognizer              |
+| PHONE_NUMBER    | PhoneRecognizer (python-phonenumbers) | CnPhoneRecognizer                   |
+| CREDIT_CARD     | CreditCardRecognizer (Luhn)           | CnBankCardRecognizer, CreditCardRecognizer |
+| IBAN_CODE       | IbanRecognizer                        | IbanRecognizer                      |
+| US_SSN          | UsSsnRecognizer                       | —                                   |
+| IP_ADDRESS      | IpRecognizer                          | IpRecognizer                        |
+| PERSON, LOCATION, ORGANIZATION | SpacyNerRecognizer     | LacNerRecognizer                    |
+| ADDRESS         | StreetAddressRecognizer               | CnAddressRecognizer                 |
+| CN_RESIDENT_ID  | CnResidentIdRecognizer (checksummed)  | CnResidentIdRecognizer              |
+| CN_USCC, CN_PASSPORT | —                                | CnUsccRecognizer, CnPassportRecognizer |
+
+Left out on purpose: DATE_TIME (a date alone identifies nobody, and redacting "yesterday"
+or an order date breaks the conversation the gateway forwards), URL / DOMAIN_NAME (company
+and product links dominate; the personal part of a URL is usually an e-mail or an ID the
+other recognizers already catch), NRP, MEDICAL_LICENSE, crypto wallets and the other
+countries' IDs (not our traffic; add a recognizer here when a market needs it).
+
+Every pattern that may see Chinese text uses ASCII word boundaries (`regex.ASCII`, or
+explicit `(?<![0-9A-Za-z])` guards) so values glued to Chinese characters are found.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass, field
+
+import tldextract
+from presidio_analyzer import EntityRecognizer, RecognizerRegistry
+from presidio_analyzer.predefined_recognizers import (
+    CreditCardRecognizer,
+    IbanRecognizer,
+    IpRecognizer,
+    PhoneRecognizer,
+    UsSsnRecognizer,
+)
+
+from gateway.pii.errors import PiiConfigError
+from gateway.pii.findings import Language
+from gateway.pii.recognizers.base import ASCII_REGEX_FLAGS
+from gateway.pii.recognizers.en.email import OfflineEmailRecognizer, offline_tld_extractor
+from gateway.pii.recognizers.en.spacy_ner import SpacyNerRecognizer
+from gateway.pii.recognizers.en.street_address import StreetAddressRecognizer
+from gateway.pii.recognizers.zh.address import CnAddressRecognizer
+from gateway.pii.recognizers.zh.bank_card import CnBankCardRecognizer
+from gateway.pii.recognizers.zh.lac_ner import LacNerRecognizer
+from gateway.pii.recognizers.zh.passport import CnPassportRecognizer
+from gateway.pii.recognizers.zh.phone import CnPhoneRecognizer
+from gateway.pii.recognizers.zh.resident_id import CnResidentIdRecognizer
+from gateway.pii.recognizers.zh.uscc import CnUsccRecognizer
+
+DEFAULT_LANGUAGES: tuple[Language, ...] = ("en", "zh")
+
+# Chinese context words for Presidio's own recognizers when they run on Chinese text.
+ZH_CONTEXT: dict[str, list[str]] = {
+    "EMAIL_ADDRESS": ["邮箱", "邮件", "电邮", "email", "e-mail"],
+    "CREDIT_CARD": ["信用卡", "卡号", "银行卡", "card"],
+    "IBAN_CODE": ["iban", "账号", "账户", "国际银行"],
+    "IP_ADDRESS": ["ip", "ip地址", "服务器"],
+}
+
+
+@dataclass(frozen=True)
+class RegistryConfig:
+    """What `build_registry` needs to know; the defaults are GovGate's production set."""
+
+    languages: tuple[Language, ...] = DEFAULT_LANGUAGES
+    # python-phonenumbers scans the whole text once per region, so each region costs time.
+    en_phone_regions: tuple[str, ...] = PhoneRecognizer.DEFAULT_SUPPORTED_REGIONS
+    tld_extractor: tldextract.TLDExtract | None = field(default=None, compare=False)
+
+
+def english_recognizers(config: RegistryConfig) -> list[EntityRecognizer]:
+    tld = config.tld_extractor or offline_tld_extractor()
+    return [
+        OfflineEmailRecognizer(supported_language="en", tld_extractor=tld),
+        PhoneRecognizer(supported_language="en", supported_regions=config.en_phone_regions),
+        _ascii(CreditCardRecognizer(supported_language="en")),
+        IbanRecognizer(supported_language="en", regex_flags=ASCII_REGEX_FLAGS),
+        _ascii(UsSsnRecognizer(supported_language="en")),
+        _ascii(IpRecognizer(supported_language="en")),
+        SpacyNerRecognizer(supported_language="en"),
+        StreetAddressRecognizer(supported_language="en"),
+        # Checksummed, so safe to run on English text too (a Chinese customer writing English).
+        CnResidentIdRecognizer(supported_language="en"),
+    ]
+
+
+def chinese_recognizers(config: RegistryConfig) -> list[EntityRecognizer]:
+    tld = config.tld_extractor or offline_tld_extractor()
+    return [
+        OfflineEmailRecognizer(supported_language="zh", tld_extractor=tld, context=ZH_CONTEXT["EMAIL_ADDRESS"]),
+        _ascii(CreditCardRecognizer(supported_language="zh", context=ZH_CONTEXT["CREDIT_CARD"])),
+        IbanRecognizer(supported_language="zh", context=ZH_CONTEXT["IBAN_CODE"], regex_flags=ASCII_REGEX_FLAGS),
+        _ascii(IpRecognizer(supported_language="zh", context=ZH_CONTEXT["IP_ADDRESS"])),
+        LacNerRecognizer(supported_language="zh"),
+        CnAddressRecognizer(supported_language="zh"),
+        CnResidentIdRecognizer(supported_language="zh"),
+        CnPhoneRecognizer(supported_language="zh"),
+        CnBankCardRecognizer(supported_language="zh"),
+        CnUsccRecognizer(supported_language="zh"),
+        CnPassportRecognizer(supported_language="zh"),
+    ]
+
+
+RECOGNIZER_FACTORIES: dict[str, Callable[[RegistryConfig], list[EntityRecognizer]]] = {
+    "en": english_recognizers,
+    "zh": chinese_recognizers,
+}
+
+
+def build_registry(config: RegistryConfig | None = None) -> RecognizerRegistry:
+    """A registry holding exactly the recognizers above for `config.languages`."""
+    config = config or RegistryConfig()
+    unknown = set(config.languages) - RECOGNIZER_FACTORIES.keys()
+    if unknown or not config.languages:
+        raise PiiConfigError(f"no recognizers defined for languages {sorted(unknown) or '[]'}")
+    registry = RecognizerRegistry(supported_languages=list(config.languages), global_regex_flags=ASCII_REGEX_FLAGS)
+    for language in config.languages:
+        for recognizer in RECOGNIZER_FACTORIES[language](config):
+            registry.add_recognizer(recognizer)
+    return registry
+
+
+def check_languages(registry: RecognizerRegistry, languages: Collection[str]) -> None:
+    """Stop startup when the engine and the registry disagree on languages."""
+    registry_languages = set(registry.supported_languages)
+    if registry_languages != set(languages):
+        raise PiiConfigError(
+            f"engine languages {sorted(languages)} != registry languages {sorted(registry_languages)}"
+        )
+    for language in languages:
+        if not any(r.supported_language == language for r in registry.recognizers):
+            raise PiiConfigError(f"registry has no recognizer for language {language!r}")
+    strays = {r.supported_language for r in registry.recognizers} - registry_languages
+    if strays:
+        raise PiiConfigError(f"registry holds recognizers for undeclared languages {sorted(strays)}")
+
+
+def recognizers_for(registry: RecognizerRegistry, language: str, entities: Sequence[str] | None):
+    """Presidio's filter; raises ValueError when nothing can serve the request."""
+    if entities is None:
+        return registry.get_recognizers(language=language, all_fields=True)
+    return registry.get_recognizers(language=language, entities=list(entities))
+
+
+def _ascii(recognizer):
+    # Presidio's built-ins take no flags argument; the attribute is public and read per call.
+    recognizer.global_regex_flags = ASCII_REGEX_FLAGS
+    return recognizer

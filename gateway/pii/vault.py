@@ -1,0 +1,92 @@
+"""The pseudonym vault: each conversation's token table, encrypted at rest, expiring with it.
+
+Values are stored only as Fernet ciphertext (key from configuration) plus a keyed HMAC
+digest; the conversation is addressed by a keyed HMAC of (caller, conversation id), so one
+caller can never restore another caller's tokens. Tables are cached in memory for the
+conversation's lifetime; new entries are persisted in the same transaction as the decision
+record that created them (see DecisionLedger.record).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+from collections import OrderedDict
+from datetime import UTC, datetime, timedelta
+
+from cryptography.fernet import Fernet, InvalidToken
+from sqlalchemy import Engine, delete
+from sqlmodel import Session, select
+
+from gateway.pii.pseudonyms import ConversationPseudonyms
+from gateway.store.models import VaultEntry
+
+CACHED_CONVERSATIONS = 5_000
+
+
+class PseudonymVault:
+    def __init__(self, *, engine: Engine, fernet_key: bytes, hmac_key: bytes, ttl_s: int) -> None:
+        self._engine = engine
+        self._fernet = Fernet(fernet_key)
+        self._hmac_key = hmac_key
+        self._ttl_s = ttl_s
+        self._cache: OrderedDict[str, tuple[float, ConversationPseudonyms]] = OrderedDict()
+
+    def conversation_key(self, caller: str, conversation_id: str) -> str:
+        message = f"{caller}\x00{conversation_id}".encode()
+        return hmac.new(self._hmac_key, message, hashlib.sha256).hexdigest()
+
+    def ephemeral(self, decision_id: str) -> ConversationPseudonyms:
+        """A table for a request that names no conversation: lives as long as the request."""
+        return ConversationPseudonyms(conversation_key=f"request:{decision_id}")
+
+    def load(self, conversation_key: str) -> ConversationPseudonyms:
+        """The conversation's table (blocking on a cache miss: call it from a worker thread)."""
+        now = time.monotonic()
+        cached = self._cache.get(conversation_key)
+        if cached is not None and cached[0] > now:
+            self._cache.move_to_end(conversation_key)
+            return cached[1]
+        table = ConversationPseudonyms(conversation_key=conversation_key)
+        with Session(self._engine) as session:
+            rows = session.exec(
+                select(VaultEntry).where(
+                    VaultEntry.conversation_key == conversation_key,
+                    VaultEntry.expires_at > _utcnow(),
+                )
+            )
+            for row in rows:
+                try:
+                    table.add_existing(row.token, self._fernet.decrypt(row.ciphertext).decode())
+                except InvalidToken:
+                    continue  # written under another key: unusable, treat as absent
+        self._cache[conversation_key] = (now + self._ttl_s, table)
+        while len(self._cache) > CACHED_CONVERSATIONS:
+            self._cache.popitem(last=False)
+        return table
+
+    def entries_to_persist(self, table: ConversationPseudonyms) -> list[VaultEntry]:
+        if table.conversation_key.startswith("request:"):
+            table.take_new()
+            return []
+        expires = _utcnow() + timedelta(seconds=self._ttl_s)
+        return [
+            VaultEntry(
+                conversation_key=table.conversation_key,
+                token=token,
+                value_digest=hmac.new(self._hmac_key, value.encode(), hashlib.sha256).hexdigest(),
+                ciphertext=self._fernet.encrypt(value.encode()),
+                expires_at=expires,
+            )
+            for token, value in table.take_new()
+        ]
+
+    def purge_expired(self) -> int:
+        with Session(self._engine) as session, session.begin():
+            result = session.exec(delete(VaultEntry).where(VaultEntry.expires_at <= _utcnow()))
+            return result.rowcount or 0
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)

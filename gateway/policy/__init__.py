@@ -1,0 +1,1 @@
+"""Policy as code: the Rego decision and the engines that evaluate it."""

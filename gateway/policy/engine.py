@@ -1,0 +1,302 @@
+"""Policy engines: one small interface, three implementations.
+
+``PolicyEngine.evaluate(input) -> PolicyResult`` evaluates the single entrypoint
+``data.govgate.decision``. Every engine validates what comes back against the contract
+(gateway/policy/documents.py) and raises a ``PolicyError`` on anything undefined or
+malformed, so a caller can only ever hold a valid result or an exception (fail closed).
+
+- ``RegorusPolicyEngine``: embedded regorus (Rust). Policies and data are parsed once into
+  a prototype engine; each evaluation runs on a clone of it (a cheap, shared-AST copy), so
+  concurrent evaluations never share mutable state and nothing is compiled per request.
+- ``OpaGolibPolicyEngine``: the real OPA Go engine in-process (opa_bindings); for tests,
+  differential checks and ``--engine opa``. OPA serialises evaluations on its own lock.
+- ``RemoteOpaPolicyEngine``: an OPA server over its REST Data API (opa-python-client),
+  at ``GOVGATE_OPA_URL``. A response without ``result`` is undefined, hence an error.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from typing import Any, Literal, Protocol, runtime_checkable
+from urllib.parse import urlsplit
+
+import regorus
+import requests
+from opa_bindings.engine import OpaEngine, OpaError, OpaUndefinedError
+from opa_client import OpaClient
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from gateway.policy.bundle import ENTRYPOINT, PolicyBundle
+from gateway.policy.documents import POLICY_CONTRACT_VERSION, PolicyInput, PolicyResult
+from gateway.policy.errors import (
+    PolicyEvaluationError,
+    PolicyLoadError,
+    PolicyResultInvalid,
+    PolicyUndefinedError,
+)
+
+EngineName = Literal["regorus", "opa"]
+ENGINE_NAMES: tuple[str, ...] = ("regorus", "opa")
+OPA_URL_ENV = "GOVGATE_OPA_URL"
+DEFAULT_REMOTE_TIMEOUT_S = 1.5
+_REGORUS_UNDEFINED = '"<undefined>"'
+# Evaluated once when an engine is built: surfaces errors regorus/OPA only report on
+# first evaluation (unsafe variables, conflicts), so a broken bundle never goes live.
+WARMUP_INPUT = PolicyInput(
+    caller={"id": "govgate-warmup", "roles": []},
+    request={"kind": "models"},
+)
+
+
+@runtime_checkable
+class PolicyEngine(Protocol):
+    """What the gateway needs from a policy engine."""
+
+    bundle_hash: str
+
+    def evaluate(self, input: PolicyInput) -> PolicyResult: ...
+
+
+class Explanation(BaseModel):
+    """Why a decision came out as it did (for ``govgate policy eval --explain``)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    engine: str
+    bundle_hash: str
+    result: PolicyResult
+    # Rule ids that contributed, in result order: denials, reasons, PII obligations.
+    rules: list[str]
+    # Per policy file, the line numbers evaluated (regorus and OPA coverage), if available.
+    coverage: dict[str, list[int]] | None = None
+
+
+def to_result(value: Any, input: PolicyInput) -> PolicyResult:
+    """Validate an entrypoint value against the contract; raise a PolicyError otherwise."""
+    if value is None:
+        raise PolicyUndefinedError(f"data.{ENTRYPOINT} is undefined for this input")
+    if not isinstance(value, dict):
+        raise PolicyResultInvalid(f"data.{ENTRYPOINT} is a {type(value).__name__}, not an object")
+    try:
+        result = PolicyResult.model_validate(value)
+    except ValidationError as exc:
+        raise PolicyResultInvalid(f"data.{ENTRYPOINT} does not fit PolicyResult: {exc}") from exc
+    if result.contract_version != POLICY_CONTRACT_VERSION:
+        raise PolicyResultInvalid(
+            f"result contract_version {result.contract_version!r} != {POLICY_CONTRACT_VERSION!r}"
+        )
+    missing = sorted(set(input.pii.entity_types) - set(result.pii_actions))
+    if missing:
+        raise PolicyResultInvalid(f"no pii action for entity types {missing}")
+    if result.allow and result.deny:
+        raise PolicyResultInvalid("result allows and denies at once")
+    return result
+
+
+def rules_of(result: PolicyResult) -> list[str]:
+    """Rule ids that contributed to a result, first occurrence order."""
+    ids = [r.rule_id for r in result.deny] + [r.rule_id for r in result.reasons]
+    ids += [a.rule_id for a in result.pii_actions.values() if a.rule_id]
+    return list(dict.fromkeys(ids))
+
+
+def _input_json(input: PolicyInput) -> str:
+    return input.model_dump_json()
+
+
+def short_error(exc: BaseException) -> str:
+    """regorus errors carry a Rust backtrace; keep the message only."""
+    return str(exc).split("Stack backtrace:", 1)[0].strip()
+
+
+# --- regorus -------------------------------------------------------------------------------
+
+
+class RegorusPolicyEngine:
+    """Embedded regorus. Thread-safe: every evaluation runs on its own clone."""
+
+    name = "regorus"
+
+    def __init__(self, bundle: PolicyBundle, *, with_tests: bool = False) -> None:
+        self.bundle = bundle
+        self.bundle_hash = bundle.bundle_hash
+        self._rule = f"data.{ENTRYPOINT}"
+        prototype = regorus.Engine()
+        try:
+            for module in bundle.modules + (bundle.tests if with_tests else ()):
+                prototype.add_policy(module.path, module.source)
+            prototype.add_data_json(json.dumps(bundle.data_document))
+        except RuntimeError as exc:
+            raise PolicyLoadError(f"regorus rejected the bundle: {short_error(exc)}") from exc
+        self._prototype = prototype
+        try:
+            self.evaluate(WARMUP_INPUT)
+        except PolicyEvaluationError as exc:
+            raise PolicyLoadError(f"bundle fails its warm-up evaluation: {exc}") from exc
+
+    def evaluate(self, input: PolicyInput) -> PolicyResult:
+        engine = self._prototype.clone()
+        return to_result(self._eval(engine, input), input)
+
+    def explain(self, input: PolicyInput) -> Explanation:
+        engine = self._prototype.clone()
+        engine.set_enable_coverage(True)
+        result = to_result(self._eval(engine, input), input)
+        report = json.loads(engine.get_coverage_report_as_json())
+        coverage = {f["path"]: sorted(f.get("covered", [])) for f in report.get("files", [])}
+        return Explanation(
+            engine=self.name, bundle_hash=self.bundle_hash, result=result,
+            rules=rules_of(result), coverage=coverage,
+        )
+
+    def _eval(self, engine: regorus.Engine, input: PolicyInput) -> Any:
+        try:
+            engine.set_input_json(_input_json(input))
+            raw = engine.eval_rule_as_json(self._rule)
+        except RuntimeError as exc:
+            raise PolicyEvaluationError(f"regorus: {short_error(exc)}") from exc
+        if raw == _REGORUS_UNDEFINED:
+            return None
+        return json.loads(raw)
+
+
+# --- OPA in-process ------------------------------------------------------------------------
+
+
+class OpaGolibPolicyEngine:
+    """The real OPA engine, embedded through opa_bindings."""
+
+    name = "opa"
+
+    def __init__(self, bundle: PolicyBundle, *, with_tests: bool = False) -> None:
+        self.bundle = bundle
+        self.bundle_hash = bundle.bundle_hash
+        self._opa = OpaEngine()
+        try:
+            for module in bundle.modules + (bundle.tests if with_tests else ()):
+                self._opa.add_policy(module.path, module.source)
+            self._opa.add_data(bundle.data_document)
+        except OpaError as exc:
+            self._opa.close()
+            raise PolicyLoadError(f"OPA rejected the bundle: {exc}") from exc
+        try:
+            self.evaluate(WARMUP_INPUT)
+        except PolicyEvaluationError as exc:
+            self._opa.close()
+            raise PolicyLoadError(f"bundle fails its warm-up evaluation: {exc}") from exc
+
+    @property
+    def opa(self) -> OpaEngine:
+        return self._opa
+
+    def evaluate(self, input: PolicyInput) -> PolicyResult:
+        return to_result(self._eval(input, coverage=False)[0], input)
+
+    def explain(self, input: PolicyInput) -> Explanation:
+        value, report = self._eval(input, coverage=True)
+        result = to_result(value, input)
+        coverage = None
+        if report:
+            coverage = {
+                path: sorted(
+                    line
+                    for span in f.get("covered") or []
+                    for line in range(span["start"]["row"], span["end"]["row"] + 1)
+                )
+                for path, f in (report.get("files") or {}).items()
+            }
+        return Explanation(
+            engine=self.name, bundle_hash=self.bundle_hash, result=result,
+            rules=rules_of(result), coverage=coverage,
+        )
+
+    def close(self) -> None:
+        self._opa.close()
+
+    def _eval(self, input: PolicyInput, *, coverage: bool) -> tuple[Any, Any]:
+        try:
+            # eval_document is serialised on the engine's lock, as is last_coverage.
+            with self._opa._eval_lock:
+                value = self._opa.eval_document(ENTRYPOINT, input.model_dump(mode="json"), coverage=coverage)
+                report = self._opa.last_coverage
+        except OpaUndefinedError:
+            return None, None
+        except OpaError as exc:
+            raise PolicyEvaluationError(f"opa: {exc}") from exc
+        return value, report
+
+
+# --- OPA over HTTP ---------------------------------------------------------------------------
+
+
+class RemoteOpaPolicyEngine:
+    """An OPA server's Data API: POST /v1/data/govgate/decision {"input": ...}.
+
+    The server holds its own copy of the policy, so ``bundle_hash`` cannot be computed
+    here: pass the hash of the bundle deployed to it (the CLI passes the local bundle's),
+    else it reads ``remote:<url>``.
+    """
+
+    name = "remote-opa"
+
+    def __init__(
+        self,
+        url: str | None = None,
+        *,
+        bundle_hash: str | None = None,
+        timeout_s: float = DEFAULT_REMOTE_TIMEOUT_S,
+        token: str | None = None,
+    ) -> None:
+        url = url or os.environ.get(OPA_URL_ENV)
+        if not url:
+            raise PolicyLoadError(f"no OPA URL given and {OPA_URL_ENV} is not set")
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise PolicyLoadError(f"OPA URL {url!r} is not http(s)://host[:port]")
+        self.url = url
+        self.bundle_hash = bundle_hash or f"remote:{url}"
+        self._client = OpaClient(
+            host=parts.hostname,
+            port=parts.port or (443 if parts.scheme == "https" else 8181),
+            ssl=parts.scheme == "https",
+            timeout=timeout_s,
+            token=token,
+            retries=0,
+        )
+
+    def evaluate(self, input: PolicyInput) -> PolicyResult:
+        package, rule = ENTRYPOINT.rsplit(".", 1)
+        try:
+            response = self._client.query_rule(input.model_dump(mode="json"), package, rule)
+        except requests.RequestException as exc:
+            raise PolicyEvaluationError(f"remote OPA at {self.url}: {exc}") from exc
+        except ValueError as exc:  # body is not JSON
+            raise PolicyEvaluationError(f"remote OPA at {self.url} answered non-JSON: {exc}") from exc
+        if not isinstance(response, dict) or "result" not in response:
+            raise PolicyUndefinedError(f"remote OPA: data.{ENTRYPOINT} is undefined for this input")
+        return to_result(response["result"], input)
+
+    def explain(self, input: PolicyInput) -> Explanation:
+        result = self.evaluate(input)
+        return Explanation(engine=self.name, bundle_hash=self.bundle_hash, result=result, rules=rules_of(result))
+
+    def close(self) -> None:
+        self._client.close_connection()
+
+
+def build_engine(bundle: PolicyBundle, engine: str = "regorus") -> RegorusPolicyEngine | OpaGolibPolicyEngine:
+    """An embedded engine by name ("regorus" or "opa")."""
+    if engine == "regorus":
+        return RegorusPolicyEngine(bundle)
+    if engine == "opa":
+        return OpaGolibPolicyEngine(bundle)
+    raise ValueError(f"unknown policy engine {engine!r}; choose one of {ENGINE_NAMES}")
+
+
+def timed_evaluate(engine: PolicyEngine, input: PolicyInput) -> tuple[PolicyResult, float]:
+    """Evaluate and return the result with the elapsed milliseconds."""
+    start = time.perf_counter()
+    result = engine.evaluate(input)
+    return result, (time.perf_counter() - start) * 1000.0

@@ -1,0 +1,114 @@
+"""Everything a running gateway holds, built once at startup and closed at shutdown.
+
+`open_services(settings)` is the only place that constructs the parts and hands each its
+collaborators; routers reach them through `app.state.services`. Nothing here is global.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import httpx
+from sqlalchemy import Engine
+
+from gateway import keys
+from gateway.auth import Authenticator
+from gateway.config import Settings
+from gateway.pii.actions import ActionApplier
+from gateway.pii.detector import PiiDetector
+from gateway.pii.engine import PiiEngine, build_pii_engine
+from gateway.pii.vault import PseudonymVault
+from gateway.pipeline import Pipeline
+from gateway.policy.engine import RemoteOpaPolicyEngine
+from gateway.policy.reload import PolicyHolder
+from gateway.ratelimit import RateLimiter
+from gateway.store.db import make_engine, migrate
+from gateway.store.ledger import DecisionLedger
+from gateway.upstream.client import UpstreamClient
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    settings: Settings
+    database: Engine
+    authenticator: Authenticator
+    pii_engine: PiiEngine
+    detector: PiiDetector
+    applier: ActionApplier
+    vault: PseudonymVault
+    policy: PolicyHolder
+    upstream: UpstreamClient
+    ledger: DecisionLedger
+    pipeline: Pipeline
+
+
+class StartupError(RuntimeError):
+    """The gateway cannot start safely (e.g. no valid policy): it refuses to serve."""
+
+
+def open_policy(settings: Settings) -> PolicyHolder:
+    """The active policy: the policy folder on the embedded engine, or a remote OPA server."""
+    holder = PolicyHolder(settings.policy_dir)
+    if settings.opa_url:
+        holder.activate(RemoteOpaPolicyEngine(settings.opa_url), source="startup")
+        return holder
+    holder.reload(source="startup")
+    if not holder.ready:
+        raise StartupError(f"no valid policy in {settings.policy_dir}: {holder.last_error}")
+    return holder
+
+
+@contextlib.asynccontextmanager
+async def open_services(settings: Settings, *, builtin_demo_url: str | None,
+                        pii_engine: PiiEngine | None = None) -> AsyncIterator[Services]:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    database = make_engine(settings.effective_database_url)
+    await asyncio.to_thread(migrate, database)
+    hmac_key = keys.hmac_key(settings.hmac_key, settings.data_dir)
+    vault_key = keys.vault_key(settings.vault_key, settings.data_dir)
+
+    # Models take seconds to load; a test session may pass one engine to many apps.
+    pii_engine = pii_engine or await asyncio.to_thread(build_pii_engine)
+    policy = await asyncio.to_thread(open_policy, settings)
+    upstream = UpstreamClient(
+        timeout=httpx.Timeout(settings.upstream_timeout_s, connect=settings.upstream_connect_timeout_s),
+        builtin_demo_url=builtin_demo_url,
+    )
+    ledger = DecisionLedger(database, batch_max=settings.ledger_batch_max)
+    await ledger.start()
+    authenticator = Authenticator(database, cache_ttl_s=settings.caller_cache_ttl_s)
+    detector = PiiDetector(pii_engine, cache_size=settings.analysis_cache_size)
+    applier = ActionApplier(hmac_key=hmac_key)
+    vault = PseudonymVault(engine=database, fernet_key=vault_key, hmac_key=hmac_key, ttl_s=settings.vault_ttl_s)
+    pipeline = Pipeline(
+        authenticator=authenticator,
+        rate_limiter=RateLimiter(settings.rate_limit_per_minute),
+        detector=detector,
+        policy=policy,
+        applier=applier,
+        vault=vault,
+        upstream=upstream,
+        ledger=ledger,
+        hmac_key=hmac_key,
+        mode=settings.pipeline_mode,
+    )
+    watch = settings.policy_watch and not settings.opa_url
+    watcher = asyncio.create_task(policy.watch(), name="policy-watch") if watch else None
+    try:
+        yield Services(settings=settings, database=database, authenticator=authenticator, pii_engine=pii_engine,
+                       detector=detector, applier=applier, vault=vault, policy=policy, upstream=upstream,
+                       ledger=ledger, pipeline=pipeline)
+    finally:
+        if watcher is not None:
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
+        await ledger.close()
+        await upstream.aclose()
+        database.dispose()

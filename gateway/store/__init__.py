@@ -1,0 +1,1 @@
+"""Persistence: callers, the decision ledger, the pseudonym vault."""

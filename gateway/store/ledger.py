@@ -1,0 +1,205 @@
+"""The decision ledger: durable, hash-chained, written with group commit.
+
+Each request awaits `record()`, which returns once its record is committed. Records that
+arrive while a batch is being written wait for the next batch, so under load one
+transaction commits many records (one fsync for all) and the cost per record stays low.
+
+Chain: record_hash = sha256(prev_hash + canonical JSON of the record without its hashes).
+The chain head row is locked inside the writing transaction, so several gateway processes
+on one database still build a single chain. `verify()` walks it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import Engine, update
+from sqlmodel import Session, select
+
+from gateway.decision import DecisionRecord
+from gateway.store.models import ChainHead, DecisionRow, VaultEntry
+
+log = logging.getLogger(__name__)
+
+GENESIS_HASH = "0" * 64
+_HASH_EXCLUDED = {"seq", "prev_hash", "record_hash"}
+
+
+class LedgerUnavailable(Exception):
+    """The ledger could not commit: callers must fail closed."""
+
+
+def canonical_json(record: DecisionRecord) -> str:
+    payload = record.model_dump(mode="json", exclude=_HASH_EXCLUDED)
+    return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def chain_hash(prev_hash: str, record: DecisionRecord) -> str:
+    return hashlib.sha256((prev_hash + canonical_json(record)).encode()).hexdigest()
+
+
+@dataclass
+class _Pending:
+    record: DecisionRecord
+    vault_entries: list[VaultEntry]
+    done: asyncio.Future[DecisionRecord]
+
+
+@dataclass
+class ChainCheck:
+    ok: bool
+    checked: int
+    first_bad_seq: int | None = None
+    problem: str | None = None
+
+
+@dataclass
+class DecisionLedger:
+    engine: Engine
+    batch_max: int = 256
+    _queue: asyncio.Queue[_Pending] | None = None
+    _writer: asyncio.Task[None] | None = None
+    # One thread: the chain is built in order, and SQLite wants a single writer anyway.
+    _executor: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(max_workers=1, thread_name_prefix="ledger")
+    )
+    healthy: bool = True
+    last_error: str | None = None
+
+    async def start(self) -> None:
+        self._queue = asyncio.Queue()
+        self._writer = asyncio.create_task(self._write_loop(), name="ledger-writer")
+
+    async def close(self) -> None:
+        if self._writer is not None:
+            self._writer.cancel()
+            try:
+                await self._writer
+            except asyncio.CancelledError:
+                pass
+        self._executor.shutdown(wait=True)
+
+    async def record(self, record: DecisionRecord, vault_entries: Iterable[VaultEntry] = ()) -> DecisionRecord:
+        """Commit one record (and the vault entries its request created). Raises LedgerUnavailable."""
+        if self._queue is None:
+            raise LedgerUnavailable("ledger is not started")
+        done: asyncio.Future[DecisionRecord] = asyncio.get_running_loop().create_future()
+        await self._queue.put(_Pending(record, list(vault_entries), done))
+        return await done
+
+    async def _write_loop(self) -> None:
+        assert self._queue is not None
+        loop = asyncio.get_running_loop()
+        while True:
+            batch = [await self._queue.get()]
+            while len(batch) < self.batch_max and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            try:
+                committed = await loop.run_in_executor(self._executor, self._write_batch, batch)
+            except Exception as exc:  # noqa: BLE001 — any DB failure fails these requests closed
+                self.healthy = False
+                self.last_error = type(exc).__name__
+                log.error("ledger write failed: %s", type(exc).__name__)
+                for pending in batch:
+                    if not pending.done.done():
+                        pending.done.set_exception(LedgerUnavailable("decision ledger write failed"))
+                continue
+            self.healthy = True
+            self.last_error = None
+            for pending, record in zip(batch, committed, strict=True):
+                if not pending.done.done():
+                    pending.done.set_result(record)
+
+    def _write_batch(self, batch: list[_Pending]) -> list[DecisionRecord]:
+        committed: list[DecisionRecord] = []
+        with Session(self.engine) as session, session.begin():
+            # Touch the head first: the UPDATE takes the write lock (a row lock on PostgreSQL,
+            # the database lock on SQLite) before we read it, so concurrent writers queue here.
+            session.exec(update(ChainHead).where(ChainHead.id == 1).values(seq=ChainHead.seq))
+            head = session.exec(select(ChainHead).where(ChainHead.id == 1)).one()
+            for pending in batch:
+                seq = head.seq + 1
+                record_hash = chain_hash(head.record_hash, pending.record)
+                record = pending.record.model_copy(
+                    update={"seq": seq, "prev_hash": head.record_hash, "record_hash": record_hash}
+                )
+                session.add(_row(record))
+                for entry in pending.vault_entries:
+                    session.merge(entry)
+                head.seq, head.record_hash = seq, record_hash
+                committed.append(record)
+        return committed
+
+    # --- readers --------------------------------------------------------------------------
+
+    def get(self, decision_id: str) -> DecisionRecord | None:
+        with Session(self.engine) as session:
+            row = session.exec(select(DecisionRow).where(DecisionRow.decision_id == decision_id)).first()
+            return _record(row) if row else None
+
+    def list(self, *, since: datetime | None = None, caller: str | None = None,
+             limit: int = 100, before_seq: int | None = None) -> list[DecisionRecord]:
+        query = select(DecisionRow).order_by(DecisionRow.seq.desc()).limit(limit)
+        if since is not None:
+            query = query.where(DecisionRow.created_at >= since)
+        if caller is not None:
+            query = query.where(DecisionRow.caller == caller)
+        if before_seq is not None:
+            query = query.where(DecisionRow.seq < before_seq)
+        with Session(self.engine) as session:
+            return [_record(row) for row in session.exec(query)]
+
+    def iter_all(self, *, since: datetime | None = None, batch: int = 500) -> Iterator[DecisionRecord]:
+        last = 0
+        while True:
+            query = select(DecisionRow).where(DecisionRow.seq > last).order_by(DecisionRow.seq).limit(batch)
+            if since is not None:
+                query = query.where(DecisionRow.created_at >= since)
+            with Session(self.engine) as session:
+                rows = list(session.exec(query))
+            if not rows:
+                return
+            for row in rows:
+                yield _record(row)
+            last = rows[-1].seq
+
+    def verify(self) -> ChainCheck:
+        """Recompute every hash from the genesis; report the first record that does not fit."""
+        prev, checked = GENESIS_HASH, 0
+        for record in self.iter_all():
+            if record.prev_hash != prev:
+                return ChainCheck(False, checked, record.seq, "prev_hash does not match the previous record")
+            if chain_hash(prev, record) != record.record_hash:
+                return ChainCheck(False, checked, record.seq, "record content does not match its hash")
+            prev = record.record_hash
+            checked += 1
+        return ChainCheck(True, checked)
+
+
+def _row(record: DecisionRecord) -> DecisionRow:
+    assert record.seq is not None and record.prev_hash and record.record_hash
+    return DecisionRow(
+        seq=record.seq,
+        decision_id=record.decision_id,
+        created_at=record.created_at.replace(tzinfo=None),
+        caller=record.caller,
+        purpose=record.purpose,
+        kind=record.kind,
+        status_code=record.status_code,
+        allowed=record.allowed,
+        policy_version=record.policy.bundle_hash,
+        record=record.model_dump(mode="json"),
+        prev_hash=record.prev_hash,
+        record_hash=record.record_hash,
+    )
+
+
+def _record(row: DecisionRow) -> DecisionRecord:
+    return DecisionRecord.model_validate(row.record)

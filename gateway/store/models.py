@@ -1,0 +1,76 @@
+"""Tables. The schema itself is owned by the Alembic migrations in store/migrations/."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, LargeBinary, Text
+from sqlmodel import Field, SQLModel
+
+
+class Caller(SQLModel, table=True):
+    __tablename__ = "callers"
+
+    id: str = Field(primary_key=True)
+    roles: list[str] = Field(sa_column=Column(JSON, nullable=False))
+    created_at: datetime
+
+
+class ApiKey(SQLModel, table=True):
+    __tablename__ = "api_keys"
+
+    key_id: str = Field(primary_key=True)
+    caller_id: str = Field(foreign_key="callers.id", index=True)
+    # sha256 of the whole key: keys are 256-bit random, so a plain digest cannot be reversed.
+    key_hash: str = Field(unique=True, index=True)
+    created_at: datetime
+    revoked_at: datetime | None = None
+
+
+class DecisionRow(SQLModel, table=True):
+    __tablename__ = "decisions"
+
+    seq: int = Field(primary_key=True)
+    decision_id: str = Field(unique=True, index=True)
+    created_at: datetime = Field(index=True)
+    caller: str | None = Field(default=None, index=True)
+    purpose: str | None = None
+    kind: str
+    status_code: int
+    allowed: bool
+    policy_version: str | None = Field(default=None, index=True)
+    # The whole DecisionRecord as JSON, exactly as hashed.
+    record: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    prev_hash: str
+    record_hash: str
+
+
+class ChainHead(SQLModel, table=True):
+    """One row: the ledger's tip. Locked while a batch joins the chain."""
+
+    __tablename__ = "chain_head"
+
+    id: int = Field(default=1, primary_key=True)
+    seq: int
+    record_hash: str
+
+
+class VaultEntry(SQLModel, table=True):
+    __tablename__ = "vault_entries"
+
+    conversation_key: str = Field(primary_key=True)
+    token: str = Field(primary_key=True)
+    # Keyed HMAC of the value: finds the token for a value without decrypting anything.
+    value_digest: str = Field(index=True)
+    ciphertext: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    expires_at: datetime = Field(index=True)
+
+
+class PolicyActivation(SQLModel, table=True):
+    __tablename__ = "policy_activations"
+
+    id: int | None = Field(default=None, primary_key=True)
+    bundle_hash: str = Field(index=True)
+    activated_at: datetime
+    source: str = Field(sa_column=Column(Text, nullable=False))

@@ -1,0 +1,97 @@
+"""One HTTP client for every upstream deployment, opened and closed with the app."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+
+from gateway.policy.documents import Route
+from gateway.upstream.errors import UpstreamRejected, translate_errors
+
+BUILTIN_DEMO = "builtin:demo"
+
+
+class UpstreamClient:
+    """Sends OpenAI-shaped requests to the deployment a route names.
+
+    `transport` is the seam for tests (httpx.MockTransport); `builtin_demo_url` is where the
+    in-process demo upstream answers (routes whose base_url is `builtin:demo`).
+    """
+
+    def __init__(self, *, timeout: httpx.Timeout, builtin_demo_url: str | None = None,
+                 transport: httpx.AsyncBaseTransport | None = None) -> None:
+        self._builtin_demo_url = builtin_demo_url
+        limits = httpx.Limits(max_connections=200, max_keepalive_connections=100)
+        self._client = httpx.AsyncClient(timeout=timeout, limits=limits, transport=transport)
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    def _url(self, route: Route, path: str) -> str:
+        base = route.base_url
+        if base == BUILTIN_DEMO:
+            if self._builtin_demo_url is None:
+                raise httpx.ConnectError("the built-in demo upstream is not running")
+            base = self._builtin_demo_url
+        return base.rstrip("/") + path
+
+    def _headers(self, route: Route) -> dict[str, str]:
+        headers = {"content-type": "application/json"}
+        if route.api_key_env:
+            key = os.environ.get(route.api_key_env)
+            if key:
+                headers["authorization"] = f"Bearer {key}"
+        return headers
+
+    def _timeout(self, route: Route) -> httpx.Timeout | httpx._client.UseClientDefault:
+        if route.timeout_s is None:
+            return httpx.USE_CLIENT_DEFAULT
+        return httpx.Timeout(route.timeout_s, connect=min(route.timeout_s, 5.0))
+
+    async def post_json(self, route: Route, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        with translate_errors():
+            response = await self._client.post(
+                self._url(route, path), json=body, headers=self._headers(route), timeout=self._timeout(route)
+            )
+        if response.status_code >= 400:
+            raise UpstreamRejected(response.status_code, _json_or_none(response.content))
+        try:
+            return response.json()
+        except json.JSONDecodeError as exc:
+            raise UpstreamRejected(502, None) from exc
+
+    @asynccontextmanager
+    async def stream(self, route: Route, path: str, body: dict[str, Any]) -> AsyncIterator[AsyncIterator[bytes]]:
+        """Open a streaming POST; yields the raw byte iterator once the status is known good."""
+        request = self._client.build_request(
+            "POST", self._url(route, path), json=body, headers=self._headers(route), timeout=self._timeout(route)
+        )
+        with translate_errors():
+            response = await self._client.send(request, stream=True)
+        try:
+            if response.status_code >= 400:
+                with translate_errors():
+                    content = await response.aread()
+                raise UpstreamRejected(response.status_code, _json_or_none(content))
+            yield _translated(response.aiter_raw())
+        finally:
+            await response.aclose()
+
+
+async def _translated(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    with translate_errors():
+        async for chunk in chunks:
+            yield chunk
+
+
+def _json_or_none(content: bytes) -> dict | None:
+    try:
+        value = json.loads(content)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return None
+    return value if isinstance(value, dict) else None

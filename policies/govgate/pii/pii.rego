@@ -1,0 +1,87 @@
+# METADATA
+# title: PII actions
+# description: |
+#   What the gateway must do with each PII entity type found in the request, by purpose
+#   (data.govgate_data.pii): a purpose's own mapping, else the purpose's default, else the
+#   policy-wide default (redact). Every entity type in the input gets an action. Also
+#   derives the data classification of what would leave the gateway unprotected.
+# scope: package
+# custom:
+#   rule_ids: [PII-001, PII-010, PII-011, PII-012]
+package govgate.pii
+
+# METADATA
+# description: PII holds only when no entity type is blocked.
+default allow := false
+
+allow if count(deny) == 0
+
+default purpose := ""
+
+purpose := p if {
+	p := input.request.purpose
+	is_string(p)
+}
+
+# Entity types in the request: the declared list plus any type in the findings.
+entity_types := {t | some t in input.pii.entity_types; is_string(t)} | {t |
+	some finding in input.pii.findings
+	t := finding.entity_type
+	is_string(t)
+}
+
+# METADATA
+# description: One action per entity type found in the request.
+actions := {t: action_for(data.govgate_data.pii, purpose, t) | some t in entity_types}
+
+# METADATA
+# description: A finding whose action is block stops the request.
+# custom:
+#   rule_id: PII-001
+deny contains {"rule_id": "PII-001", "reason": sprintf("%s is blocked for purpose '%s'", [t, purpose])} if {
+	some t, a in actions
+	a.action == "block"
+}
+
+reasons contains {"rule_id": a.rule_id, "reason": sprintf("%s: %s%s (purpose '%s')", [t, a.action, keep_text(a), purpose])} if {
+	some t, a in actions
+}
+
+# METADATA
+# description: |
+#   Classification of the request as it leaves the gateway: the baseline, raised by any
+#   entity type sent as is (action allow). Unknown entity types count as the highest level.
+classification := data.govgate_data.pii.classification_levels[max(_ranks)]
+
+_ranks := {level_rank(data.govgate_data.pii, data.govgate_data.pii.baseline_classification)} | {rank |
+	some t, a in actions
+	a.action == "allow"
+	rank := level_rank(data.govgate_data.pii, entity_classification(data.govgate_data.pii, t))
+}
+
+action_for(cfg, request_purpose, entity_type) := with_rule(cfg.purposes[request_purpose].actions[entity_type], "PII-010")
+
+action_for(cfg, request_purpose, entity_type) := with_rule(cfg.purposes[request_purpose].default, "PII-011") if {
+	not cfg.purposes[request_purpose].actions[entity_type]
+}
+
+action_for(cfg, request_purpose, _) := with_rule(cfg.default_action, "PII-012") if {
+	not cfg.purposes[request_purpose]
+}
+
+with_rule(action, rule_id) := object.union(action, {"rule_id": rule_id})
+
+keep_text(action) := sprintf(" keep_last=%d", [action.keep_last]) if action.keep_last
+
+default keep_text(_) := ""
+
+entity_classification(cfg, entity_type) := cfg.entity_types[entity_type].classification
+
+entity_classification(cfg, entity_type) := cfg.classification_levels[count(cfg.classification_levels) - 1] if {
+	not cfg.entity_types[entity_type]
+}
+
+level_rank(cfg, level) := i if {
+	some i, name in cfg.classification_levels
+	name == level
+}

@@ -1,0 +1,126 @@
+# METADATA
+# title: Routing
+# description: |
+#   The deployments a model call may go to, in order of preference: deployments of the
+#   requested alias and kind, hosted in a region residency permits, cleared for the
+#   request's data classification. The customer's own region comes first, then lower
+#   priority, then deployment id (data.govgate_data.deployments).
+# scope: package
+# custom:
+#   rule_ids: [RTE-001, RTE-002, RTE-003, RTE-010]
+package govgate.routing
+
+# METADATA
+# description: Routing holds only when no routing rule denies.
+default allow := false
+
+allow if count(deny) == 0
+
+model_kinds := {"chat", "embeddings"}
+
+default kind := ""
+
+kind := k if {
+	k := input.request.kind
+	is_string(k)
+}
+
+default model := ""
+
+model := m if {
+	m := input.request.model
+	is_string(m)
+}
+
+_applies if kind in model_kinds
+
+# METADATA
+# description: No deployment serves the model alias.
+# custom:
+#   rule_id: RTE-001
+deny contains {"rule_id": "RTE-001", "reason": sprintf("model '%s' is not deployed", [model])} if {
+	_applies
+	model != ""
+	not has_alias(data.govgate_data.deployments, model)
+}
+
+# METADATA
+# description: The model alias exists but serves another request kind.
+# custom:
+#   rule_id: RTE-002
+deny contains {"rule_id": "RTE-002", "reason": sprintf("model '%s' does not serve %s requests", [model, kind])} if {
+	_applies
+	has_alias(data.govgate_data.deployments, model)
+	not has_alias_kind(data.govgate_data.deployments, model, kind)
+}
+
+# METADATA
+# description: No deployment of the alias satisfies residency and data classification.
+# custom:
+#   rule_id: RTE-003
+deny contains {"rule_id": "RTE-003", "reason": sprintf(
+	"no deployment of '%s' is hosted in [%s] and cleared for %s data",
+	[model, concat(", ", sort([r | some r in regions])), data.govgate.pii.classification],
+)} if {
+	has_alias_kind(data.govgate_data.deployments, model, kind)
+	regions := data.govgate.residency.hosting_regions
+	count(routes) == 0
+}
+
+# METADATA
+# description: Permitted deployments, most preferred first.
+default routes := []
+
+routes := [route(id, data.govgate_data.deployments[id]) |
+	some ranked in sort(_ranked)
+	id := ranked[2]
+]
+
+_ranked := [[region_rank(d, data.govgate.residency.region), object.get(d, "priority", 100), id] |
+	some id, d in data.govgate_data.deployments
+	is_candidate(d, model, kind, data.govgate.residency.hosting_regions)
+	is_cleared(data.govgate_data.pii.classification_levels, d.max_classification, data.govgate.pii.classification)
+]
+
+reasons contains {"rule_id": "RTE-010", "reason": sprintf("route to %s (%s, %s)", [r.deployment, r.provider, r.region])} if {
+	some r in routes
+}
+
+has_alias(deployments, alias) if {
+	some d in deployments
+	d.alias == alias
+}
+
+has_alias_kind(deployments, alias, request_kind) if {
+	some d in deployments
+	d.alias == alias
+	d.kind == request_kind
+}
+
+is_candidate(deployment, alias, request_kind, regions) if {
+	deployment.alias == alias
+	deployment.kind == request_kind
+	deployment.region in regions
+}
+
+is_cleared(levels, deployment_level, request_level) if {
+	some allowed_rank, allowed in levels
+	allowed == deployment_level
+	some needed_rank, needed in levels
+	needed == request_level
+	needed_rank <= allowed_rank
+}
+
+region_rank(deployment, customer_region) := 0 if deployment.region == customer_region
+
+default region_rank(_, _) := 1
+
+route(id, deployment) := {
+	"deployment": id,
+	"model": deployment.model,
+	"provider": deployment.provider,
+	"base_url": deployment.base_url,
+	"region": deployment.region,
+	"api_key_env": object.get(deployment, "api_key_env", null),
+	"timeout_s": object.get(deployment, "timeout_s", null),
+}
