@@ -50,6 +50,8 @@ def create_app(settings: Settings | None = None, *, pii_engine: PiiEngine | None
 
 
 def _builtin_demo_url(settings: Settings) -> str:
+    if settings.demo_upstream_url:
+        return settings.demo_upstream_url
     # The in-process demo upstream answers on the gateway's own port, over real HTTP, so a
     # stream from it is a real stream.
     host = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host

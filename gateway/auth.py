@@ -53,7 +53,7 @@ def create_key(engine: Engine, *, caller: str, roles: list[str]) -> tuple[str, K
         raise BadRequest(f"roles must be chosen from {', '.join(ROLES)}; got {', '.join(unknown) or 'none'}")
     if not caller or len(caller) > 128:
         raise BadRequest("caller must be 1 to 128 characters")
-    now = datetime.now(UTC).replace(tzinfo=None)
+    now = datetime.now(UTC)
     key_id = secrets.token_hex(4)
     key = f"{KEY_PREFIX}{key_id}_{secrets.token_urlsafe(32)}"
     with Session(engine) as session, session.begin():
@@ -63,6 +63,7 @@ def create_key(engine: Engine, *, caller: str, roles: list[str]) -> tuple[str, K
         else:
             existing.roles = sorted(set(roles))
             session.add(existing)
+        session.flush()  # the caller row must exist before the key that references it
         session.add(ApiKey(key_id=key_id, caller_id=caller, key_hash=hash_key(key), created_at=now))
     return key, KeyInfo(key_id=key_id, caller=caller, roles=sorted(set(roles)), created_at=now, revoked_at=None)
 
@@ -81,7 +82,7 @@ def revoke_key(engine: Engine, key_id: str) -> bool:
         key = session.get(ApiKey, key_id)
         if key is None or key.revoked_at is not None:
             return False
-        key.revoked_at = datetime.now(UTC).replace(tzinfo=None)
+        key.revoked_at = datetime.now(UTC)
         session.add(key)
         return True
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import shutil
 import socket
 import statistics
 import subprocess
@@ -38,16 +37,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def point_policy_at(policy_dir: Path, target: Path, base_url: str) -> Path:
-    """Copy a policy folder, sending every `builtin:demo` deployment to `base_url` instead."""
-    shutil.copytree(policy_dir, target)
-    for path in (target / "data").glob("*.json"):
-        text = path.read_text()
-        if "builtin:demo" in text:
-            path.write_text(text.replace("builtin:demo", base_url))
-    return target
 
 
 def wait_until_up(url: str, timeout_s: float = STARTUP_TIMEOUT_S, process: subprocess.Popen | None = None) -> None:
@@ -139,8 +128,8 @@ def run_bench(*, mode: str, rps: int, seconds: float, stream: bool = False,
         workdir = Path(tmp)
         upstream_port, gateway_port = free_port(), free_port()
         upstream_url = f"http://127.0.0.1:{upstream_port}/v1"
-        policies = point_policy_at(policy_dir, workdir / "policies", upstream_url)
-        env = {**os.environ, "GOVGATE_DATA_DIR": str(workdir / "data"), "GOVGATE_POLICY_DIR": str(policies),
+        env = {**os.environ, "GOVGATE_DATA_DIR": str(workdir / "data"), "GOVGATE_POLICY_DIR": str(policy_dir),
+               "GOVGATE_DEMO_UPSTREAM_URL": upstream_url,
                "GOVGATE_PORT": str(gateway_port), "GOVGATE_PIPELINE_MODE": mode,
                "GOVGATE_RATE_LIMIT_PER_MINUTE": str(max(6000, rps * 120)), "GOVGATE_POLICY_WATCH": "false"}
         env.pop("GOVGATE_DATABASE_URL", None)

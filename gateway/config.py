@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     policy_dir: Path = DEFAULT_POLICY_DIR
     # Set to use a remote OPA server (REST Data API) instead of the embedded engine.
     opa_url: str | None = None
+    # Where deployments whose base_url is `builtin:demo` are sent. None: the demo upstream
+    # built into this process (served under /demo-upstream). Tests and benchmarks point it
+    # at a demo upstream running as its own server (`govgate demo-upstream`).
+    demo_upstream_url: str | None = None
     # Watch the policy folder and hot-reload good edits.
     policy_watch: bool = True
     # Keys for HMAC (customer ids, `hash` actions) and the vault's encryption (Fernet).

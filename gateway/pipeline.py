@@ -134,8 +134,7 @@ def _ms_since(start: float) -> float:
 class Pipeline:
     def __init__(self, *, authenticator: Authenticator, rate_limiter: RateLimiter, detector: PiiDetector,
                  policy: PolicySource, applier: ActionApplier, vault: PseudonymVault, upstream: UpstreamClient,
-                 ledger: DecisionLedger, hmac_key: bytes, mode: PipelineMode = "full",
-                 output_window: int = 32) -> None:
+                 ledger: DecisionLedger, hmac_key: bytes, mode: PipelineMode = "full") -> None:
         self._authenticator = authenticator
         self._rate_limiter = rate_limiter
         self._detector = detector
@@ -146,7 +145,6 @@ class Pipeline:
         self._ledger = ledger
         self._hmac_key = hmac_key
         self._mode = mode
-        self._output_window = output_window
         self._passthrough_results: dict[tuple[str, str | None], PolicyResult] = {}
 
     # --- the proxied calls --------------------------------------------------------------
@@ -460,7 +458,7 @@ class Pipeline:
             return await anyio.to_thread.run_sync(self._detector.analyze, text)
 
         return OutputScanner(analyze=analyze, applier=self._applier, actions=result.output_pii_actions,
-                             pseudonyms=pseudonyms, window=self._output_window)
+                             pseudonyms=pseudonyms)
 
     async def _scan_and_restore(self, trace: _Trace, answer: dict[str, Any], result: PolicyResult,
                                 pseudonyms: ConversationPseudonyms) -> dict[str, Any]:

@@ -7,6 +7,7 @@ a demo upstream running as its own server. The PII engine loads once per session
 from __future__ import annotations
 
 import os
+import shutil
 import threading
 import time
 import uuid
@@ -21,7 +22,7 @@ import uvicorn
 
 from gateway.app import create_app
 from gateway.auth import create_key
-from gateway.bench import free_port, point_policy_at
+from gateway.bench import free_port
 from gateway.config import Settings
 from gateway.pii.engine import build_pii_engine
 from gateway.store.db import make_engine, migrate
@@ -143,10 +144,11 @@ class Gateway:
 
 def start_gateway(tmp_path: Path, *, pii_engine, upstream_url: str, database_url: str | None = None,  # type: ignore[no-untyped-def]
                   **overrides) -> tuple[Gateway, ServerThread]:
-    policy_dir = point_policy_at(POLICY_DIR, tmp_path / "policies", upstream_url)
+    policy_dir = tmp_path / "policies"
+    shutil.copytree(POLICY_DIR, policy_dir)
     port = free_port()
     settings = Settings(data_dir=tmp_path / "data", policy_dir=policy_dir, port=port, database_url=database_url,
-                        policy_watch=False, **overrides)
+                        demo_upstream_url=upstream_url, policy_watch=False, **overrides)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     database = make_engine(settings.effective_database_url)
     migrate(database)

@@ -23,7 +23,7 @@ async def readyz(request: Request) -> JSONResponse:
     checks = {
         "ledger": {"ok": state.ledger.healthy, "error": state.ledger.last_error},
         "policy": policy,
-        "pii": {"ok": True, "languages": sorted(state.pii_engine.supported_languages)},
+        "pii": {"ok": True, "languages": sorted(state.pii_engine.languages)},
     }
     ready = state.ledger.healthy and bool(policy.get("ready"))
     return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)

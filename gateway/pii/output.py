@@ -4,13 +4,15 @@ The answer is scanned before pseudonyms are restored, so the caller's own pseudo
 values appear as tokens and are not flagged; what is found was produced by the model (or
 passed through unprotected) and gets the policy's output action.
 
-Streaming: text is released as soon as it cannot be part of a finding still being written.
-The scanner keeps back the last `window` characters (long enough for a card, phone or
-e-mail) and never cuts inside a finding.
+Streaming: text is released as soon as it cannot be part of a value still being written.
+The scanner holds back only the trailing word and any run of digit groups before it (a card
+or phone number arrives in pieces), analyses what it may release with a little of the text
+already released as context, and never cuts inside a finding.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable, Mapping
 
 from gateway.pii.actions import ActionApplier, AppliedFinding
@@ -21,20 +23,24 @@ from gateway.policy.documents import PiiAction
 # A type the policy names no output action for is redacted: the safe default once the
 # upstream call has been made (the request can no longer be refused unseen).
 FALLBACK_OUTPUT_ACTION = PiiAction(action="redact", rule_id="gateway-output-default")
-DEFAULT_OUTPUT_WINDOW = 32
+DEFAULT_MIN_RELEASE = 8
+CONTEXT_CHARS = 32
+# What may still grow into a finding: the trailing word, and digit groups just before it.
+_IN_PROGRESS = re.compile(r"(?:[+(]?\d[\d ().-]*)?\S*$")
 
 Analyze = Callable[[str], Awaitable[list[Finding]]]
 
 
 class OutputScanner:
     def __init__(self, *, analyze: Analyze, applier: ActionApplier, actions: Mapping[str, PiiAction],
-                 pseudonyms: ConversationPseudonyms, window: int = DEFAULT_OUTPUT_WINDOW) -> None:
+                 pseudonyms: ConversationPseudonyms, min_release: int = DEFAULT_MIN_RELEASE) -> None:
         self._analyze = analyze
         self._applier = applier
         self._actions = actions
         self._pseudonyms = pseudonyms
-        self._window = window
+        self._min_release = min_release
         self._pending = ""
+        self._context = ""  # the end of what was already released, for the detectors
         self._offset = 0  # characters of the answer already released
         self.applied: list[tuple[int, AppliedFinding]] = []
 
@@ -44,8 +50,6 @@ class OutputScanner:
 
     async def feed(self, text: str) -> str:
         self._pending += text
-        if len(self._pending) < 2 * self._window:
-            return ""
         return await self._release(final=False)
 
     async def flush(self) -> str:
@@ -53,19 +57,25 @@ class OutputScanner:
 
     async def _release(self, *, final: bool) -> str:
         text = self._pending
-        if not text:
+        cut = len(text) if final else _IN_PROGRESS.search(text).start()  # type: ignore[union-attr]
+        if not text or (not final and cut < self._min_release):
             return ""
-        findings = await self._analyze(text)
-        cut = len(text) if final else len(text) - self._window
-        for finding in findings:
+        context = self._context
+        findings = [
+            finding.model_copy(update={"start": finding.start - len(context), "end": finding.end - len(context)})
+            for finding in await self._analyze(context + text)
+            if finding.end > len(context)
+        ]
+        for finding in sorted(findings, key=lambda f: f.start, reverse=True):
             if finding.start < cut < finding.end:
-                cut = finding.start
+                cut = max(0, finding.start)
         if cut <= 0:
             return ""
-        released = [f for f in findings if f.end <= cut]
+        released = [f for f in findings if 0 <= f.start and f.end <= cut]
         actions = {f.entity_type: self._actions.get(f.entity_type, FALLBACK_OUTPUT_ACTION) for f in released}
         edited, applied = self._applier.apply(text[:cut], released, actions, self._pseudonyms)
         self.applied.extend((self._offset, item) for item in applied)
         self._offset += cut
         self._pending = text[cut:]
+        self._context = (self._context + text[:cut])[-CONTEXT_CHARS:]
         return edited

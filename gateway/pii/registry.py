@@ -7,12 +7,12 @@ costs time on every message. We keep what the policy acts on:
 | entity          | en                                    | zh                                  |
 |-----------------|---------------------------------------|-------------------------------------|
 | EMAIL_ADDRESS   | OfflineEmailRecognizer                | OfflineEmailRecognizer              |
-| PHONE_NUMBER    | PhoneRecognizer (python-phonenumbers) | CnPhoneRecognizer                   |
+| PHONE_NUMBER    | PhoneRecognizer (python-phonenumbers), GenericPhoneRecognizer | CnPhoneRecognizer |
 | CREDIT_CARD     | CreditCardRecognizer (Luhn)           | CnBankCardRecognizer, CreditCardRecognizer |
 | IBAN_CODE       | IbanRecognizer                        | IbanRecognizer                      |
 | US_SSN          | UsSsnRecognizer                       | —                                   |
 | IP_ADDRESS      | IpRecognizer                          | IpRecognizer                        |
-| PERSON, LOCATION, ORGANIZATION | SpacyNerRecognizer     | LacNerRecognizer                    |
+| PERSON, LOCATION, ORGANIZATION | SpacyNerRecognizer (+ GivenNameRecognizer for PERSON) | LacNerRecognizer |
 | ADDRESS         | StreetAddressRecognizer               | CnAddressRecognizer                 |
 | CN_RESIDENT_ID  | CnResidentIdRecognizer (checksummed)  | CnResidentIdRecognizer              |
 | CN_USCC, CN_PASSPORT | —                                | CnUsccRecognizer, CnPassportRecognizer |
@@ -45,6 +45,8 @@ from presidio_analyzer.predefined_recognizers import (
 from gateway.pii.errors import PiiConfigError
 from gateway.pii.findings import Language
 from gateway.pii.recognizers.base import ASCII_REGEX_FLAGS
+from gateway.pii.recognizers.en.first_name import GivenNameRecognizer, load_given_names
+from gateway.pii.recognizers.en.phone_pattern import GenericPhoneRecognizer
 from gateway.pii.recognizers.en.email import OfflineEmailRecognizer, offline_tld_extractor
 from gateway.pii.recognizers.en.spacy_ner import SpacyNerRecognizer
 from gateway.pii.recognizers.en.street_address import StreetAddressRecognizer
@@ -75,6 +77,8 @@ class RegistryConfig:
     # python-phonenumbers scans the whole text once per region, so each region costs time.
     en_phone_regions: tuple[str, ...] = PhoneRecognizer.DEFAULT_SUPPORTED_REGIONS
     tld_extractor: tldextract.TLDExtract | None = field(default=None, compare=False)
+    # Lower-case given names for GivenNameRecognizer; None loads gender-guesser's list.
+    given_names: frozenset[str] | None = field(default=None, compare=False, repr=False)
 
 
 def english_recognizers(config: RegistryConfig) -> list[EntityRecognizer]:
@@ -82,11 +86,13 @@ def english_recognizers(config: RegistryConfig) -> list[EntityRecognizer]:
     return [
         OfflineEmailRecognizer(supported_language="en", tld_extractor=tld),
         PhoneRecognizer(supported_language="en", supported_regions=config.en_phone_regions),
+        GenericPhoneRecognizer(supported_language="en"),
         _ascii(CreditCardRecognizer(supported_language="en")),
         IbanRecognizer(supported_language="en", regex_flags=ASCII_REGEX_FLAGS),
         _ascii(UsSsnRecognizer(supported_language="en")),
         _ascii(IpRecognizer(supported_language="en")),
         SpacyNerRecognizer(supported_language="en"),
+        GivenNameRecognizer(config.given_names if config.given_names is not None else load_given_names()),
         StreetAddressRecognizer(supported_language="en"),
         # Checksummed, so safe to run on English text too (a Chinese customer writing English).
         CnResidentIdRecognizer(supported_language="en"),

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import time
 from typing import Any, Literal, Protocol, runtime_checkable
 from urllib.parse import urlsplit
@@ -114,8 +115,18 @@ def short_error(exc: BaseException) -> str:
 # --- regorus -------------------------------------------------------------------------------
 
 
+# Per-thread regorus engines (see RegorusPolicyEngine): thread-local by nature, not shared state.
+_per_thread = threading.local()
+MAX_BUNDLES_PER_THREAD = 4
+
+
 class RegorusPolicyEngine:
-    """Embedded regorus. Thread-safe: every evaluation runs on its own clone."""
+    """Embedded regorus. Thread-safe: each thread evaluates on its own engine.
+
+    regorus engines are "unsendable" (pyo3): one may only be used, cloned and dropped by the
+    thread that made it. So this object holds no engine; each thread builds one per bundle
+    on first use (parse once, then clone per evaluation) and keeps it in `_per_thread`.
+    """
 
     name = "regorus"
 
@@ -123,25 +134,40 @@ class RegorusPolicyEngine:
         self.bundle = bundle
         self.bundle_hash = bundle.bundle_hash
         self._rule = f"data.{ENTRYPOINT}"
-        prototype = regorus.Engine()
-        try:
-            for module in bundle.modules + (bundle.tests if with_tests else ()):
-                prototype.add_policy(module.path, module.source)
-            prototype.add_data_json(json.dumps(bundle.data_document))
-        except RuntimeError as exc:
-            raise PolicyLoadError(f"regorus rejected the bundle: {short_error(exc)}") from exc
-        self._prototype = prototype
+        self._modules = bundle.modules + (bundle.tests if with_tests else ())
+        self._data_json = json.dumps(bundle.data_document)
+        self._key = (self.bundle_hash, with_tests)
+        self._prototype()  # parse errors surface here, at load time
         try:
             self.evaluate(WARMUP_INPUT)
         except PolicyEvaluationError as exc:
             raise PolicyLoadError(f"bundle fails its warm-up evaluation: {exc}") from exc
 
+    def _prototype(self) -> regorus.Engine:
+        engines: dict[tuple[str, bool], regorus.Engine] = _per_thread.__dict__.setdefault("engines", {})
+        prototype = engines.get(self._key)
+        if prototype is not None:
+            return prototype
+        prototype = regorus.Engine()
+        try:
+            for module in self._modules:
+                prototype.add_policy(module.path, module.source)
+            prototype.add_data_json(self._data_json)
+        except RuntimeError as exc:
+            raise PolicyLoadError(f"regorus rejected the bundle: {short_error(exc)}") from exc
+        # Keep a few bundles per thread (the active one and a candidate); older ones are
+        # dropped here, on their own thread.
+        while len(engines) >= MAX_BUNDLES_PER_THREAD:
+            engines.pop(next(iter(engines)))
+        engines[self._key] = prototype
+        return prototype
+
     def evaluate(self, input: PolicyInput) -> PolicyResult:
-        engine = self._prototype.clone()
+        engine = self._prototype().clone()
         return to_result(self._eval(engine, input), input)
 
     def explain(self, input: PolicyInput) -> Explanation:
-        engine = self._prototype.clone()
+        engine = self._prototype().clone()
         engine.set_enable_coverage(True)
         result = to_result(self._eval(engine, input), input)
         report = json.loads(engine.get_coverage_report_as_json())
@@ -248,6 +274,7 @@ class RemoteOpaPolicyEngine:
         bundle_hash: str | None = None,
         timeout_s: float = DEFAULT_REMOTE_TIMEOUT_S,
         token: str | None = None,
+        entrypoint: str = ENTRYPOINT,
     ) -> None:
         url = url or os.environ.get(OPA_URL_ENV)
         if not url:
@@ -256,6 +283,7 @@ class RemoteOpaPolicyEngine:
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise PolicyLoadError(f"OPA URL {url!r} is not http(s)://host[:port]")
         self.url = url
+        self.entrypoint = entrypoint
         self.bundle_hash = bundle_hash or f"remote:{url}"
         self._client = OpaClient(
             host=parts.hostname,
@@ -267,7 +295,7 @@ class RemoteOpaPolicyEngine:
         )
 
     def evaluate(self, input: PolicyInput) -> PolicyResult:
-        package, rule = ENTRYPOINT.rsplit(".", 1)
+        package, rule = self.entrypoint.rsplit(".", 1)
         try:
             response = self._client.query_rule(input.model_dump(mode="json"), package, rule)
         except requests.RequestException as exc:
@@ -275,7 +303,7 @@ class RemoteOpaPolicyEngine:
         except ValueError as exc:  # body is not JSON
             raise PolicyEvaluationError(f"remote OPA at {self.url} answered non-JSON: {exc}") from exc
         if not isinstance(response, dict) or "result" not in response:
-            raise PolicyUndefinedError(f"remote OPA: data.{ENTRYPOINT} is undefined for this input")
+            raise PolicyUndefinedError(f"remote OPA: data.{self.entrypoint} is undefined for this input")
         return to_result(response["result"], input)
 
     def explain(self, input: PolicyInput) -> Explanation:

@@ -188,7 +188,7 @@ def _row(record: DecisionRecord) -> DecisionRow:
     return DecisionRow(
         seq=record.seq,
         decision_id=record.decision_id,
-        created_at=record.created_at.replace(tzinfo=None),
+        created_at=record.created_at,
         caller=record.caller,
         purpose=record.purpose,
         kind=record.kind,

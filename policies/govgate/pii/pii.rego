@@ -32,7 +32,13 @@ entity_types := {t | some t in input.pii.entity_types; is_string(t)} | {t |
 
 # METADATA
 # description: One action per entity type found in the request.
-actions := {t: action_for(data.govgate_data.pii, purpose, t) | some t in entity_types}
+actions := {t: object.get(_table, t, _fallback) | some t in entity_types}
+
+_cfg := data.govgate_data.pii
+
+_table := action_table(_cfg, purpose)
+
+_fallback := fallback_action(_cfg, purpose)
 
 # METADATA
 # description: A finding whose action is block stops the request.
@@ -51,21 +57,29 @@ reasons contains {"rule_id": a.rule_id, "reason": sprintf("%s: %s%s (purpose '%s
 # description: |
 #   Classification of the request as it leaves the gateway: the baseline, raised by any
 #   entity type sent as is (action allow). Unknown entity types count as the highest level.
-classification := data.govgate_data.pii.classification_levels[max(_ranks)]
+classification := _cfg.classification_levels[max(_ranks)]
 
-_ranks := {level_rank(data.govgate_data.pii, data.govgate_data.pii.baseline_classification)} | {rank |
+_level_ranks := level_ranks(_cfg.classification_levels)
+
+_ranks := {_level_ranks[_cfg.baseline_classification]} | {_level_ranks[entity_classification(_cfg, t)] |
 	some t, a in actions
 	a.action == "allow"
-	rank := level_rank(data.govgate_data.pii, entity_classification(data.govgate_data.pii, t))
 }
 
-action_for(cfg, request_purpose, entity_type) := with_rule(cfg.purposes[request_purpose].actions[entity_type], "PII-010")
+# The action for one entity type under a purpose (what `actions` computes per type).
+action_for(cfg, request_purpose, entity_type) := object.get(
+	action_table(cfg, request_purpose),
+	entity_type,
+	fallback_action(cfg, request_purpose),
+)
 
-action_for(cfg, request_purpose, entity_type) := with_rule(cfg.purposes[request_purpose].default, "PII-011") if {
-	not cfg.purposes[request_purpose].actions[entity_type]
-}
+# A purpose's own mapping, each action tagged PII-010 (empty for an unknown purpose).
+action_table(cfg, request_purpose) := {t: with_rule(a, "PII-010") | some t, a in cfg.purposes[request_purpose].actions}
 
-action_for(cfg, request_purpose, _) := with_rule(cfg.default_action, "PII-012") if {
+# For types the purpose does not list: its default (PII-011), else the policy default (PII-012).
+fallback_action(cfg, request_purpose) := with_rule(cfg.purposes[request_purpose].default, "PII-011")
+
+fallback_action(cfg, request_purpose) := with_rule(cfg.default_action, "PII-012") if {
 	not cfg.purposes[request_purpose]
 }
 
@@ -81,7 +95,4 @@ entity_classification(cfg, entity_type) := cfg.classification_levels[count(cfg.c
 	not cfg.entity_types[entity_type]
 }
 
-level_rank(cfg, level) := i if {
-	some i, name in cfg.classification_levels
-	name == level
-}
+level_ranks(levels) := {name: i | some i, name in levels}

@@ -76,11 +76,19 @@ routes := [route(id, data.govgate_data.deployments[id]) |
 	id := ranked[2]
 ]
 
-_ranked := [[region_rank(d, data.govgate.residency.region), object.get(d, "priority", 100), id] |
+_ranked := [[region_rank(d, _customer_region), object.get(d, "priority", 100), id] |
 	some id, d in data.govgate_data.deployments
-	is_candidate(d, model, kind, data.govgate.residency.hosting_regions)
-	is_cleared(data.govgate_data.pii.classification_levels, d.max_classification, data.govgate.pii.classification)
+	is_candidate(d, model, kind, _regions)
+	is_cleared(_level_ranks, d.max_classification, _classification)
 ]
+
+_regions := data.govgate.residency.hosting_regions
+
+_customer_region := data.govgate.residency.region
+
+_classification := data.govgate.pii.classification
+
+_level_ranks := {name: i | some i, name in data.govgate_data.pii.classification_levels}
 
 reasons contains {"rule_id": "RTE-010", "reason": sprintf("route to %s (%s, %s)", [r.deployment, r.provider, r.region])} if {
 	some r in routes
@@ -103,17 +111,13 @@ is_candidate(deployment, alias, request_kind, regions) if {
 	deployment.region in regions
 }
 
-is_cleared(levels, deployment_level, request_level) if {
-	some allowed_rank, allowed in levels
-	allowed == deployment_level
-	some needed_rank, needed in levels
-	needed == request_level
-	needed_rank <= allowed_rank
+is_cleared(level_ranks, deployment_level, request_level) if {
+	level_ranks[request_level] <= level_ranks[deployment_level]
 }
 
 region_rank(deployment, customer_region) := 0 if deployment.region == customer_region
 
-default region_rank(_, _) := 1
+region_rank(deployment, customer_region) := 1 if deployment.region != customer_region
 
 route(id, deployment) := {
 	"deployment": id,

@@ -59,7 +59,7 @@ test_classification_filters_deployments if {
 }
 
 test_is_cleared_takes_arguments if {
-	levels := ["public", "internal", "confidential", "restricted"]
+	levels := {"public": 0, "internal": 1, "confidential": 2, "restricted": 3}
 	routing.is_cleared(levels, "confidential", "internal")
 	routing.is_cleared(levels, "confidential", "confidential")
 	not routing.is_cleared(levels, "confidential", "restricted")

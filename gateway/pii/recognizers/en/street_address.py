@@ -13,6 +13,8 @@ _SUFFIX = (
     r"loop|row|walk|pike|ridge|mews|close|gardens|grove|heights|park|port|point|run|view|"
     r"strasse|straße|gasse|weg|laan|straat|plein|rue|via|calle|avenida|vej|gata|gatan|utca|út)"
 )
+# Street types written glued to the name in German, Dutch, Nordic and Hungarian addresses.
+_GLUED_SUFFIX = r"(?i:strasse|straße|gasse|weg|laan|straat|plein|vej|gade|gata|gatan|utca|väg|vägen|veien)"
 _NAME_WORD = r"[\p{Lu}][\p{L}'.-]*"
 _DIRECTION = r"(?:\s+(?:N|S|E|W|NE|NW|SE|SW)\.?(?![\w]))?"
 _UNIT = r"(?:,?\s*(?i:apt|apartment|suite|ste|unit|floor|fl|room|rm)\.?\s*#?\s*\w+|\s*#\s*\w+)"
@@ -42,7 +44,8 @@ class StreetAddressRecognizer(GovPatternRecognizer):
         ),
         Pattern(
             "street_name_first",  # European order: "Floridusgasse 89", "Dózsa György út 78."
-            r"(?<![\w-])(?:" + _NAME_WORD + r"\s+){0,3}\p{L}*" + _SUFFIX + r"\s+\d{1,5}[a-z]?\b",
+            r"(?<![\w-])(?:" + _NAME_WORD + r"\s+){0,3}(?:\p{L}+" + _GLUED_SUFFIX + r"|" + _NAME_WORD
+            + r"\s+(?i:rue|via|calle|avenida|út|utca|ulica|ul\.))\s+\d{1,5}[a-z]?\b",
             0.5,
         ),
         Pattern("po_box", r"(?<!\w)(?i:p\.?\s?o\.?\s*box|post office box)\s+\d{1,6}\b", 0.6),

@@ -25,7 +25,7 @@ _STRUCTURED = regex.compile(
     r"(?:\p{Han}{1,8}?(?:省|自治区))?(?:\p{Han}{1,8}?(?:市|自治州|地区|盟))?(?:\p{Han}{1,8}?(?:区|县|旗|镇|乡))?"
     r"\p{Han}{1,12}?(?:路|街|大道|巷|弄|胡同)" + _TAIL.pattern
 )
-_LEAD = regex.compile(r"^.*(?:住在|住址是?|地址是?|地址为|位于|寄到|寄往|送到|发到|搬到|[：:，,在是到])")
+_LEAD = regex.compile(r".*(?:住在|住址是?|地址是?|地址为|位于|寄到|寄往|送到|发到|搬到|[：:，,在是到])")
 
 
 class CnAddressRecognizer(LocalRecognizer):

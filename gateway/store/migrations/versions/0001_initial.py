@@ -18,15 +18,15 @@ def upgrade() -> None:
         "callers",
         sa.Column("id", sa.String(), primary_key=True),
         sa.Column("roles", sa.JSON(), nullable=False),
-        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     )
     op.create_table(
         "api_keys",
         sa.Column("key_id", sa.String(), primary_key=True),
         sa.Column("caller_id", sa.String(), sa.ForeignKey("callers.id"), nullable=False),
         sa.Column("key_hash", sa.String(), nullable=False),
-        sa.Column("created_at", sa.DateTime(), nullable=False),
-        sa.Column("revoked_at", sa.DateTime(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
     )
     op.create_index("ix_api_keys_caller_id", "api_keys", ["caller_id"])
     op.create_index("ix_api_keys_key_hash", "api_keys", ["key_hash"], unique=True)
@@ -34,7 +34,7 @@ def upgrade() -> None:
         "decisions",
         sa.Column("seq", sa.Integer(), primary_key=True, autoincrement=False),
         sa.Column("decision_id", sa.String(), nullable=False),
-        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("caller", sa.String(), nullable=True),
         sa.Column("purpose", sa.String(), nullable=True),
         sa.Column("kind", sa.String(), nullable=False),
@@ -62,7 +62,7 @@ def upgrade() -> None:
         sa.Column("token", sa.String(), primary_key=True),
         sa.Column("value_digest", sa.String(), nullable=False),
         sa.Column("ciphertext", sa.LargeBinary(), nullable=False),
-        sa.Column("expires_at", sa.DateTime(), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
     )
     op.create_index("ix_vault_entries_value_digest", "vault_entries", ["value_digest"])
     op.create_index("ix_vault_entries_expires_at", "vault_entries", ["expires_at"])
@@ -70,7 +70,7 @@ def upgrade() -> None:
         "policy_activations",
         sa.Column("id", sa.Integer(), primary_key=True),
         sa.Column("bundle_hash", sa.String(), nullable=False),
-        sa.Column("activated_at", sa.DateTime(), nullable=False),
+        sa.Column("activated_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("source", sa.Text(), nullable=False),
     )
     op.create_index("ix_policy_activations_bundle_hash", "policy_activations", ["bundle_hash"])

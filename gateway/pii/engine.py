@@ -1,0 +1,281 @@
+"""`PiiEngine`: finds PII spans in one message, in English, Chinese or both.
+
+`analyze()` is the pipeline from the style guide, one named step each:
+
+    check input → plan language passes → per pass: choose recognizers → run NLP once →
+    run recognizers → boost by context → (all passes) dedupe → resolve type conflicts →
+    apply threshold → apply allow-list → findings
+
+A *pass* is one language's recognizers over the message. A Chinese message gets one zh
+pass (its Latin-script e-mails, cards, IBANs and IPs are in the zh registry too). An
+English message that contains Han characters gets an en pass plus a zh pass whose NER
+runs only over the Han runs, so "Please call 张伟 back" finds the name without running
+the Chinese model over English.
+
+Thread-safety: the engine keeps no per-call state. Recognizers compile their patterns at
+build time, the LAC ONNX session is safe for concurrent `run`, and the spaCy backend
+serialises its calls with a lock (see `gateway.pii.nlp`).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
+
+import regex
+from presidio_analyzer import EntityRecognizer, RecognizerRegistry, RecognizerResult
+
+from gateway.pii.context import WindowContextEnhancer
+from gateway.pii.errors import PiiConfigError, PiiInputError
+from gateway.pii.findings import Finding, FindingExplanation, Language
+from gateway.pii.language import LanguageChooser
+from gateway.pii.nlp import NlpBackend, NlpResult
+from gateway.pii.recognizers.base import SOURCE_KEY, NerRecognizer
+from gateway.pii.recognizers.zh.address import CnAddressRecognizer
+from gateway.pii.registry import DEFAULT_LANGUAGES, RegistryConfig, build_registry, check_languages, recognizers_for
+
+# Longest text (in characters) analyze() accepts; the gateway maps PiiInputError to 413.
+MAX_TEXT_LENGTH = 1_000_000
+# Findings below this score are dropped. Bare pattern matches without a checksum or a
+# context word (a 9-digit number as SSN, a grouped number as phone) sit below it.
+DEFAULT_SCORE_THRESHOLD = 0.4
+
+_SOURCES = {"pattern", "ner", "checksum", "context", "other"}
+
+
+@dataclass(frozen=True)
+class _Pass:
+    language: Language
+    # Windows the NLP model reads (None = the whole text); patterns always read everything.
+    nlp_windows: tuple[tuple[int, int], ...] | None = None
+
+
+class PiiEngine:
+    """Analyses text with a Presidio registry, one NLP backend per language."""
+
+    def __init__(
+        self,
+        registry: RecognizerRegistry,
+        nlp: Mapping[Language, NlpBackend],
+        *,
+        context_enhancer: WindowContextEnhancer | None = None,
+        language_chooser: LanguageChooser | None = None,
+        score_threshold: float = DEFAULT_SCORE_THRESHOLD,
+        allow_list: Iterable[str] = (),
+        max_length: int = MAX_TEXT_LENGTH,
+    ) -> None:
+        self.languages: tuple[Language, ...] = tuple(nlp)
+        check_languages(registry, self.languages)
+        for language, backend in nlp.items():
+            if backend.language != language:
+                raise PiiConfigError(f"NLP backend for {language!r} analyses {backend.language!r}")
+        if not 0.0 <= score_threshold <= 1.0:
+            raise PiiConfigError("score_threshold must be within [0, 1]")
+        self.registry = registry
+        self.score_threshold = score_threshold
+        self.max_length = max_length
+        self._nlp = dict(nlp)
+        self._chooser = language_chooser or LanguageChooser()
+        self._context = context_enhancer or WindowContextEnhancer()
+        self._context.prepare(registry.recognizers)
+        self._allow = frozenset(w.casefold() for w in allow_list)
+        self._by_language = {
+            lang: [r for r in registry.recognizers if r.supported_language == lang] for lang in self.languages
+        }
+
+    @property
+    def supported_entities(self) -> list[str]:
+        return sorted({e for r in self.registry.recognizers for e in r.supported_entities})
+
+    def analyze(
+        self,
+        text: str,
+        *,
+        language: Language | None = None,
+        entities: Collection[str] | None = None,
+        score_threshold: float | None = None,
+    ) -> list[Finding]:
+        self._check_input(text, language)
+        if not text.strip():
+            return []
+        wanted = self._wanted_entities(entities)
+        tagged: list[tuple[Language, RecognizerResult]] = []
+        for step in self._plan_passes(text, language):
+            recognizers = self._choose_recognizers(step.language, wanted)
+            if not recognizers:
+                continue
+            nlp = self._run_nlp(text, step, recognizers)
+            results = self._run_recognizers(text, recognizers, nlp, wanted)
+            results = self._enhance_with_context(text, results, step.language)
+            tagged.extend((step.language, r) for r in results)
+        tagged = self._dedupe(tagged)
+        tagged = self._resolve_type_conflicts(tagged)
+        tagged = self._apply_threshold(tagged, self.score_threshold if score_threshold is None else score_threshold)
+        tagged = self._apply_allow_list(text, tagged)
+        return self._to_findings(tagged)
+
+    # --- steps -------------------------------------------------------------------------
+
+    def _check_input(self, text: str, language: Language | None) -> None:
+        if not isinstance(text, str):
+            raise PiiInputError(f"text must be str, not {type(text).__name__}")
+        if len(text) > self.max_length:
+            raise PiiInputError(f"text has {len(text)} characters; the limit is {self.max_length}")
+        if language is not None and language not in self._nlp:
+            raise PiiInputError(f"language {language!r} is not served; choose from {list(self.languages)}")
+
+    def _wanted_entities(self, entities: Collection[str] | None) -> frozenset[str] | None:
+        if entities is None:
+            return None
+        wanted = frozenset(entities)
+        unknown = wanted - set(self.supported_entities)
+        if unknown:
+            raise PiiInputError(f"unsupported entity types {sorted(unknown)}")
+        return wanted
+
+    def _plan_passes(self, text: str, language: Language | None) -> list[_Pass]:
+        primary = language or self._chooser.choose(text)
+        if primary not in self._nlp:
+            primary = self.languages[0]
+        passes = [_Pass(primary)]
+        if primary == "en" and "zh" in self._nlp and self._chooser.has_cjk(text):
+            windows = tuple((run.start, run.end) for run in self._chooser.cjk_runs(text))
+            passes.append(_Pass("zh", windows))
+        return passes
+
+    def _choose_recognizers(self, language: Language, wanted: frozenset[str] | None) -> list[EntityRecognizer]:
+        if wanted is None:
+            return self._by_language[language]
+        try:
+            return recognizers_for(self.registry, language, sorted(wanted))
+        except ValueError:
+            # Nothing in this language serves the request (e.g. US_SSN on a zh pass).
+            return []
+
+    def _run_nlp(self, text: str, step: _Pass, recognizers: list[EntityRecognizer]) -> NlpResult | None:
+        if not any(isinstance(r, NerRecognizer | CnAddressRecognizer) for r in recognizers):
+            return None
+        return self._nlp[step.language].process(text, windows=step.nlp_windows)
+
+    @staticmethod
+    def _run_recognizers(
+        text: str,
+        recognizers: list[EntityRecognizer],
+        nlp: NlpResult | None,
+        wanted: frozenset[str] | None,
+    ) -> list[RecognizerResult]:
+        results: list[RecognizerResult] = []
+        for recognizer in recognizers:
+            entities = [e for e in recognizer.supported_entities if wanted is None or e in wanted]
+            results.extend(recognizer.analyze(text, entities, nlp) or [])
+        return results
+
+    def _enhance_with_context(self, text: str, results: list[RecognizerResult], language: Language):
+        return self._context.enhance(text, results, language)
+
+    @staticmethod
+    def _dedupe(tagged: list[tuple[Language, RecognizerResult]]) -> list[tuple[Language, RecognizerResult]]:
+        # Same type, one span inside another (or equal): keep the stronger (Presidio's rule).
+        language_of = {id(r): lang for lang, r in tagged}
+        kept = EntityRecognizer.remove_duplicates([r for _, r in tagged])
+        return [(language_of[id(r)], r) for r in kept]
+
+    @staticmethod
+    def _resolve_type_conflicts(tagged: list[tuple[Language, RecognizerResult]]):
+        """Different types, one span inside the other: keep the container when it scores
+        higher, or when it comes from a pattern/checksum and the contained one from NER
+        (an address regex knows "742 Evergreen Terrace" is not an organisation)."""
+
+        def beaten(item: RecognizerResult) -> bool:
+            for _, other in tagged:
+                if other is item or other.entity_type == item.entity_type:
+                    continue
+                if not (other.start <= item.start and item.end <= other.end):
+                    continue
+                if other.score > item.score or (_source(other) != "ner" and _source(item) == "ner"):
+                    return True
+            return False
+
+        return [(lang, r) for lang, r in tagged if not beaten(r)]
+
+    @staticmethod
+    def _apply_threshold(tagged, threshold: float):
+        return [(lang, r) for lang, r in tagged if r.score >= threshold]
+
+    def _apply_allow_list(self, text: str, tagged):
+        if not self._allow:
+            return tagged
+        return [(lang, r) for lang, r in tagged if text[r.start : r.end].strip().casefold() not in self._allow]
+
+    @staticmethod
+    def _to_findings(tagged) -> list[Finding]:
+        tagged = sorted(tagged, key=lambda item: (item[1].start, item[1].end, item[1].entity_type))
+        return [_finding(lang, r) for lang, r in tagged]
+
+
+def _source(result: RecognizerResult) -> str:
+    meta = result.recognition_metadata or {}
+    source = meta.get(SOURCE_KEY)
+    if source in _SOURCES:
+        return source
+    explanation = result.analysis_explanation
+    return "checksum" if explanation is not None and explanation.validation_result is not None else "pattern"
+
+
+def _finding(language: Language, result: RecognizerResult) -> Finding:
+    ex = result.analysis_explanation
+    meta = result.recognition_metadata or {}
+    recognizer = (ex.recognizer if ex is not None else None) or meta.get(RecognizerResult.RECOGNIZER_NAME_KEY, "unknown")
+    return Finding(
+        entity_type=result.entity_type,
+        start=result.start,
+        end=result.end,
+        score=round(min(max(result.score, 0.0), 1.0), 4),
+        language=language,
+        explanation=FindingExplanation(
+            recognizer=recognizer,
+            source=_source(result),
+            pattern_name=ex.pattern_name if ex is not None else None,
+            original_score=ex.original_score if ex is not None else result.score,
+            score_context_improvement=round(ex.score_context_improvement, 4) if ex is not None else 0.0,
+            supportive_context_word=(ex.supportive_context_word or None) if ex is not None else None,
+            validation_result=ex.validation_result if ex is not None else None,
+        ),
+    )
+
+
+# --- factory ---------------------------------------------------------------------------
+
+_WARMUP = {
+    "en": "Hi, I'm John Smith from Boston. Card 4111 1111 1111 1111, call +1 415 555 0132, "
+    "john@example.com, 192.168.0.1, SSN 078-05-1120, IBAN DE89370400440532013000.",
+    "zh": "我是张伟，住在北京市海淀区中关村大街27号，身份证110101199003077777，手机13812345678，"
+    "卡号6222020200112345678，邮箱zw@example.com。",
+}
+
+
+def build_pii_engine(
+    *,
+    languages: Iterable[Language] = DEFAULT_LANGUAGES,
+    score_threshold: float = DEFAULT_SCORE_THRESHOLD,
+    lac_threads: int = 0,
+) -> PiiEngine:
+    """Load models, build the registry, warm up. Called once at gateway startup (seconds)."""
+    from gateway.pii.nlp import load_chinese_nlp, load_english_nlp
+    from gateway.pii.recognizers.en.email import offline_tld_extractor
+
+    languages = tuple(dict.fromkeys(languages))
+    # tldextract must never fetch the public suffix list: the e-mail recognizer gets an
+    # extractor built with no URLs (the bundled snapshot), and anything else in the process
+    # that uses tldextract's default cache is pointed at a throwaway directory setting.
+    os.environ.setdefault("TLDEXTRACT_CACHE_TIMEOUT", "0")
+    loaders = {"en": load_english_nlp, "zh": lambda: load_chinese_nlp(threads=lac_threads)}
+    unknown = [lang for lang in languages if lang not in loaders]
+    if unknown:
+        raise PiiConfigError(f"no NLP backend for languages {unknown}")
+    registry = build_registry(RegistryConfig(languages=languages, tld_extractor=offline_tld_extractor()))
+    engine = PiiEngine(registry, {lang: loaders[lang]() for lang in languages}, score_threshold=score_threshold)
+    for lang in languages:  # compile Presidio's lazily-compiled patterns, initialise ONNX
+        engine.analyze(_WARMUP[lang], language=lang)
+    return engine

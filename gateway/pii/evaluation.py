@@ -1,0 +1,329 @@
+"""Measure the engine against labelled datasets: per-entity precision, recall, F1.
+
+Three formats are read (the format is detected from the path):
+
+* presidio-research JSON: a list of `{"full_text", "spans": [{"entity_type",
+  "start_position", "end_position"}]}` (end exclusive);
+* CLUENER: JSON objects one after another (one per line or pretty-printed), each
+  `{"text", "label": {type: {value: [[start, end_inclusive], ...]}}}`;
+* MSRA: `*_sentences.txt` (space-separated characters, one sentence per line) next to
+  `*_tags.txt` (BIO tags, same shape). Either file's path may be given.
+
+Dataset labels are mapped onto GovGate types with a label map (`DEFAULT_LABEL_MAP`,
+overridable from a JSON file). Labels mapped to `None` or absent are not scored.
+
+Scoring rules:
+
+* Only types the dataset annotates are scored. A prediction of a type the dataset never
+  labels (ADDRESS on MSRA, CN_RESIDENT_ID on CLUENER) is neither a false positive nor a
+  true positive: the dataset simply cannot judge it.
+* Predictions are first folded with `PREDICTION_FALLBACK` when their own type is not
+  scored: an ADDRESS prediction counts as LOCATION on a dataset that labels places but not
+  addresses (CLUENER's "address" and MSRA's LOC are mostly place names, and our Chinese
+  address recognizer absorbs LOC spans into addresses).
+* A prediction that overlaps a span the dataset labels with an unscored label (CLUENER
+  "scene", "government"; presidio "DATE_TIME") and no gold span of its own type is
+  ignored: the annotators looked at that text and filed it under a type we do not score.
+* Two matchings: *overlap* (a prediction and a gold span of the same type share at least
+  one character; each gold span and each prediction is used at most once) and *exact*
+  (same start and end).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+DatasetFormat = Literal["presidio", "cluener", "msra"]
+
+# Dataset label -> GovGate entity type (None = do not score). Keys are matched as given
+# first, then upper-cased, then lower-cased.
+DEFAULT_LABEL_MAP: dict[str, str | None] = {
+    # presidio-research (and the Faker-based generators it ships)
+    "PERSON": "PERSON",
+    "PER": "PERSON",
+    "NAME": "PERSON",
+    "FIRST_NAME": "PERSON",
+    "LAST_NAME": "PERSON",
+    "name": "PERSON",
+    "ADDRESS": "ADDRESS",
+    "STREET_ADDRESS": "ADDRESS",
+    "LOCATION": "LOCATION",
+    "LOC": "LOCATION",
+    "GPE": "LOCATION",
+    "CITY": "LOCATION",
+    "COUNTRY": "LOCATION",
+    "STATE": "LOCATION",
+    "ORGANIZATION": "ORGANIZATION",
+    "ORG": "ORGANIZATION",
+    "COMPANY": "ORGANIZATION",
+    "EMAIL_ADDRESS": "EMAIL_ADDRESS",
+    "EMAIL": "EMAIL_ADDRESS",
+    "PHONE_NUMBER": "PHONE_NUMBER",
+    "PHONE": "PHONE_NUMBER",
+    "CREDIT_CARD": "CREDIT_CARD",
+    "CREDIT_CARD_NUMBER": "CREDIT_CARD",
+    "IBAN_CODE": "IBAN_CODE",
+    "IBAN": "IBAN_CODE",
+    "US_SSN": "US_SSN",
+    "SSN": "US_SSN",
+    "IP_ADDRESS": "IP_ADDRESS",
+    # Not detected by GovGate on purpose (see gateway.pii.registry): not scored.
+    "DATE_TIME": None,
+    "DOMAIN_NAME": None,
+    "URL": None,
+    "TITLE": None,
+    "PREFIX": None,
+    "US_DRIVER_LICENSE": None,
+    "NRP": None,
+    # CLUENER: "address" covers places of every size (台湾, 香山, 武昌区余家头小区三期b座),
+    # so it is scored as LOCATION; our ADDRESS predictions fold into it (see above).
+    "address": "LOCATION",
+    "organization": "ORGANIZATION",
+    "company": "ORGANIZATION",
+    "government": "ORGANIZATION",
+    "position": None,
+    "game": None,
+    "scene": None,
+    "book": None,
+    "movie": None,
+    # MSRA uses PER / LOC / ORG, covered above.
+}
+
+# When a prediction's type is not scored on a dataset, count it as this type instead.
+PREDICTION_FALLBACK: dict[str, str] = {"ADDRESS": "LOCATION"}
+
+
+class EntityScore(BaseModel):
+    precision: float
+    recall: float
+    f1: float
+    support: int
+
+
+class EvalReport(BaseModel):
+    dataset: str
+    samples: int
+    entities: dict[str, EntityScore] = Field(default_factory=dict)
+    exact: dict[str, EntityScore] = Field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class GoldSpan:
+    entity_type: str
+    start: int
+    end: int  # exclusive
+
+
+@dataclass(frozen=True)
+class Sample:
+    text: str
+    spans: tuple[GoldSpan, ...]
+    # Spans the dataset labels with a type we do not score (CLUENER "scene", presidio
+    # "DATE_TIME"): a prediction inside one is ignored rather than called a false positive.
+    ignored: tuple[tuple[int, int], ...] = ()
+
+
+# --- loaders ---------------------------------------------------------------------------
+
+
+def detect_format(path: Path) -> DatasetFormat:
+    name = path.name.lower()
+    if path.suffix == ".txt" or "msra" in name:
+        return "msra"
+    with path.open(encoding="utf-8") as fh:
+        head = fh.read(2048).lstrip()
+    if head.startswith("["):
+        return "presidio"
+    if head.startswith("{"):
+        return "cluener"
+    raise ValueError(f"cannot tell the dataset format of {path}")
+
+
+def load_samples(
+    path: str | Path,
+    *,
+    label_map: Mapping[str, str | None] | None = None,
+    limit: int | None = None,
+    fmt: DatasetFormat | None = None,
+) -> list[Sample]:
+    path = Path(path)
+    fmt = fmt or detect_format(path)
+    loader = {"presidio": _load_presidio, "cluener": _load_cluener, "msra": _load_msra}[fmt]
+    mapping = dict(DEFAULT_LABEL_MAP if label_map is None else label_map)
+    out = []
+    for text, raw_spans in loader(path):
+        if limit is not None and len(out) >= limit:
+            break
+        spans, ignored = [], []
+        for label, start, end in raw_spans:
+            entity = _map_label(mapping, label)
+            if entity is not None:
+                spans.append(GoldSpan(entity, start, end))
+            else:
+                ignored.append((start, end))
+        out.append(Sample(text, tuple(spans), tuple(ignored)))
+    return out
+
+
+def load_label_map(path: str | Path, *, base: Mapping[str, str | None] | None = None) -> dict[str, str | None]:
+    """`DEFAULT_LABEL_MAP` (or `base`) updated with a JSON object {label: type-or-null}."""
+    override = json.loads(Path(path).read_text(encoding="utf-8"))
+    if not isinstance(override, dict) or not all(isinstance(v, str | None) for v in override.values()):
+        raise ValueError(f"{path}: expected a JSON object of label -> entity type (or null)")
+    return {**(DEFAULT_LABEL_MAP if base is None else base), **override}
+
+
+def _map_label(mapping: Mapping[str, str | None], label: str) -> str | None:
+    for key in (label, label.upper(), label.lower()):
+        if key in mapping:
+            return mapping[key]
+    return None
+
+
+def _load_presidio(path: Path) -> Iterator[tuple[str, list[tuple[str, int, int]]]]:
+    for record in json.loads(path.read_text(encoding="utf-8")):
+        spans = [(s["entity_type"], s["start_position"], s["end_position"]) for s in record.get("spans", [])]
+        yield record["full_text"], spans
+
+
+def _load_cluener(path: Path) -> Iterator[tuple[str, list[tuple[str, int, int]]]]:
+    text = path.read_text(encoding="utf-8")
+    decoder = json.JSONDecoder()
+    pos = 0
+    while True:
+        while pos < len(text) and text[pos].isspace():
+            pos += 1
+        if pos >= len(text):
+            return
+        record, pos = decoder.raw_decode(text, pos)
+        spans = [
+            (label, start, end + 1)
+            for label, values in (record.get("label") or {}).items()
+            for positions in values.values()
+            for start, end in positions
+        ]
+        yield record["text"], spans
+
+
+def _load_msra(path: Path) -> Iterator[tuple[str, list[tuple[str, int, int]]]]:
+    stem = path.name.rsplit("_", 1)[0]
+    sentences = path.with_name(f"{stem}_sentences.txt")
+    tags = path.with_name(f"{stem}_tags.txt")
+    with sentences.open(encoding="utf-8") as fs, tags.open(encoding="utf-8") as ft:
+        for n, (line, tag_line) in enumerate(zip(fs, ft, strict=True), start=1):
+            chars, labels = line.split(), tag_line.split()
+            if len(chars) != len(labels):
+                raise ValueError(f"{sentences.name}:{n}: {len(chars)} characters but {len(labels)} tags")
+            yield "".join(chars), _bio_spans(labels)
+
+
+def _bio_spans(tags: list[str]) -> list[tuple[str, int, int]]:
+    spans, label, start = [], None, 0
+    for i, tag in enumerate([*tags, "O"]):
+        prefix, _, kind = tag.partition("-")
+        if label is not None and not (prefix in ("I", "M", "E") and kind == label):
+            spans.append((label, start, i))
+            label = None
+        if prefix in ("B", "S") or (prefix in ("I", "M", "E") and label is None):
+            label, start = kind, i
+    return spans
+
+
+# --- scoring ---------------------------------------------------------------------------
+
+
+def evaluate(
+    engine,
+    path: str | Path,
+    *,
+    label_map: Mapping[str, str | None] | None = None,
+    limit: int | None = None,
+    language=None,
+) -> EvalReport:
+    """Run `engine.analyze` on each sample and score the findings (see module docstring)."""
+    samples = load_samples(path, label_map=label_map, limit=limit)
+    scored = sorted({s.entity_type for sample in samples for s in sample.spans})
+    counts = {mode: defaultdict(lambda: [0, 0, 0]) for mode in ("overlap", "exact")}  # tp, fp, fn
+    for sample in samples:
+        predicted = _predictions(engine, sample.text, scored, language)
+        for entity in scored:
+            gold = [(s.start, s.end) for s in sample.spans if s.entity_type == entity]
+            pred = [(s, e) for t, s, e in predicted if t == entity and not _ignored(sample, entity, s, e)]
+            for mode in ("overlap", "exact"):
+                tp = _matches(gold, pred, exact=mode == "exact")
+                c = counts[mode][entity]
+                c[0] += tp
+                c[1] += len(pred) - tp
+                c[2] += len(gold) - tp
+    return EvalReport(
+        dataset=str(path),
+        samples=len(samples),
+        entities={e: _score(*counts["overlap"][e]) for e in scored},
+        exact={e: _score(*counts["exact"][e]) for e in scored},
+    )
+
+
+def _predictions(engine, text: str, scored: list[str], language) -> list[tuple[str, int, int]]:
+    out = []
+    scored_set = set(scored)
+    for f in engine.analyze(text, language=language):
+        entity = f.entity_type if f.entity_type in scored_set else PREDICTION_FALLBACK.get(f.entity_type)
+        if entity in scored_set:
+            out.append((entity, f.start, f.end))
+    return out
+
+
+def _ignored(sample: Sample, entity: str, start: int, end: int) -> bool:
+    """Inside a span of an unscored label and touching no gold span of its own type."""
+    if not any(s < end and start < e for s, e in sample.ignored):
+        return False
+    return not any(g.entity_type == entity and g.start < end and start < g.end for g in sample.spans)
+
+
+def _matches(gold: list[tuple[int, int]], pred: list[tuple[int, int]], *, exact: bool) -> int:
+    used: set[int] = set()
+    tp = 0
+    for gs, ge in gold:
+        for i, (ps, pe) in enumerate(pred):
+            if i in used:
+                continue
+            if (ps, pe) == (gs, ge) if exact else (ps < ge and gs < pe):
+                used.add(i)
+                tp += 1
+                break
+    return tp
+
+
+def _score(tp: int, fp: int, fn: int) -> EntityScore:
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return EntityScore(precision=round(precision, 4), recall=round(recall, 4), f1=round(f1, 4), support=tp + fn)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`python -m gateway.pii.evaluation DATASET [--limit N] [--label-map FILE]`"""
+    import argparse
+
+    from gateway.pii.engine import build_pii_engine
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("dataset", nargs="+")
+    parser.add_argument("--limit", type=int)
+    parser.add_argument("--label-map")
+    args = parser.parse_args(argv)
+    label_map = load_label_map(args.label_map) if args.label_map else None
+    engine = build_pii_engine()
+    for dataset in args.dataset:
+        print(evaluate(engine, dataset, label_map=label_map, limit=args.limit).model_dump_json(indent=2))
+
+
+if __name__ == "__main__":
+    main()

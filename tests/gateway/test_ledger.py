@@ -1,0 +1,106 @@
+"""The decision ledger on SQLite and PostgreSQL: group commit, the hash chain, tamper evidence."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+
+from sqlalchemy import text
+from sqlmodel import Session, select
+
+from gateway.decision import DecisionRecord, FindingRecord
+from gateway.pii.findings import FindingExplanation
+from gateway.store.ledger import GENESIS_HASH, DecisionLedger
+from gateway.store.models import DecisionRow, VaultEntry
+
+
+def _record(i: int) -> DecisionRecord:
+    finding = FindingRecord(
+        entity_type="EMAIL_ADDRESS", location="messages[0].content", start=3, end=20, score=1.0, language="en",
+        action="pseudonymise",
+        explanation=FindingExplanation(recognizer="EmailRecognizer", original_score=1.0),
+    )
+    return DecisionRecord(decision_id=f"dec_{i:04d}", created_at=datetime.now(UTC), kind="chat", caller="bot",
+                          purpose="customer-support", status_code=200, allowed=True, findings=[finding])
+
+
+async def _write(database, records: list[DecisionRecord], vault=()) -> list[DecisionRecord]:  # type: ignore[no-untyped-def]
+    ledger = DecisionLedger(database, batch_max=16)
+    await ledger.start()
+    try:
+        return await asyncio.gather(*(ledger.record(r, vault if i == 0 else ()) for i, r in enumerate(records)))
+    finally:
+        await ledger.close()
+
+
+def test_concurrent_records_form_one_chain(database) -> None:  # type: ignore[no-untyped-def]
+    committed = asyncio.run(_write(database, [_record(i) for i in range(100)]))
+    assert sorted(r.seq for r in committed) == list(range(1, 101))
+    ledger = DecisionLedger(database)
+    check = ledger.verify()
+    assert check.ok and check.checked == 100
+    first = ledger.get(next(r.decision_id for r in committed if r.seq == 1))
+    assert first is not None and first.prev_hash == GENESIS_HASH
+    # Readers get back exactly what was hashed.
+    assert ledger.get("dec_0042").findings[0].explanation.recognizer == "EmailRecognizer"
+
+
+def test_tampering_is_detected(database) -> None:  # type: ignore[no-untyped-def]
+    asyncio.run(_write(database, [_record(i) for i in range(5)]))
+    with Session(database) as session:
+        row = session.exec(select(DecisionRow).where(DecisionRow.seq == 3)).one()
+        record = dict(row.record)
+        record["status_code"] = 403
+        row.record = record
+        session.add(row)
+        session.commit()
+    check = DecisionLedger(database).verify()
+    assert not check.ok
+    assert check.first_bad_seq == 3
+    assert check.checked == 2
+
+
+def test_deleting_a_record_breaks_the_chain(database) -> None:  # type: ignore[no-untyped-def]
+    asyncio.run(_write(database, [_record(i) for i in range(5)]))
+    with database.begin() as connection:
+        connection.execute(text("DELETE FROM decisions WHERE seq = 2"))
+    check = DecisionLedger(database).verify()
+    assert not check.ok and check.first_bad_seq == 3
+
+
+def test_a_second_ledger_continues_the_chain(database) -> None:  # type: ignore[no-untyped-def]
+    asyncio.run(_write(database, [_record(i) for i in range(3)]))
+    asyncio.run(_write(database, [_record(i) for i in range(3, 6)]))
+    check = DecisionLedger(database).verify()
+    assert check.ok and check.checked == 6
+
+
+def test_vault_entries_commit_with_the_record(database) -> None:  # type: ignore[no-untyped-def]
+    entry = VaultEntry(conversation_key="k", token="<PERSON_1>", value_digest="d", ciphertext=b"secret",
+                       expires_at=datetime(2099, 1, 1, tzinfo=UTC))
+    asyncio.run(_write(database, [_record(0)], vault=[entry]))
+    with Session(database) as session:
+        stored = session.exec(select(VaultEntry)).all()
+    assert [(e.token, e.ciphertext) for e in stored] == [("<PERSON_1>", b"secret")]
+
+
+def test_a_failed_write_fails_the_request_closed(database) -> None:  # type: ignore[no-untyped-def]
+    from gateway.store.ledger import LedgerUnavailable
+
+    async def scenario() -> None:
+        ledger = DecisionLedger(database)
+        await ledger.start()
+        with database.begin() as connection:
+            connection.execute(text("DROP TABLE decisions"))
+        try:
+            try:
+                await ledger.record(_record(1))
+            except LedgerUnavailable:
+                pass
+            else:
+                raise AssertionError("the write should have failed")
+            assert not ledger.healthy
+        finally:
+            await ledger.close()
+
+    asyncio.run(scenario())
