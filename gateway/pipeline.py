@@ -75,6 +75,8 @@ log = logging.getLogger(__name__)
 ProxyKind = Literal["chat", "embeddings"]
 _Body = TypeVar("_Body", bound=BaseModel)
 PipelineMode = Literal["full", "policy", "passthrough"]
+# Deny rules that mean "no such model" (docs/policy-contract.md): answered 404, not 403.
+MODEL_NOT_FOUND_RULES = frozenset({"RTE-001"})
 _UPSTREAM_PATHS: dict[ProxyKind, str] = {"chat": "/chat/completions", "embeddings": "/embeddings"}
 
 
@@ -303,7 +305,7 @@ class Pipeline:
         if require_allow and not result.allow:
             rule_ids = [reason.rule_id for reason in result.deny]
             message = "; ".join(reason.reason for reason in result.deny) or "denied by policy"
-            if any(rule_id.startswith("MODEL-") for rule_id in rule_ids):
+            if set(rule_ids) & MODEL_NOT_FOUND_RULES:
                 raise ModelNotFound(message, param="model", extra={"rule_ids": rule_ids})
             raise PolicyDenied(message, extra={"rule_ids": rule_ids, "reasons": [r.model_dump() for r in result.deny]})
         if require_allow and kind in _UPSTREAM_PATHS and not result.routes:

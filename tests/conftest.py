@@ -143,9 +143,12 @@ class Gateway:
 
 
 def start_gateway(tmp_path: Path, *, pii_engine, upstream_url: str, database_url: str | None = None,  # type: ignore[no-untyped-def]
-                  **overrides) -> tuple[Gateway, ServerThread]:
+                  prepare_policy=None, **overrides) -> tuple[Gateway, ServerThread]:
+    """A gateway on a copy of the sample policies (`prepare_policy` may edit the copy)."""
     policy_dir = tmp_path / "policies"
     shutil.copytree(POLICY_DIR, policy_dir)
+    if prepare_policy is not None:
+        prepare_policy(policy_dir)
     port = free_port()
     settings = Settings(data_dir=tmp_path / "data", policy_dir=policy_dir, port=port, database_url=database_url,
                         demo_upstream_url=upstream_url, policy_watch=False, **overrides)

@@ -259,7 +259,7 @@ def build_pii_engine(
     *,
     languages: Iterable[Language] = DEFAULT_LANGUAGES,
     score_threshold: float = DEFAULT_SCORE_THRESHOLD,
-    lac_threads: int = 0,
+    lac_threads: int = 1,
 ) -> PiiEngine:
     """Load models, build the registry, warm up. Called once at gateway startup (seconds)."""
     from gateway.pii.nlp import load_chinese_nlp, load_english_nlp

@@ -24,6 +24,7 @@ import regex
 from gateway.pii.recognizers.base import NerRecognizer
 
 _WORD = regex.compile(r"\p{Lu}[\p{Ll}'’-]+(?:-\p{Lu}[\p{Ll}]+)?")
+_STREET_AFTER = regex.compile(r"^\s*(?i:street|st\b|road|rd\b|avenue|ave\b|lane|drive|way\b)")
 _NEXT_CAP = regex.compile(r"[ \t]+(\p{Lu}[\p{Ll}'’-]+)")
 
 COMMON_WORDS = frozenset(
@@ -84,7 +85,13 @@ class GivenNameRecognizer(NerRecognizer):
             if span.label not in self.RELABEL:
                 continue
             words = text[span.start : span.end].split()
-            if 1 <= len(words) <= 3 and all(w[:1].isupper() for w in words) and self._is_name(words[0]):
+            if (
+                1 <= len(words) <= 3
+                and all(w[:1].isupper() for w in words)
+                and words[0][1:].islower()
+                and self._is_name(words[0])
+                and not _STREET_AFTER.search(text, span.end, span.end + 12)
+            ):
                 out.append(self._result(span.start, span.end, self.RELABEL_SCORE, span.label))
         return out
 
@@ -97,6 +104,8 @@ class GivenNameRecognizer(NerRecognizer):
             following = _NEXT_CAP.match(text, end)
             if following and following.group(1).lower() not in COMMON_WORDS:
                 end = following.end()
+            if _STREET_AFTER.search(text, end, end + 12):
+                continue  # a street or place in an address line ("Gordon Street", "12 Silvestre")
             out.append(self._result(start, end, self.SCORE, "given_name"))
         return out
 

@@ -13,6 +13,12 @@ _NOT_A_NAME = regex.compile(
     r"please|ok|okay|yes|no|i|me|my|you|your)\.?$"
 )
 
+# A PERSON span with a digit, a line break, or ending in a street word is the small model
+# reading an address as a name ("Eusebio Dávila 57", "Gordon Street").
+_ADDRESS_LIKE = regex.compile(
+    r"\d|\n|(?i:\b(?:street|st|road|rd|avenue|ave|suite|apt|box|po|lane|drive|way|calle|rua|via)\.?$)"
+)
+
 
 class SpacyNerRecognizer(NerRecognizer):
     """Maps spaCy's OntoNotes labels onto GovGate's types.
@@ -31,6 +37,15 @@ class SpacyNerRecognizer(NerRecognizer):
     }
     SCORE = 0.85
 
+    def analyze(self, text, entities, nlp_artifacts=None):  # noqa: D102
+        results = super().analyze(text, entities, nlp_artifacts)
+        return [r for r in results if r.entity_type != "PERSON" or self._plausible_name(text[r.start : r.end])]
+
     def keep(self, text: str, start: int, end: int) -> bool:
         span = text[start:end].strip()
         return bool(span) and not _NOT_A_NAME.match(span) and any(c.isalpha() for c in span)
+
+    @staticmethod
+    def _plausible_name(span: str) -> bool:
+        # All-capitals words are headings, acronyms and city lines of postal addresses.
+        return not _ADDRESS_LIKE.search(span) and not (span.isupper() and len(span) > 3)
