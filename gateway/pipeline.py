@@ -46,7 +46,7 @@ from gateway.openai_types import (
     replace_chat_texts,
     replace_embedding_texts,
 )
-from gateway.pii.actions import ActionApplier, AppliedFinding, MissingPiiAction
+from gateway.pii.actions import ActionApplier, AppliedFinding, MissingPiiAction, resolve_action
 from gateway.pii.detector import DetectionFailed, PiiDetector
 from gateway.pii.findings import Finding
 from gateway.pii.output import OutputScanner
@@ -327,7 +327,7 @@ class Pipeline:
                            located: list[tuple[str, Finding]], texts: list[tuple[str, str]],
                            pseudonyms: ConversationPseudonyms) -> dict[str, Any]:
         blocked = sorted({f.entity_type for _, f in located
-                          if (a := result.pii_actions.get(f.entity_type)) is not None and a.action == "block"})
+                          if (a := resolve_action(result.pii_actions, f.entity_type)) and a.action == "block"})
         by_location: dict[str, list[Finding]] = {}
         for location, finding in located:
             by_location.setdefault(location, []).append(finding)
@@ -343,7 +343,7 @@ class Pipeline:
             raise ServiceUnavailable(f"the policy gave no action for entity type {exc.args[0]}; "
                                      "the request was not sent upstream", code="policy_incomplete") from None
         if blocked:
-            rule_ids = sorted({a.rule_id for t in blocked if (a := result.pii_actions[t]).rule_id})
+            rule_ids = sorted({a.rule_id for t in blocked if (a := resolve_action(result.pii_actions, t)) and a.rule_id})
             raise PolicyDenied(f"the request contains PII the policy blocks: {', '.join(blocked)}",
                                code="pii_blocked", extra={"rule_ids": rule_ids})
         if not replacements:

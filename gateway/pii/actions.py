@@ -25,6 +25,8 @@ from gateway.pii.pseudonyms import ConversationPseudonyms
 from gateway.policy.documents import PiiAction
 
 DEFAULT_MASK_KEEP_LAST = 4
+# In an action table, the entry for every entity type the table does not name.
+ANY_ENTITY = "*"
 HASH_HEX_CHARS = 12
 
 
@@ -36,6 +38,10 @@ class AppliedFinding:
 
 class MissingPiiAction(Exception):
     """The policy gave no action for an entity type that was found: fail closed."""
+
+
+def resolve_action(actions: Mapping[str, PiiAction], entity_type: str) -> PiiAction | None:
+    return actions.get(entity_type) or actions.get(ANY_ENTITY)
 
 
 class ActionApplier:
@@ -52,10 +58,12 @@ class ActionApplier:
             return text, []
         applied: list[AppliedFinding] = []
         to_edit: list[RecognizerResult] = []
+        chosen: dict[str, PiiAction] = {}
         for finding in findings:
-            action = actions.get(finding.entity_type)
+            action = resolve_action(actions, finding.entity_type)
             if action is None:
                 raise MissingPiiAction(finding.entity_type)
+            chosen[finding.entity_type] = action
             applied.append(AppliedFinding(finding, action.action))
             if action.action != "allow":
                 to_edit.append(RecognizerResult(finding.entity_type, finding.start, finding.end, finding.score))
@@ -63,8 +71,8 @@ class ActionApplier:
             return text, applied
         operators = {
             entity_type: self._operator(entity_type, action, pseudonyms)
-            for entity_type, action in actions.items()
-            if any(result.entity_type == entity_type for result in to_edit)
+            for entity_type, action in chosen.items()
+            if action.action != "allow"
         }
         result = self._anonymizer.anonymize(text=text, analyzer_results=to_edit, operators=operators)
         return result.text, applied

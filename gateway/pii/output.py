@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable, Mapping
 
-from gateway.pii.actions import ActionApplier, AppliedFinding
+from gateway.pii.actions import ActionApplier, AppliedFinding, resolve_action
 from gateway.pii.findings import Finding
 from gateway.pii.pseudonyms import ConversationPseudonyms
 from gateway.policy.documents import PiiAction
@@ -72,7 +72,8 @@ class OutputScanner:
         if cut <= 0:
             return ""
         released = [f for f in findings if 0 <= f.start and f.end <= cut]
-        actions = {f.entity_type: self._actions.get(f.entity_type, FALLBACK_OUTPUT_ACTION) for f in released}
+        actions = {f.entity_type: resolve_action(self._actions, f.entity_type) or FALLBACK_OUTPUT_ACTION
+                   for f in released}
         edited, applied = self._applier.apply(text[:cut], released, actions, self._pseudonyms)
         self.applied.extend((self._offset, item) for item in applied)
         self._offset += cut

@@ -25,13 +25,19 @@ class GenericPhoneRecognizer(GovPatternRecognizer):
     PATTERNS = [
         Pattern(
             "phone_grouped",
-            r"(?<![\w+.-])(?:(?:\+|00)\d{1,3}[\s.-]?)?(?:\(\d{1,4}\)\s?)?\d{2,4}(?:[\s.-]\d{2,5}){1,4}"
-            r"(?:\s?(?:x|ext\.?)\s?\d{1,6})?(?![\w-]|\.\d)",
+            r"(?<![\w+.]|\d-)(?:(?:\+|00)\d{1,3}[\s.-]?)?(?:\(\d{1,4}\)\s?)?\d{2,4}(?:[\s.-]\d{2,8}){1,4}"
+            r"(?:\s?(?:x|ext\.?)\s?\d{1,6})?(?![\w]|[-.]\d)",
             0.4,
         ),
-        Pattern("phone_parenthesised", r"(?<![\w+.-])\(\d{2,4}\)\s?\d{3,4}[\s.-]?\d{3,4}(?:\s?x\d{1,6})?(?![\w-])", 0.5),
+        Pattern(
+            "phone_parenthesised",
+            r"(?<![\w+.]|\d-)\(\d{2,4}\)\s?\d{3,4}[\s.-]?\d{3,4}(?:\s?x\d{1,6})?(?![\w]|[-.]\d)",
+            0.5,
+        ),
+        # Ten or eleven bare digits: as likely an order or account number; needs context.
+        Pattern("phone_bare", r"(?<![\w+.-])\+?\d{10,11}(?![\w]|[-.]\d)", 0.1),
     ]
-    CONTEXT = ["phone", "telephone", "tel", "cell", "mobile", "call", "number", "reach", "contact", "fax", "whatsapp"]
+    CONTEXT = ["phone", "telephone", "tel", "cell", "mobile", "call", "reach", "contact", "fax", "whatsapp", "office"]
 
     def invalidate_result(self, pattern_text: str) -> bool:
         digits = sum(c.isdigit() for c in regex.sub(r"(?:x|ext\.?)\s?\d+$", "", pattern_text))

@@ -1,0 +1,22 @@
+from gateway.pii.nlp import NerSpan, NlpResult
+from gateway.pii.recognizers.zh.lac_ner import LacNerRecognizer
+
+
+def test_maps_lac_labels_and_drops_lone_surnames():
+    text = "张伟在北京市的腾讯公司，王说"
+    nlp = NlpResult("zh", entities=(NerSpan(0, 2, "PER"), NerSpan(3, 6, "LOC"), NerSpan(7, 11, "ORG"), NerSpan(12, 13, "PER")))
+    results = LacNerRecognizer(supported_language="zh").analyze(text, ["PERSON", "LOCATION", "ORGANIZATION"], nlp)
+    assert sorted((r.entity_type, text[r.start : r.end]) for r in results) == [
+        ("LOCATION", "北京市"),
+        ("ORGANIZATION", "腾讯公司"),
+        ("PERSON", "张伟"),
+    ]
+
+
+def test_no_nlp_result_means_no_findings():
+    assert LacNerRecognizer(supported_language="zh").analyze("张伟", ["PERSON"], None) == []
+
+
+def test_lac_backend_finds_names(pii_engine):
+    findings = pii_engine.analyze("张三在北京市工作", language="zh")
+    assert ("PERSON", "张三") in [(f.entity_type, "张三在北京市工作"[f.start : f.end]) for f in findings]

@@ -1,0 +1,29 @@
+from gateway.pii.nlp import NerSpan, NlpResult
+from gateway.pii.recognizers.en.spacy_ner import SpacyNerRecognizer
+
+
+def _run(text, *spans):
+    results = SpacyNerRecognizer(supported_language="en").analyze(
+        text, ["PERSON", "LOCATION", "ORGANIZATION"], NlpResult("en", entities=spans)
+    )
+    return sorted((r.entity_type, text[r.start : r.end]) for r in results)
+
+
+def test_label_mapping():
+    text = "Ann Lee of Acme flew to Paris via JFK."
+    assert _run(text, NerSpan(0, 7, "PERSON"), NerSpan(11, 15, "ORG"), NerSpan(24, 29, "GPE"), NerSpan(34, 37, "FAC"), NerSpan(0, 3, "DATE")) == [
+        ("LOCATION", "JFK"),
+        ("LOCATION", "Paris"),
+        ("ORGANIZATION", "Acme"),
+        ("PERSON", "Ann Lee"),
+    ]
+
+
+def test_greetings_and_address_like_persons_are_dropped():
+    text = "Hi, Eusebio Dávila 57"
+    assert _run(text, NerSpan(0, 2, "PERSON"), NerSpan(4, 21, "PERSON")) == []
+
+
+def test_model_finds_a_person(pii_engine):
+    text = "Yesterday Jennifer Lawson called about her refund."
+    assert "Jennifer Lawson" in [text[f.start : f.end] for f in pii_engine.analyze(text) if f.entity_type == "PERSON"]
