@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -242,6 +243,87 @@ def policy_eval(input_file: Path, policy_dir: Path | None, engine: str, explain:
             click.echo(json.dumps(evaluator.evaluate(policy_input).model_dump(mode="json"), indent=2))
     except PolicyError as exc:
         raise click.ClickException(str(exc)) from None
+
+
+@policy.command("replay")
+@click.option("--policies", "policy_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              required=True, help="The candidate policy folder.")
+@click.option("--since", default="7d", help="How far back: e.g. 30m, 12h, 7d.")
+@click.option("--engine", type=click.Choice(["regorus", "opa"]), default="regorus")
+@click.option("--json", "as_json", is_flag=True)
+def policy_replay(policy_dir: Path, since: str, engine: str, as_json: bool) -> None:
+    """Re-decide recorded requests under a candidate policy and report what would change."""
+    from gateway.policy.bundle import PolicyBundle
+    from gateway.policy.engine import build_engine
+    from gateway.policy.errors import PolicyError
+    from gateway.policy.replay import replay
+    from gateway.store.ledger import DecisionLedger, recorded_decisions
+
+    try:
+        candidate = build_engine(PolicyBundle.load(policy_dir), engine)
+    except PolicyError as exc:
+        raise click.ClickException(f"the candidate policy does not load: {exc}") from None
+    ledger = DecisionLedger(_database())
+    report = replay(recorded_decisions(ledger, since=datetime.now(UTC) - _duration(since)), candidate)
+    payload = report.model_dump(mode="json")
+
+    def render(value: dict[str, Any]) -> None:
+        click.echo(f"candidate {value['candidate_bundle_hash'][:12]}: {value['total']} decisions replayed, "
+                   f"{value['changed']} would change, {value['unchanged']} unchanged")
+        for kind, summary in value["changes"].items():
+            if summary["count"]:
+                click.echo(f"  {kind:<18} {summary['count']:>6}   e.g. {', '.join(summary['examples'])}")
+
+    _emit(payload, as_json, render)
+
+
+def _duration(text: str) -> timedelta:
+    units = {"m": "minutes", "h": "hours", "d": "days"}
+    number, unit = text[:-1], text[-1:]
+    if unit not in units or not number.isdigit():
+        raise click.BadParameter(f"{text!r}: use a number followed by m, h or d (e.g. 7d)")
+    return timedelta(**{units[unit]: int(number)})
+
+
+# --- decisions ---------------------------------------------------------------------------
+
+
+@main.group()
+def decisions() -> None:
+    """Read and verify the decision ledger."""
+
+
+@decisions.command("verify")
+@click.option("--json", "as_json", is_flag=True)
+def decisions_verify(as_json: bool) -> None:
+    """Recompute the hash chain from the first record; non-zero exit if it is broken."""
+    from gateway.store.ledger import DecisionLedger
+
+    check = DecisionLedger(_database()).verify()
+    payload = {"ok": check.ok, "checked": check.checked, "first_bad_seq": check.first_bad_seq,
+               "problem": check.problem}
+    _emit(payload, as_json, lambda v: click.echo(
+        f"chain intact: {v['checked']} records" if v["ok"]
+        else f"chain BROKEN at record {v['first_bad_seq']}: {v['problem']} ({v['checked']} records good before it)"))
+    if not check.ok:
+        sys.exit(1)
+
+
+@decisions.command("list")
+@click.option("--limit", type=int, default=20)
+@click.option("--json", "as_json", is_flag=True)
+def decisions_list(limit: int, as_json: bool) -> None:
+    """The most recent decisions."""
+    from gateway.store.ledger import DecisionLedger
+
+    records = [r.model_dump(mode="json") for r in DecisionLedger(_database()).list(limit=limit)]
+
+    def render(items: list[dict[str, Any]]) -> None:
+        for r in items:
+            click.echo(f"{r['created_at']}  {r['decision_id']}  {r['caller'] or '-':<16} {r['kind']:<10} "
+                       f"{r['status_code']}  {r['route']['deployment'] or '-'}")
+
+    _emit(records, as_json, render)
 
 
 # --- benchmark ---------------------------------------------------------------------------

@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     # built into this process (served under /demo-upstream). Tests and benchmarks point it
     # at a demo upstream running as its own server (`govgate demo-upstream`).
     demo_upstream_url: str | None = None
+    # A candidate policy folder evaluated beside the active one on live traffic; its
+    # disagreements are recorded, never enforced (shadow mode).
+    shadow_policy_dir: Path | None = None
     # Watch the policy folder and hot-reload good edits.
     policy_watch: bool = True
     # Keys for HMAC (customer ids, `hash` actions) and the vault's encryption (Fernet).

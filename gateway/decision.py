@@ -54,11 +54,19 @@ class Timings(BaseModel):
     overhead: float = 0.0
 
 
+class ShadowRecord(BaseModel):
+    """A candidate policy run beside the active one: what it would have decided differently."""
+
+    bundle_hash: str
+    differences: list[dict[str, str]] = Field(default_factory=list)
+
+
 class PolicyRecord(BaseModel):
     bundle_hash: str | None = None
     engine: str | None = None
     input: dict[str, Any] | None = None
     result: dict[str, Any] | None = None
+    shadow: ShadowRecord | None = None
 
 
 class DecisionRecord(BaseModel):

@@ -27,7 +27,7 @@ from pydantic import BaseModel, ValidationError
 
 from gateway.auth import AuthenticatedCaller, Authenticator
 from gateway.customer import CustomerContext, parse_customer_headers
-from gateway.decision import DecisionRecord, FindingRecord, RouteAttempt
+from gateway.decision import DecisionRecord, FindingRecord, RouteAttempt, ShadowRecord
 from gateway.errors import (
     BadRequest,
     GatewayError,
@@ -64,6 +64,7 @@ from gateway.policy.documents import (
     Route,
 )
 from gateway.policy.errors import PolicyError
+from gateway.policy.replay import ShadowEvaluator
 from gateway.ratelimit import RateLimiter
 from gateway.store.ledger import DecisionLedger, LedgerUnavailable
 from gateway.upstream.client import UpstreamClient
@@ -136,7 +137,8 @@ def _ms_since(start: float) -> float:
 class Pipeline:
     def __init__(self, *, authenticator: Authenticator, rate_limiter: RateLimiter, detector: PiiDetector,
                  policy: PolicySource, applier: ActionApplier, vault: PseudonymVault, upstream: UpstreamClient,
-                 ledger: DecisionLedger, hmac_key: bytes, mode: PipelineMode = "full") -> None:
+                 ledger: DecisionLedger, hmac_key: bytes, mode: PipelineMode = "full",
+                 shadow: ShadowEvaluator | None = None) -> None:
         self._authenticator = authenticator
         self._rate_limiter = rate_limiter
         self._detector = detector
@@ -147,6 +149,7 @@ class Pipeline:
         self._ledger = ledger
         self._hmac_key = hmac_key
         self._mode = mode
+        self._shadow = shadow
         self._passthrough_results: dict[tuple[str, str | None], PolicyResult] = {}
 
     # --- the proxied calls --------------------------------------------------------------
@@ -300,6 +303,10 @@ class Pipeline:
         finally:
             record.timings.policy = _ms_since(start)
         record.policy.result = result.model_dump(mode="json")
+        if self._shadow is not None:
+            differences = await anyio.to_thread.run_sync(self._shadow.compare, policy_input, result)
+            record.policy.shadow = ShadowRecord(bundle_hash=self._shadow.candidate.bundle_hash,
+                                                differences=[d.model_dump() for d in differences])
         record.allowed = result.allow
         record.reasons = [r.model_dump() for r in [*result.deny, *result.reasons]]
         if require_allow and not result.allow:

@@ -23,8 +23,12 @@ from gateway.pii.detector import PiiDetector
 from gateway.pii.engine import PiiEngine, build_pii_engine
 from gateway.pii.vault import PseudonymVault
 from gateway.pipeline import Pipeline
-from gateway.policy.engine import RemoteOpaPolicyEngine
+from gateway.policy.bundle import PolicyBundle
+from gateway.policy.engine import RemoteOpaPolicyEngine, build_engine
+from gateway.policy.errors import PolicyError
 from gateway.policy.reload import PolicyHolder
+from gateway.policy.versions import record_activation
+from gateway.policy.replay import ShadowEvaluator
 from gateway.ratelimit import RateLimiter
 from gateway.store.db import make_engine, migrate
 from gateway.store.ledger import DecisionLedger
@@ -52,9 +56,9 @@ class StartupError(RuntimeError):
     """The gateway cannot start safely (e.g. no valid policy): it refuses to serve."""
 
 
-def open_policy(settings: Settings) -> PolicyHolder:
+def open_policy(settings: Settings, database: Engine) -> PolicyHolder:
     """The active policy: the policy folder on the embedded engine, or a remote OPA server."""
-    holder = PolicyHolder(settings.policy_dir)
+    holder = PolicyHolder(settings.policy_dir, on_activate=lambda a: record_activation(database, a))
     if settings.opa_url:
         holder.activate(RemoteOpaPolicyEngine(settings.opa_url), source="startup")
         return holder
@@ -62,6 +66,15 @@ def open_policy(settings: Settings) -> PolicyHolder:
     if not holder.ready:
         raise StartupError(f"no valid policy in {settings.policy_dir}: {holder.last_error}")
     return holder
+
+
+def open_shadow(settings: Settings) -> ShadowEvaluator | None:
+    if settings.shadow_policy_dir is None:
+        return None
+    try:
+        return ShadowEvaluator(build_engine(PolicyBundle.load(settings.shadow_policy_dir)))
+    except PolicyError as exc:
+        raise StartupError(f"the shadow policy in {settings.shadow_policy_dir} does not load: {exc}") from None
 
 
 @contextlib.asynccontextmanager
@@ -75,7 +88,7 @@ async def open_services(settings: Settings, *, builtin_demo_url: str | None,
 
     # Models take seconds to load; a test session may pass one engine to many apps.
     pii_engine = pii_engine or await asyncio.to_thread(build_pii_engine)
-    policy = await asyncio.to_thread(open_policy, settings)
+    policy = await asyncio.to_thread(open_policy, settings, database)
     upstream = UpstreamClient(
         timeout=httpx.Timeout(settings.upstream_timeout_s, connect=settings.upstream_connect_timeout_s),
         builtin_demo_url=builtin_demo_url,
@@ -97,6 +110,7 @@ async def open_services(settings: Settings, *, builtin_demo_url: str | None,
         ledger=ledger,
         hmac_key=hmac_key,
         mode=settings.pipeline_mode,
+        shadow=await asyncio.to_thread(open_shadow, settings),
     )
     watch = settings.policy_watch and not settings.opa_url
     watcher = asyncio.create_task(policy.watch(), name="policy-watch") if watch else None

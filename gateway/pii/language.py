@@ -16,15 +16,15 @@ import regex
 
 from gateway.pii.findings import Language
 
-# A message is Chinese when at least this share of its letters are CJK ideographs.
-# Chinese text is dense (one character ~ one English word), so a low share already means
-# the author writes Chinese; e-mails, card numbers and Latin brand names do not count
-# against it because digits and punctuation are not letters.
-DEFAULT_CJK_SHARE = 0.3
+# A message is Chinese when Han characters make up at least this share of its "words",
+# counting each Han character as a word (a Chinese character carries about as much as an
+# English word) and each run of Latin letters as one. Counting letters instead would let
+# one e-mail address ("zhangwei@example.com": 18 letters) outvote a Chinese sentence.
+DEFAULT_CJK_SHARE = 0.5
 
 _CJK_RUN = regex.compile(r"\p{Han}+(?:[\p{Han}0-9０-９A-Za-z·•\-－]*\p{Han})?")
 _HAN = regex.compile(r"\p{Han}")
-_LETTER = regex.compile(r"\p{L}")
+_NON_HAN_WORD = regex.compile(r"[^\P{L}\p{Han}]+")
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ class CjkRun:
 
 
 class LanguageChooser:
-    """Chooses the primary language of a message by the share of CJK letters."""
+    """Chooses the primary language of a message by the share of Han characters."""
 
     def __init__(self, *, cjk_share: float = DEFAULT_CJK_SHARE) -> None:
         if not 0.0 < cjk_share <= 1.0:
@@ -47,8 +47,8 @@ class LanguageChooser:
         han = len(_HAN.findall(text))
         if han == 0:
             return "en"
-        letters = len(_LETTER.findall(text))
-        return "zh" if han / letters >= self.cjk_share else "en"
+        words = len(_NON_HAN_WORD.findall(text))
+        return "zh" if han / (han + words) >= self.cjk_share else "en"
 
     @staticmethod
     def cjk_runs(text: str) -> list[CjkRun]:

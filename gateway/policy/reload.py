@@ -67,11 +67,14 @@ class PolicyHolder:
         engine: str = "regorus",
         test_engine: str | None = None,
         clock: Clock = _utcnow,
+        on_activate: Callable[[Activation], None] | None = None,
     ) -> None:
         self.policy_dir = Path(policy_dir)
         self.engine_name = engine
         self.test_engine = test_engine or engine
         self._clock = clock
+        # Told of each activation, e.g. to keep the version history in the database.
+        self._on_activate = on_activate
         self._lock = threading.Lock()
         self._engine: PolicyEngine | None = None
         self._bundle: PolicyBundle | None = None
@@ -178,8 +181,11 @@ class PolicyHolder:
         self._engine = engine
         self._bundle = bundle
         self._last_error = None
-        self._history.append(Activation(engine.bundle_hash, self._now(), source))
+        activation = Activation(engine.bundle_hash, self._now(), source)
+        self._history.append(activation)
         del self._history[:-MAX_HISTORY]
+        if self._on_activate is not None:
+            self._on_activate(activation)
 
     def _tests_changed(self, bundle: PolicyBundle) -> bool:
         return self._bundle is None or self._bundle.tests != bundle.tests

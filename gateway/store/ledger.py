@@ -24,6 +24,7 @@ from sqlalchemy import Engine, update
 from sqlmodel import Session, select
 
 from gateway.decision import DecisionRecord
+from gateway.policy.documents import PolicyInput, PolicyResult
 from gateway.store.models import ChainHead, DecisionRow, VaultEntry
 
 log = logging.getLogger(__name__)
@@ -203,3 +204,13 @@ def _row(record: DecisionRecord) -> DecisionRow:
 
 def _record(row: DecisionRow) -> DecisionRecord:
     return DecisionRecord.model_validate(row.record)
+
+
+def recorded_decisions(ledger: DecisionLedger, *, since: datetime | None = None
+                       ) -> Iterator[tuple[str, PolicyInput, PolicyResult]]:
+    """(decision id, policy input, policy result) of each recorded decision that has both."""
+    for record in ledger.iter_all(since=since):
+        if record.policy.input is None or record.policy.result is None:
+            continue
+        yield (record.decision_id, PolicyInput.model_validate(record.policy.input),
+               PolicyResult.model_validate(record.policy.result))

@@ -1,6 +1,6 @@
 from gateway.pii.recognizers.zh.bank_card import CnBankCardRecognizer
 
-CARD = "6222020200112345674"  # Luhn-valid
+CARD = "6222020200112345679"  # Luhn-valid
 
 
 def _analyze(text):
@@ -15,12 +15,12 @@ def test_luhn_valid_card_glued_to_chinese():
 
 
 def test_luhn_failure_lowers_score():
-    [r] = _analyze("卡号6222020200112345675")
+    [r] = _analyze("卡号6222020200112345670")
     assert r.score == CnBankCardRecognizer.INVALID_SCORE
 
 
 def test_grouped_digits():
-    [r] = _analyze("银行卡 6222 0202 0011 2345 674")
+    [r] = _analyze("银行卡 6222 0202 0011 2345 679")
     assert r.score == CnBankCardRecognizer.VALID_SCORE
 
 

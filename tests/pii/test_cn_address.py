@@ -12,7 +12,7 @@ def test_pattern_path_trims_leading_words():
 
 def test_lac_locations_merge_with_number_tail():
     text = "寄到杭州市西湖区文三路90号2单元"
-    nlp = NlpResult("zh", tokens=(Token(0, 2, "v"), Token(2, 5, "LOC"), Token(5, 8, "LOC"), Token(8, 13, "LOC")))
+    nlp = NlpResult("zh", tokens=(Token(0, 2, "v"), Token(2, 5, "LOC"), Token(5, 8, "LOC"), Token(8, 14, "LOC")))
     assert _found(text, nlp) == ["杭州市西湖区文三路90号2单元"]
 
 

@@ -24,7 +24,7 @@ import regex
 from gateway.pii.recognizers.base import NerRecognizer
 
 _WORD = regex.compile(r"\p{Lu}[\p{Ll}'’-]+(?:-\p{Lu}[\p{Ll}]+)?")
-_STREET_AFTER = regex.compile(r"^\s*(?i:street|st\b|road|rd\b|avenue|ave\b|lane|drive|way\b)")
+_STREET_AFTER = regex.compile(r"\s*(?i:street|st\b|road|rd\b|avenue|ave\b|lane|drive|way\b)")
 _NEXT_CAP = regex.compile(r"[ \t]+(\p{Lu}[\p{Ll}'’-]+)")
 
 COMMON_WORDS = frozenset(
@@ -90,7 +90,7 @@ class GivenNameRecognizer(NerRecognizer):
                 and all(w[:1].isupper() for w in words)
                 and words[0][1:].islower()
                 and self._is_name(words[0])
-                and not _STREET_AFTER.search(text, span.end, span.end + 12)
+                and not _STREET_AFTER.match(text, span.end, span.end + 12)
             ):
                 out.append(self._result(span.start, span.end, self.RELABEL_SCORE, span.label))
         return out
@@ -104,7 +104,7 @@ class GivenNameRecognizer(NerRecognizer):
             following = _NEXT_CAP.match(text, end)
             if following and following.group(1).lower() not in COMMON_WORDS:
                 end = following.end()
-            if _STREET_AFTER.search(text, end, end + 12):
+            if _STREET_AFTER.match(text, end, end + 12):
                 continue  # a street or place in an address line ("Gordon Street", "12 Silvestre")
             out.append(self._result(start, end, self.SCORE, "given_name"))
         return out
