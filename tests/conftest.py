@@ -150,8 +150,9 @@ def start_gateway(tmp_path: Path, *, pii_engine, upstream_url: str, database_url
     if prepare_policy is not None:
         prepare_policy(policy_dir)
     port = free_port()
+    overrides.setdefault("policy_watch", False)
     settings = Settings(data_dir=tmp_path / "data", policy_dir=policy_dir, port=port, database_url=database_url,
-                        demo_upstream_url=upstream_url, policy_watch=False, **overrides)
+                        demo_upstream_url=upstream_url, **overrides)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     database = make_engine(settings.effective_database_url)
     migrate(database)

@@ -26,6 +26,8 @@ def test_english_pipeline_is_trimmed_to_ner():
 
 
 def test_english_gate_skips_sentences_without_names():
-    backend = load_english_nlp()
+    backend = load_english_nlp(gate=True)
     text = "i was charged twice. please refund me. Thanks."
     assert backend._candidate_sentences(text) == []
+    assert backend.process(text).entities == ()
+    assert backend._candidate_sentences("Thanks. I met Anna today.") == [(7, 25)]
