@@ -23,7 +23,6 @@ import os
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 
-import regex
 from presidio_analyzer import EntityRecognizer, RecognizerRegistry, RecognizerResult
 
 from gateway.pii.context import WindowContextEnhancer
@@ -273,10 +272,12 @@ def build_pii_engine(
     from gateway.pii.recognizers.en.email import offline_tld_extractor
 
     languages = tuple(dict.fromkeys(languages))
-    # tldextract must never fetch the public suffix list: the e-mail recognizer gets an
-    # extractor built with no URLs (the bundled snapshot), and anything else in the process
-    # that uses tldextract's default cache is pointed at a throwaway directory setting.
-    os.environ.setdefault("TLDEXTRACT_CACHE_TIMEOUT", "0")
+    # tldextract must never fetch the public suffix list. New `TLDExtract()` instances read
+    # TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS ("" = no URLs, use the bundled snapshot); setdefault
+    # leaves an operator's own value alone. tldextract's module-level extractor (the one
+    # Presidio's EmailRecognizer calls) was built at import, before this line, which is why
+    # our e-mail recognizers are also handed an explicitly offline extractor.
+    os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
     loaders = {
         "en": lambda: load_english_nlp(gate=en_sentence_gate),
         "zh": lambda: load_chinese_nlp(threads=lac_threads),

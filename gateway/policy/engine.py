@@ -6,8 +6,9 @@
 malformed, so a caller can only ever hold a valid result or an exception (fail closed).
 
 - ``RegorusPolicyEngine``: embedded regorus (Rust). Policies and data are parsed once into
-  a prototype engine; each evaluation runs on a clone of it (a cheap, shared-AST copy), so
-  concurrent evaluations never share mutable state and nothing is compiled per request.
+  a prototype engine, which is evaluated once so regorus analyses the modules at load time;
+  each evaluation runs on a clone of it (a cheap, shared-AST copy that keeps that analysis),
+  so concurrent evaluations never share mutable state and nothing is compiled per request.
 - ``OpaGolibPolicyEngine``: the real OPA Go engine in-process (opa_bindings); for tests,
   differential checks and ``--engine opa``. OPA serialises evaluations on its own lock.
 - ``RemoteOpaPolicyEngine``: an OPA server over its REST Data API (opa-python-client),
@@ -43,9 +44,6 @@ ENGINE_NAMES: tuple[str, ...] = ("regorus", "opa")
 OPA_URL_ENV = "GOVGATE_OPA_URL"
 DEFAULT_REMOTE_TIMEOUT_S = 1.5
 _REGORUS_UNDEFINED = '"<undefined>"'
-# A constant rule of the entrypoint package: evaluating it prepares a prototype engine
-# (see RegorusPolicyEngine._prototype) without depending on input.
-_PREPARE_RULE = f"data.{ENTRYPOINT.rsplit('.', 1)[0]}.contract_version"
 # Evaluated once when an engine is built: surfaces errors regorus/OPA only report on
 # first evaluation (unsafe variables, conflicts), so a broken bundle never goes live.
 WARMUP_INPUT = PolicyInput(
@@ -159,7 +157,7 @@ class RegorusPolicyEngine:
             # regorus analyses (schedules) the modules lazily, on an engine's first
             # evaluation, and a clone of a never-evaluated engine repeats that analysis on
             # every evaluation (~1.2 ms). Evaluate once here so every clone starts prepared.
-            prototype.eval_rule(_PREPARE_RULE)
+            prototype.eval_query("true")
         except RuntimeError as exc:
             raise PolicyLoadError(f"regorus rejected the bundle: {short_error(exc)}") from exc
         # Keep a few bundles per thread (the active one and a candidate); older ones are

@@ -34,6 +34,18 @@ model := m if {
 
 _applies if kind in model_kinds
 
+# Deployments of the requested alias, then of the alias and kind: computed once per
+# decision as rules (not re-scanned by each rule that needs them).
+_alias_deployments := {id: d |
+	some id, d in data.govgate_data.deployments
+	d.alias == model
+}
+
+_kind_deployments := {id: d |
+	some id, d in _alias_deployments
+	d.kind == kind
+}
+
 # METADATA
 # description: No deployment serves the model alias.
 # custom:
@@ -41,7 +53,7 @@ _applies if kind in model_kinds
 deny contains {"rule_id": "RTE-001", "reason": sprintf("model '%s' is not deployed", [model])} if {
 	_applies
 	model != ""
-	not has_alias(data.govgate_data.deployments, model)
+	count(_alias_deployments) == 0
 }
 
 # METADATA
@@ -50,8 +62,8 @@ deny contains {"rule_id": "RTE-001", "reason": sprintf("model '%s' is not deploy
 #   rule_id: RTE-002
 deny contains {"rule_id": "RTE-002", "reason": sprintf("model '%s' does not serve %s requests", [model, kind])} if {
 	_applies
-	has_alias(data.govgate_data.deployments, model)
-	not has_alias_kind(data.govgate_data.deployments, model, kind)
+	count(_alias_deployments) > 0
+	count(_kind_deployments) == 0
 }
 
 # METADATA
@@ -62,24 +74,29 @@ deny contains {"rule_id": "RTE-003", "reason": sprintf(
 	"no deployment of '%s' is hosted in [%s] and cleared for %s data",
 	[model, concat(", ", sort([r | some r in regions])), data.govgate.pii.classification],
 )} if {
-	has_alias_kind(data.govgate_data.deployments, model, kind)
+	count(_kind_deployments) > 0
 	regions := data.govgate.residency.hosting_regions
-	count(routes) == 0
+	count(_candidates) == 0
 }
 
 # METADATA
 # description: Permitted deployments, most preferred first.
 default routes := []
 
-routes := [route(id, data.govgate_data.deployments[id]) |
+routes := [route(id, _candidates[id]) |
 	some ranked in sort(_ranked)
 	id := ranked[2]
 ]
 
-_ranked := [[region_rank(d, _customer_region), object.get(d, "priority", 100), id] |
-	some id, d in data.govgate_data.deployments
-	is_candidate(d, model, kind, _regions)
+# Only deployments of the alias and kind are ranked, never the whole catalogue.
+_candidates := {id: d |
+	some id, d in _kind_deployments
+	d.region in _regions
 	is_cleared(_level_ranks, d.max_classification, _classification)
+}
+
+_ranked := [[region_rank(d, _customer_region), object.get(d, "priority", 100), id] |
+	some id, d in _candidates
 ]
 
 _regions := data.govgate.residency.hosting_regions
