@@ -76,7 +76,7 @@ deny contains {"rule_id": "RTE-003", "reason": sprintf(
 )} if {
 	count(_kind_deployments) > 0
 	regions := data.govgate.residency.hosting_regions
-	count(_candidates) == 0
+	count(routes) == 0
 }
 
 # METADATA
@@ -109,23 +109,6 @@ _level_ranks := {name: i | some i, name in data.govgate_data.pii.classification_
 
 reasons contains {"rule_id": "RTE-010", "reason": sprintf("route to %s (%s, %s)", [r.deployment, r.provider, r.region])} if {
 	some r in routes
-}
-
-has_alias(deployments, alias) if {
-	some d in deployments
-	d.alias == alias
-}
-
-has_alias_kind(deployments, alias, request_kind) if {
-	some d in deployments
-	d.alias == alias
-	d.kind == request_kind
-}
-
-is_candidate(deployment, alias, request_kind, regions) if {
-	deployment.alias == alias
-	deployment.kind == request_kind
-	deployment.region in regions
 }
 
 is_cleared(level_ranks, deployment_level, request_level) if {

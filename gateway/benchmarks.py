@@ -1,0 +1,58 @@
+"""`make bench`: the benchmark suite. Writes one JSON file per benchmark and prints a summary.
+
+    python -m gateway.benchmarks [--out DIR] [--rps N] [--seconds S] [--quick]
+
+1. gateway added latency at a fixed rate, per mode (passthrough, policy, full) and streamed
+2. PII analysis of a ~300-character message, English and Chinese
+3. one policy decision on the embedded engine (regorus) and on the real OPA engine
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from gateway.bench import run_bench
+from gateway.config import Settings
+
+
+def _write(out: Path, name: str, result: dict[str, Any]) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"{name}.json").write_text(json.dumps(result, indent=2) + "\n")
+    print(f"{name}: {json.dumps(result)}", flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m gateway.benchmarks")
+    parser.add_argument("--out", type=Path, default=Path("bench-results"))
+    parser.add_argument("--rps", type=int, default=100)
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--quick", action="store_true", help="short runs, for a smoke check")
+    args = parser.parse_args(argv)
+    seconds = 3.0 if args.quick else args.seconds
+
+    for mode in ("passthrough", "policy", "full"):
+        _write(args.out, f"gateway-{mode}", run_bench(mode=mode, rps=args.rps, seconds=seconds))
+    _write(args.out, "gateway-full-stream", run_bench(mode="full", rps=args.rps, seconds=seconds, stream=True))
+
+    from gateway.pii.bench import bench_analyze
+    from gateway.pii.engine import build_pii_engine
+
+    engine = build_pii_engine()
+    n = 200 if args.quick else 1000
+    _write(args.out, "pii-analyze", {lang: bench_analyze(engine, language=lang, n=n) for lang in ("en", "zh")})
+
+    from gateway.policy.bench import bench_policy
+    from gateway.policy.bundle import PolicyBundle
+    from gateway.policy.engine import build_engine
+
+    bundle = PolicyBundle.load(Settings().policy_dir)
+    _write(args.out, "policy-eval", {name: bench_policy(build_engine(bundle, name), n=n) for name in ("regorus", "opa")})
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
