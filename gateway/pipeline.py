@@ -49,7 +49,7 @@ from gateway.openai_types import (
 from gateway.pii.actions import ActionApplier, AppliedFinding, MissingPiiAction, resolve_action
 from gateway.pii.detector import DetectionFailed, PiiDetector
 from gateway.pii.findings import Finding
-from gateway.pii.output import OutputScanner
+from gateway.pii.output import FALLBACK_OUTPUT_ACTION, OutputScanner
 from gateway.pii.pseudonyms import ConversationPseudonyms
 from gateway.pii.restore import StreamRestorer, restore
 from gateway.pii.vault import PseudonymVault
@@ -295,7 +295,13 @@ class Pipeline:
         try:
             # In a worker thread: a remote OPA answers over the network, and even the
             # embedded engine should not hold the event loop.
-            result = await anyio.to_thread.run_sync(self._evaluate, engine, policy_input)
+            # The embedded engine answers in about a millisecond and holds the GIL, so a
+            # thread would only add a hop; an engine that waits on the network (remote OPA)
+            # runs in a worker thread so the event loop keeps serving.
+            if getattr(engine, "performs_io", False):
+                result = await anyio.to_thread.run_sync(self._evaluate, engine, policy_input)
+            else:
+                result = self._evaluate(engine, policy_input)
         except PolicyError as exc:
             log.error("policy evaluation failed: %s", exc)
             raise ServiceUnavailable("the policy could not decide; the request was not sent upstream",
@@ -304,7 +310,7 @@ class Pipeline:
             record.timings.policy = _ms_since(start)
         record.policy.result = result.model_dump(mode="json")
         if self._shadow is not None:
-            differences = await anyio.to_thread.run_sync(self._shadow.compare, policy_input, result)
+            differences = self._shadow.compare(policy_input, result)
             record.policy.shadow = ShadowRecord(bundle_hash=self._shadow.candidate.bundle_hash,
                                                 differences=[d.model_dump() for d in differences])
         record.allowed = result.allow
@@ -460,11 +466,20 @@ class Pipeline:
         yield encode_event(DONE)
 
     def _output_scanner(self, result: PolicyResult, pseudonyms: ConversationPseudonyms) -> OutputScanner | None:
+        """A scanner for the types whose output action is not `allow` (None when there are none).
+
+        Looking only for those types keeps the scan cheap: when names may pass, no NER runs.
+        """
         if self._mode != "full":
+            return None
+        wanted = [entity_type for entity_type in self._detector.supported_entities
+                  if (resolve_action(result.output_pii_actions, entity_type) or FALLBACK_OUTPUT_ACTION).action
+                  != "allow"]
+        if not wanted:
             return None
 
         async def analyze(text: str) -> list[Finding]:
-            return await anyio.to_thread.run_sync(self._detector.analyze, text)
+            return await anyio.to_thread.run_sync(self._detector.analyze, text, wanted)
 
         return OutputScanner(analyze=analyze, applier=self._applier, actions=result.output_pii_actions,
                              pseudonyms=pseudonyms)

@@ -9,14 +9,17 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Protocol
 
 from gateway.pii.findings import Finding
 
 
 class Analyzer(Protocol):
-    def analyze(self, text: str) -> list[Finding]: ...
+    @property
+    def supported_entities(self) -> list[str]: ...
+
+    def analyze(self, text: str, *, entities: Collection[str] | None = None) -> list[Finding]: ...
 
 
 class DetectionFailed(Exception):
@@ -39,10 +42,16 @@ class PiiDetector:
             found.extend((location, finding) for finding in self._analyze(text, conversation_key))
         return found
 
-    def analyze(self, text: str) -> list[Finding]:
-        return self._analyze(text, None)
+    @property
+    def supported_entities(self) -> list[str]:
+        return self._engine.supported_entities
 
-    def _analyze(self, text: str, conversation_key: str | None) -> list[Finding]:
+    def analyze(self, text: str, entities: Collection[str] | None = None) -> list[Finding]:
+        """Uncached; `entities` limits the search (skipping NER when no NER type is wanted)."""
+        return self._analyze(text, None, entities)
+
+    def _analyze(self, text: str, conversation_key: str | None,
+                 entities: Collection[str] | None = None) -> list[Finding]:
         if not text:
             return []
         key = (conversation_key, hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()) \
@@ -55,7 +64,7 @@ class PiiDetector:
                     self.cache_hits += 1
                     return cached
         try:
-            findings = self._engine.analyze(text)
+            findings = self._engine.analyze(text, entities=entities)
         except Exception as exc:  # noqa: BLE001 — whatever broke, nothing may pass unscanned
             raise DetectionFailed(type(exc).__name__) from exc
         self.analysed += 1

@@ -271,6 +271,8 @@ class RemoteOpaPolicyEngine:
     """
 
     name = "remote-opa"
+    # Evaluation waits on the network: callers on an event loop run it in a worker thread.
+    performs_io = True
 
     def __init__(
         self,
