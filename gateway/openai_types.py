@@ -6,11 +6,15 @@ is refused rather than forwarded unseen (fail closed).
 
 from __future__ import annotations
 
-from typing import Any, Literal
+import json
+from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from gateway.errors import BadRequest
 
 MAX_MESSAGES = 1024
+_Body = TypeVar("_Body", bound=BaseModel)
 
 
 class TextPart(BaseModel):
@@ -98,3 +102,36 @@ class AnalyzeRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     text: str = Field(max_length=1_000_000)
     language: Literal["en", "zh"] | None = None
+
+
+def parse_json_object(raw: bytes) -> dict[str, Any]:
+    if not raw:
+        raise BadRequest("the request body is empty; send a JSON object")
+    try:
+        body = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise BadRequest("the request body is not valid UTF-8") from None
+    except json.JSONDecodeError as exc:
+        raise BadRequest(f"the request body is not valid JSON (line {exc.lineno}, column {exc.colno})") from None
+    if not isinstance(body, dict):
+        raise BadRequest("the request body must be a JSON object")
+    return body
+
+
+def parse_model(model: type[_Body], body: dict[str, Any]) -> _Body:
+    try:
+        return model.model_validate(body)
+    except ValidationError as exc:
+        raise BadRequest(_validation_message(exc), param=_validation_param(exc)) from None
+
+
+def _validation_message(exc: ValidationError) -> str:
+    # Field paths and error kinds only: pydantic's default message would echo the input.
+    first = exc.errors(include_url=False, include_input=False)[0]
+    path = ".".join(str(part) for part in first["loc"]) or "body"
+    return f"invalid request body at {path}: {first['msg']}"
+
+
+def _validation_param(exc: ValidationError) -> str | None:
+    loc = exc.errors(include_url=False, include_input=False)[0]["loc"]
+    return ".".join(str(part) for part in loc) or None

@@ -27,8 +27,8 @@ from gateway.policy.bundle import PolicyBundle
 from gateway.policy.engine import RemoteOpaPolicyEngine, build_engine
 from gateway.policy.errors import PolicyError
 from gateway.policy.reload import PolicyHolder
-from gateway.policy.versions import record_activation
 from gateway.policy.replay import ShadowEvaluator
+from gateway.policy.versions import record_activation
 from gateway.ratelimit import RateLimiter
 from gateway.store.db import make_engine, migrate
 from gateway.store.ledger import DecisionLedger

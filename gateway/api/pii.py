@@ -9,8 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from gateway.api.deps import authenticated, headers_of, services
-from gateway.openai_types import AnalyzeRequest
-from gateway.pipeline import parse_json_object, parse_model
+from gateway.openai_types import AnalyzeRequest, parse_json_object, parse_model
 
 router = APIRouter(prefix="/v1/pii", tags=["pii"])
 PII_ROLES = ("bot", "compliance_officer", "security_admin", "admin")

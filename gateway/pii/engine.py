@@ -109,6 +109,7 @@ class PiiEngine:
             results = self._enhance_with_context(text, results, step.language)
             tagged.extend((step.language, r) for r in results)
         tagged = self._dedupe(tagged)
+        tagged = self._merge_overlapping_ner(tagged)
         tagged = self._resolve_type_conflicts(tagged)
         tagged = self._apply_threshold(tagged, self.score_threshold if score_threshold is None else score_threshold)
         tagged = self._apply_allow_list(text, tagged)
@@ -179,6 +180,29 @@ class PiiEngine:
         language_of = {id(r): lang for lang, r in tagged}
         kept = EntityRecognizer.remove_duplicates([r for _, r in tagged])
         return [(language_of[id(r)], r) for r in kept]
+
+    @staticmethod
+    def _merge_overlapping_ner(tagged: list[tuple[Language, RecognizerResult]]):
+        """Two NER results of one type that overlap become one span (the union), carrying
+        the higher score and its explanation: "Jacob van Gameren" from spaCy and from the
+        title rule, or a name spaCy ran into the next word, are one person, not two findings."""
+        ner = sorted(
+            (item for item in tagged if _source(item[1]) == "ner"),
+            key=lambda item: (item[1].entity_type, item[1].start, -item[1].end),
+        )
+        if len(ner) < 2:
+            return tagged
+        merged: list[tuple[Language, RecognizerResult]] = []
+        for lang, result in ner:
+            if merged:
+                last_lang, last = merged[-1]
+                if last.entity_type == result.entity_type and result.start < last.end:
+                    keep = last if last.score >= result.score else result
+                    keep.start, keep.end = min(last.start, result.start), max(last.end, result.end)
+                    merged[-1] = (last_lang if keep is last else lang, keep)
+                    continue
+            merged.append((lang, result))
+        return [item for item in tagged if _source(item[1]) != "ner"] + merged
 
     @staticmethod
     def _resolve_type_conflicts(tagged: list[tuple[Language, RecognizerResult]]):

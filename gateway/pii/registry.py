@@ -48,9 +48,9 @@ from presidio_analyzer.predefined_recognizers import (
 from gateway.pii.errors import PiiConfigError
 from gateway.pii.findings import Language
 from gateway.pii.recognizers.base import ASCII_REGEX_FLAGS
-from gateway.pii.recognizers.en.first_name import GivenNameRecognizer, load_given_names
-from gateway.pii.recognizers.en.phone_pattern import GenericPhoneRecognizer
 from gateway.pii.recognizers.en.email import OfflineEmailRecognizer, offline_tld_extractor
+from gateway.pii.recognizers.en.first_name import GivenNameRecognizer, load_english_words, load_given_names
+from gateway.pii.recognizers.en.phone_pattern import GenericPhoneRecognizer
 from gateway.pii.recognizers.en.spacy_ner import SpacyNerRecognizer
 from gateway.pii.recognizers.en.street_address import StreetAddressRecognizer
 from gateway.pii.recognizers.zh.address import CnAddressRecognizer
@@ -80,6 +80,8 @@ class RegistryConfig:
     tld_extractor: tldextract.TLDExtract | None = field(default=None, compare=False)
     # Lower-case given names for GivenNameRecognizer; None loads gender-guesser's list.
     given_names: frozenset[str] | None = field(default=None, compare=False, repr=False)
+    # Lower-case English words (lower-case name evidence); None loads the spaCy model's WordNet index.
+    english_words: frozenset[str] | None = field(default=None, compare=False, repr=False)
 
 
 def english_recognizers(config: RegistryConfig) -> list[EntityRecognizer]:
@@ -92,7 +94,10 @@ def english_recognizers(config: RegistryConfig) -> list[EntityRecognizer]:
         _ascii(UsSsnRecognizer(supported_language="en")),
         _ascii(IpRecognizer(supported_language="en")),
         SpacyNerRecognizer(supported_language="en"),
-        GivenNameRecognizer(config.given_names if config.given_names is not None else load_given_names()),
+        GivenNameRecognizer(
+            config.given_names if config.given_names is not None else load_given_names(),
+            english_words=config.english_words if config.english_words is not None else load_english_words(),
+        ),
         StreetAddressRecognizer(supported_language="en"),
         # Checksummed, so safe to run on English text too (a Chinese customer writing English).
         CnResidentIdRecognizer(supported_language="en"),

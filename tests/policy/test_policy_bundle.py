@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import json
-import shutil
 
 import pytest
+from policy_inputs import make_input
 
 from gateway.policy.bundle import FORBIDDEN_BUILTINS, PolicyBundle, forbidden_calls
 from gateway.policy.documents import PolicyResult
 from gateway.policy.engine import OpaGolibPolicyEngine, RegorusPolicyEngine
-from gateway.policy.errors import PolicyError, PolicyLoadError, PolicyResultInvalid, PolicyUndefinedError
-from policy_inputs import make_input
+from gateway.policy.errors import PolicyError, PolicyLoadError, PolicyResultInvalid
 
 
 def test_shipped_bundle_loads(bundle):

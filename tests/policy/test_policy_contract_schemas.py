@@ -6,7 +6,6 @@ import importlib.util
 import json
 
 import jsonschema
-
 from conftest import REPO
 from policy_inputs import make_input
 

@@ -6,9 +6,9 @@ import itertools
 import random
 
 import pytest
+from policy_inputs import make_input
 
 from gateway.policy.errors import PolicyError
-from policy_inputs import make_input
 
 ENTITY_TYPES = [
     "PERSON", "EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "CN_RESIDENT_ID", "US_SSN", "IBAN_CODE",

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from conftest import POLICY_DIR
 
 from gateway.policy.testing import format_results, run_policy_tests
-from conftest import POLICY_DIR
 
 
 @pytest.mark.parametrize("engine_name", ["regorus", "opa"])

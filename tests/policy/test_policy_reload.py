@@ -7,9 +7,9 @@ import json
 import time
 
 import pytest
+from policy_inputs import make_input
 
 from gateway.policy.reload import PolicyHolder
-from policy_inputs import make_input
 
 
 def _edit(path, old, new):

@@ -8,11 +8,11 @@ import time
 
 import pytest
 import uvicorn
+from policy_inputs import make_input
 
 from gateway.policy.engine import RemoteOpaPolicyEngine
 from gateway.policy.errors import PolicyEvaluationError, PolicyLoadError, PolicyUndefinedError
 from gateway.policy.opa_server import create_opa_app
-from policy_inputs import make_input
 
 
 def _free_port() -> int:

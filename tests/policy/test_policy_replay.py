@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 
+from policy_inputs import make_input
+
 from gateway.policy.bundle import PolicyBundle
 from gateway.policy.engine import RegorusPolicyEngine
 from gateway.policy.replay import ShadowEvaluator, diff_results, replay
-from policy_inputs import make_input
 
 
 def _recorded(engine):

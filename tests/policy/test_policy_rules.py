@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from policy_inputs import make_input
 
 

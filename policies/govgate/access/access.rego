@@ -40,12 +40,27 @@ model := m if {
 
 caller_roles := {r | some r in input.caller.roles; is_string(r)}
 
+# The definitions of the caller's known roles, looked up once per decision.
+_roles := known_roles(data.govgate_data.roles, caller_roles)
+
+_has_known_role if count(_roles) > 0
+
+_kind_permitted if {
+	some role in _roles
+	kind in role.kinds
+}
+
+_purpose_permitted if {
+	some role in _roles
+	role.purposes[purpose]
+}
+
 # METADATA
 # description: The caller holds no role the policy knows.
 # custom:
 #   rule_id: ACC-001
 deny contains {"rule_id": "ACC-001", "reason": "caller has no role known to the policy"} if {
-	not has_known_role(data.govgate_data.roles, caller_roles)
+	not _has_known_role
 }
 
 # METADATA
@@ -53,8 +68,8 @@ deny contains {"rule_id": "ACC-001", "reason": "caller has no role known to the 
 # custom:
 #   rule_id: ACC-002
 deny contains {"rule_id": "ACC-002", "reason": sprintf("request kind '%s' is not permitted for roles [%s]", [kind, roles_text])} if {
-	has_known_role(data.govgate_data.roles, caller_roles)
-	not is_kind_permitted(data.govgate_data.roles, caller_roles, kind)
+	_has_known_role
+	not _kind_permitted
 }
 
 # METADATA
@@ -72,7 +87,7 @@ deny contains {"rule_id": "ACC-003", "reason": sprintf("a %s request must declar
 #   rule_id: ACC-004
 deny contains {"rule_id": "ACC-004", "reason": sprintf("purpose '%s' is not permitted for roles [%s]", [purpose, roles_text])} if {
 	purpose != ""
-	not is_purpose_permitted(data.govgate_data.roles, caller_roles, purpose)
+	not _purpose_permitted
 }
 
 # METADATA
@@ -91,8 +106,8 @@ deny contains {"rule_id": "ACC-005", "reason": sprintf("a %s request must name a
 deny contains {"rule_id": "ACC-006", "reason": sprintf("model '%s' is not permitted for purpose '%s'", [model, purpose])} if {
 	kind in model_kinds
 	model != ""
-	is_purpose_permitted(data.govgate_data.roles, caller_roles, purpose)
-	not model in aliases_for(data.govgate_data.roles, caller_roles, purpose)
+	_purpose_permitted
+	not model in _usable_aliases
 }
 
 # METADATA
@@ -104,36 +119,25 @@ models := sort([a |
 	a in deployed_aliases(data.govgate_data.deployments)
 ])
 
-_usable_aliases := aliases_for(data.govgate_data.roles, caller_roles, purpose) if purpose != ""
+_usable_aliases := {alias |
+	some role in _roles
+	some alias in role.purposes[purpose]
+} if purpose != ""
 
-_usable_aliases := all_aliases(data.govgate_data.roles, caller_roles) if purpose == ""
+_usable_aliases := {alias |
+	some role in _roles
+	some aliases in role.purposes
+	some alias in aliases
+} if purpose == ""
 
-roles_text := concat(", ", sort([r | some r in caller_roles]))
+roles_text := concat(", ", sort(caller_roles))
 
-has_known_role(roles, names) if {
-	some name in names
-	roles[name]
-}
-
-is_kind_permitted(roles, names, request_kind) if {
-	some name in names
-	request_kind in roles[name].kinds
-}
+# The definitions of the named roles the policy knows (unknown names are skipped).
+known_roles(roles, names) := [roles[name] | some name in names]
 
 is_purpose_permitted(roles, names, request_purpose) if {
-	some name in names
-	roles[name].purposes[request_purpose]
-}
-
-aliases_for(roles, names, request_purpose) := {alias |
-	some name in names
-	some alias in roles[name].purposes[request_purpose]
-}
-
-all_aliases(roles, names) := {alias |
-	some name in names
-	some aliases in roles[name].purposes
-	some alias in aliases
+	some role in known_roles(roles, names)
+	role.purposes[request_purpose]
 }
 
 deployed_aliases(deployments) := {d.alias | some d in deployments}

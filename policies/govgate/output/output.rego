@@ -14,35 +14,31 @@ package govgate.output
 # Input actions under which the model saw the caller's own value (or its pseudonym).
 echo_actions := {"allow", "pseudonymise"}
 
-_cfg := data.govgate_data.pii
-
-_purpose := data.govgate.pii.purpose
-
-# Entity types the answer is checked for: the catalogue plus anything the caller sent.
-entity_types := {t | some t, _ in _cfg.entity_types} | data.govgate.pii.entity_types
-
 # METADATA
 # description: One output action per known entity type, plus "*" for any other type.
-actions := object.union(
-	object.union(
-		object.union({t: _fallback | some t in entity_types}, output_table(_cfg, _purpose)),
-		echo_table(_cfg, _purpose, _echoed),
-	),
-	{"*": _fallback},
-)
+actions := actions_for(data.govgate_data.pii, data.govgate.pii.purpose, data.govgate.pii.actions)
 
-_fallback := fallback_action(_cfg, _purpose)
-
-# Entity types the caller sent whose value the model saw (as is or as a pseudonym).
-_echoed := {t | some t, a in data.govgate.pii.actions; a.action in echo_actions}
+# Every catalogue type and every type the caller sent gets the fallback, then the purpose's
+# own output mapping, then the caller's echoed types override it; "*" keeps the fallback.
+actions_for(cfg, purpose, sent_actions) := object.union_n([
+	{t: fallback | some t, _ in cfg.entity_types},
+	{t: fallback | some t, _ in sent_actions},
+	output_table(cfg, purpose),
+	echo_table(cfg, purpose, sent_actions),
+	{"*": fallback},
+]) if {
+	fallback := fallback_action(cfg, purpose)
+}
 
 # The purpose's output mapping, each action tagged OUT-020.
 output_table(cfg, purpose) := {t: with_rule(a, "OUT-020") | some t, a in cfg.purposes[purpose].output.actions}
 
-# The caller's own types may come back when the purpose echoes sent types (OUT-010).
-echo_table(cfg, purpose, echoed) := {t: {"action": "allow", "rule_id": "OUT-010"} |
+# The caller's own types whose value the model saw (as is or as a pseudonym) may come back
+# when the purpose echoes sent types (OUT-010).
+echo_table(cfg, purpose, sent_actions) := {t: {"action": "allow", "rule_id": "OUT-010"} |
 	cfg.purposes[purpose].output.echo_sent_types
-	some t in echoed
+	some t, a in sent_actions
+	a.action in echo_actions
 }
 
 # For types without their own entry: the purpose's output default, else the policy's.

@@ -32,13 +32,9 @@ entity_types := {t | some t in input.pii.entity_types; is_string(t)} | {t |
 
 # METADATA
 # description: One action per entity type found in the request.
-actions := {t: object.get(_table, t, _fallback) | some t in entity_types}
+actions := actions_for(data.govgate_data.pii, purpose, entity_types)
 
 _cfg := data.govgate_data.pii
-
-_table := action_table(_cfg, purpose)
-
-_fallback := fallback_action(_cfg, purpose)
 
 # METADATA
 # description: A finding whose action is block stops the request.
@@ -61,20 +57,25 @@ classification := _cfg.classification_levels[max(_ranks)]
 
 _level_ranks := level_ranks(_cfg.classification_levels)
 
+# Only types sent as is raise the baseline; usually there are none.
 _ranks := {_level_ranks[_cfg.baseline_classification]} | {_level_ranks[entity_classification(_cfg, t)] |
 	some t, a in actions
 	a.action == "allow"
 }
 
-# The action for one entity type under a purpose (what `actions` computes per type).
-action_for(cfg, request_purpose, entity_type) := object.get(
-	action_table(cfg, request_purpose),
-	entity_type,
-	fallback_action(cfg, request_purpose),
-)
+# Actions for the given entity types only, never the whole catalogue: the purpose's own
+# mapping (PII-010), else the purpose's default (PII-011), else the policy default (PII-012).
+actions_for(cfg, request_purpose, types) := object.union(defaults, listed) if {
+	fallback := fallback_action(cfg, request_purpose)
+	defaults := {t: fallback | some t in types}
+	listed := {t: with_rule(a, "PII-010") |
+		some t in types
+		a := cfg.purposes[request_purpose].actions[t]
+	}
+}
 
-# A purpose's own mapping, each action tagged PII-010 (empty for an unknown purpose).
-action_table(cfg, request_purpose) := {t: with_rule(a, "PII-010") | some t, a in cfg.purposes[request_purpose].actions}
+# The action for one entity type under a purpose.
+action_for(cfg, request_purpose, entity_type) := actions_for(cfg, request_purpose, {entity_type})[entity_type]
 
 # For types the purpose does not list: its default (PII-011), else the policy default (PII-012).
 fallback_action(cfg, request_purpose) := with_rule(cfg.purposes[request_purpose].default, "PII-011")

@@ -71,12 +71,17 @@ deny contains {"rule_id": "RES-001", "reason": "customer region is missing; resi
 deny contains {"rule_id": "RES-002", "reason": sprintf("customer region '%s' has no residency rule", [region])} if {
 	_applies
 	region != ""
-	not data.govgate_data.residency.regions[region]
+	not _rule
 }
+
+# The residency rule of the region, looked up once per decision.
+_rule := data.govgate_data.residency.regions[region] if _applies
 
 # METADATA
 # description: Regions whose deployments may receive this request's customer data.
-hosting_regions := allowed_hosting(data.govgate_data.residency.regions[region], purpose, basis) if _applies
+hosting_regions := allowed_hosting(_rule, purpose, basis)
+
+_accepted if has_accepted_basis(_rule, purpose, basis)
 
 # METADATA
 # description: The region's data stays in the listed hosting regions.
@@ -84,21 +89,19 @@ hosting_regions := allowed_hosting(data.govgate_data.residency.regions[region], 
 #   rule_id: RES-010
 reasons contains {"rule_id": "RES-010", "reason": sprintf(
 	"%s customer data may only be processed in [%s] (%s)",
-	[region, concat(", ", sort([r | some r in hosting_regions])), rule.law],
+	[region, concat(", ", sort(hosting_regions)), _rule.law],
 )} if {
-	rule := data.govgate_data.residency.regions[region]
-	not rule.unrestricted
 	hosting_regions
+	not _rule.unrestricted
 }
 
 # METADATA
 # description: The region places no residency restriction.
 # custom:
 #   rule_id: RES-011
-reasons contains {"rule_id": "RES-011", "reason": sprintf("%s customer data is not residency-restricted (%s)", [region, rule.law])} if {
-	rule := data.govgate_data.residency.regions[region]
-	rule.unrestricted
+reasons contains {"rule_id": "RES-011", "reason": sprintf("%s customer data is not residency-restricted (%s)", [region, _rule.law])} if {
 	hosting_regions
+	_rule.unrestricted
 }
 
 # METADATA
@@ -106,8 +109,7 @@ reasons contains {"rule_id": "RES-011", "reason": sprintf("%s customer data is n
 # custom:
 #   rule_id: RES-021
 reasons contains {"rule_id": "RES-021", "reason": sprintf("cross-border transfer of %s data under basis '%s' for purpose '%s'", [region, basis, purpose])} if {
-	_applies
-	has_accepted_basis(data.govgate_data.residency.regions[region], purpose, basis)
+	_accepted
 }
 
 # METADATA
@@ -115,10 +117,9 @@ reasons contains {"rule_id": "RES-021", "reason": sprintf("cross-border transfer
 # custom:
 #   rule_id: RES-022
 reasons contains {"rule_id": "RES-022", "reason": sprintf("cross-border basis '%s' is not accepted for %s data and purpose '%s'; data stays in region", [basis, region, purpose])} if {
-	_applies
 	basis != ""
-	data.govgate_data.residency.regions[region]
-	not has_accepted_basis(data.govgate_data.residency.regions[region], purpose, basis)
+	_rule
+	not _accepted
 }
 
 assumed_region(settings) := settings.missing_region.region if settings.missing_region.action == "assume"

