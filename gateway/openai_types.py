@@ -7,26 +7,38 @@ is refused rather than forwarded unseen (fail closed).
 from __future__ import annotations
 
 import json
-from typing import Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from gateway.errors import BadRequest
 
 MAX_MESSAGES = 1024
+
+
+def _well_formed(text: str) -> str:
+    # JSON can carry unpaired surrogates ("\ud800"): not text anyone can scan or forward.
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("text contains an unpaired surrogate (invalid Unicode)") from None
+    return text
+
+
+Text = Annotated[str, AfterValidator(_well_formed)]
 _Body = TypeVar("_Body", bound=BaseModel)
 
 
 class TextPart(BaseModel):
     model_config = ConfigDict(extra="allow")
     type: Literal["text"]
-    text: str
+    text: Text
 
 
 class ChatMessage(BaseModel):
     model_config = ConfigDict(extra="allow")
     role: Literal["system", "developer", "user", "assistant", "tool"]
-    content: str | list[TextPart] | None = None
+    content: Text | list[TextPart] | None = None
 
 
 class ChatRequest(BaseModel):
@@ -39,7 +51,7 @@ class ChatRequest(BaseModel):
 class EmbeddingsRequest(BaseModel):
     model_config = ConfigDict(extra="allow")
     model: str = Field(min_length=1, max_length=256)
-    input: str | list[str]
+    input: Text | list[Text]
 
     @field_validator("input")
     @classmethod
@@ -95,12 +107,12 @@ def replace_embedding_texts(body: dict[str, Any], replacements: dict[str, str]) 
 
 class RedactRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    text: str = Field(max_length=1_000_000)
+    text: Text = Field(max_length=1_000_000)
 
 
 class AnalyzeRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    text: str = Field(max_length=1_000_000)
+    text: Text = Field(max_length=1_000_000)
     language: Literal["en", "zh"] | None = None
 
 

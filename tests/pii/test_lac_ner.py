@@ -20,3 +20,25 @@ def test_no_nlp_result_means_no_findings():
 def test_lac_backend_finds_names(pii_engine):
     findings = pii_engine.analyze("张三在北京市工作", language="zh")
     assert ("PERSON", "张三") in [(f.entity_type, "张三在北京市工作"[f.start : f.end]) for f in findings]
+
+
+def _lac(text, *spans, **kwargs):
+    results = LacNerRecognizer(supported_language="zh", **kwargs).analyze(
+        text, ["PERSON", "LOCATION", "ORGANIZATION"], NlpResult("zh", entities=spans)
+    )
+    return sorted((r.entity_type, text[r.start : r.end], r.score) for r in results)
+
+
+def test_place_opening_an_organisation_name_is_not_a_location():
+    text = "北京公安部门统计"
+    assert _lac(text, NerSpan(0, 2, "LOC"), NerSpan(2, 6, "ORG")) == [("ORGANIZATION", "公安部门", 0.85)]
+
+
+def test_countries_are_demoted_only_on_request():
+    text = "我在中国杭州市买的"
+    spans = (NerSpan(2, 4, "LOC"), NerSpan(4, 7, "LOC"))
+    assert _lac(text, *spans) == [("LOCATION", "中国", 0.85), ("LOCATION", "杭州市", 0.85)]
+    assert _lac(text, *spans, demote_countries=True) == [
+        ("LOCATION", "中国", LacNerRecognizer.COUNTRY_SCORE),
+        ("LOCATION", "杭州市", 0.85),
+    ]

@@ -27,3 +27,20 @@ def test_greetings_and_address_like_persons_are_dropped():
 def test_model_finds_a_person(pii_engine):
     text = "Yesterday Jennifer Lawson called about her refund."
     assert "Jennifer Lawson" in [text[f.start : f.end] for f in pii_engine.analyze(text) if f.entity_type == "PERSON"]
+
+
+def test_person_running_into_next_line_is_trimmed():
+    text = "Name: Stephanie Sullivan\nPhone: 021-4006034"
+    assert _run(text, NerSpan(6, 30, "PERSON")) == [("PERSON", "Stephanie Sullivan")]
+
+
+def test_person_in_street_or_company_is_dropped():
+    text = "Ship to 87 Rue Joseph Vernet, or Junar Inc, or Marshall Islands"
+    spans = (NerSpan(15, 28, "PERSON"), NerSpan(33, 42, "PERSON"), NerSpan(47, 63, "PERSON"))
+    assert _run(text, *spans) == []
+
+
+def test_overlapping_person_findings_are_merged(pii_engine):
+    text = "Please correct it to Dr. Jacob van Gameren?"
+    persons = [text[f.start : f.end] for f in pii_engine.analyze(text) if f.entity_type == "PERSON"]
+    assert persons == ["Jacob van Gameren"]

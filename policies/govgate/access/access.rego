@@ -14,45 +14,21 @@ default allow := false
 
 allow if count(deny) == 0
 
-# Request kinds that call a model upstream and so need a purpose and a model alias.
-model_kinds := {"chat", "embeddings"}
-
-default kind := ""
-
-kind := k if {
-	k := input.request.kind
-	is_string(k)
-}
-
-default purpose := ""
-
-purpose := p if {
-	p := input.request.purpose
-	is_string(p)
-}
-
-default model := ""
-
-model := m if {
-	m := input.request.model
-	is_string(m)
-}
-
-caller_roles := {r | some r in input.caller.roles; is_string(r)}
+# The request's fields come normalised from data.govgate.request (missing reads as "").
 
 # The definitions of the caller's known roles, looked up once per decision.
-_roles := known_roles(data.govgate_data.roles, caller_roles)
+_roles := known_roles(data.govgate_data.roles, data.govgate.request.caller_roles)
 
 _has_known_role if count(_roles) > 0
 
 _kind_permitted if {
 	some role in _roles
-	kind in role.kinds
+	data.govgate.request.kind in role.kinds
 }
 
 _purpose_permitted if {
 	some role in _roles
-	role.purposes[purpose]
+	role.purposes[data.govgate.request.purpose]
 }
 
 # METADATA
@@ -67,7 +43,7 @@ deny contains {"rule_id": "ACC-001", "reason": "caller has no role known to the 
 # description: None of the caller's roles may make this kind of request.
 # custom:
 #   rule_id: ACC-002
-deny contains {"rule_id": "ACC-002", "reason": sprintf("request kind '%s' is not permitted for roles [%s]", [kind, roles_text])} if {
+deny contains {"rule_id": "ACC-002", "reason": sprintf("request kind '%s' is not permitted for roles [%s]", [data.govgate.request.kind, roles_text])} if {
 	_has_known_role
 	not _kind_permitted
 }
@@ -76,17 +52,17 @@ deny contains {"rule_id": "ACC-002", "reason": sprintf("request kind '%s' is not
 # description: A model call must declare its purpose.
 # custom:
 #   rule_id: ACC-003
-deny contains {"rule_id": "ACC-003", "reason": sprintf("a %s request must declare a purpose", [kind])} if {
-	kind in model_kinds
-	purpose == ""
+deny contains {"rule_id": "ACC-003", "reason": sprintf("a %s request must declare a purpose", [data.govgate.request.kind])} if {
+	data.govgate.request.is_model_call
+	data.govgate.request.purpose == ""
 }
 
 # METADATA
 # description: The declared purpose is unknown, or none of the caller's roles may use it.
 # custom:
 #   rule_id: ACC-004
-deny contains {"rule_id": "ACC-004", "reason": sprintf("purpose '%s' is not permitted for roles [%s]", [purpose, roles_text])} if {
-	purpose != ""
+deny contains {"rule_id": "ACC-004", "reason": sprintf("purpose '%s' is not permitted for roles [%s]", [data.govgate.request.purpose, roles_text])} if {
+	data.govgate.request.purpose != ""
 	not _purpose_permitted
 }
 
@@ -94,20 +70,20 @@ deny contains {"rule_id": "ACC-004", "reason": sprintf("purpose '%s' is not perm
 # description: A model call must name a model alias.
 # custom:
 #   rule_id: ACC-005
-deny contains {"rule_id": "ACC-005", "reason": sprintf("a %s request must name a model", [kind])} if {
-	kind in model_kinds
-	model == ""
+deny contains {"rule_id": "ACC-005", "reason": sprintf("a %s request must name a model", [data.govgate.request.kind])} if {
+	data.govgate.request.is_model_call
+	data.govgate.request.model == ""
 }
 
 # METADATA
 # description: The model alias is not among those the caller's roles may use for the purpose.
 # custom:
 #   rule_id: ACC-006
-deny contains {"rule_id": "ACC-006", "reason": sprintf("model '%s' is not permitted for purpose '%s'", [model, purpose])} if {
-	kind in model_kinds
-	model != ""
+deny contains {"rule_id": "ACC-006", "reason": sprintf("model '%s' is not permitted for purpose '%s'", [data.govgate.request.model, data.govgate.request.purpose])} if {
+	data.govgate.request.is_model_call
+	data.govgate.request.model != ""
 	_purpose_permitted
-	not model in _usable_aliases
+	not data.govgate.request.model in _usable_aliases
 }
 
 # METADATA
@@ -121,16 +97,16 @@ models := sort([a |
 
 _usable_aliases := {alias |
 	some role in _roles
-	some alias in role.purposes[purpose]
-} if purpose != ""
+	some alias in role.purposes[data.govgate.request.purpose]
+} if data.govgate.request.purpose != ""
 
 _usable_aliases := {alias |
 	some role in _roles
 	some aliases in role.purposes
 	some alias in aliases
-} if purpose == ""
+} if data.govgate.request.purpose == ""
 
-roles_text := concat(", ", sort(caller_roles))
+roles_text := concat(", ", sort(data.govgate.request.caller_roles))
 
 # The definitions of the named roles the policy knows (unknown names are skipped).
 known_roles(roles, names) := [roles[name] | some name in names]

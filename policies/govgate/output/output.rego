@@ -16,7 +16,7 @@ echo_actions := {"allow", "pseudonymise"}
 
 # METADATA
 # description: One output action per known entity type, plus "*" for any other type.
-actions := actions_for(data.govgate_data.pii, data.govgate.pii.purpose, data.govgate.pii.actions)
+actions := actions_for(data.govgate_data.pii, data.govgate.request.purpose, data.govgate.pii.actions)
 
 # Every catalogue type and every type the caller sent gets the fallback, then the purpose's
 # own output mapping, then the caller's echoed types override it; "*" keeps the fallback.

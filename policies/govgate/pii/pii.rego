@@ -16,13 +16,6 @@ default allow := false
 
 allow if count(deny) == 0
 
-default purpose := ""
-
-purpose := p if {
-	p := input.request.purpose
-	is_string(p)
-}
-
 # Entity types in the request: the declared list plus any type in the findings.
 entity_types := {t | some t in input.pii.entity_types; is_string(t)} | {t |
 	some finding in input.pii.findings
@@ -32,7 +25,7 @@ entity_types := {t | some t in input.pii.entity_types; is_string(t)} | {t |
 
 # METADATA
 # description: One action per entity type found in the request.
-actions := actions_for(data.govgate_data.pii, purpose, entity_types)
+actions := actions_for(data.govgate_data.pii, data.govgate.request.purpose, entity_types)
 
 _cfg := data.govgate_data.pii
 
@@ -40,12 +33,12 @@ _cfg := data.govgate_data.pii
 # description: A finding whose action is block stops the request.
 # custom:
 #   rule_id: PII-001
-deny contains {"rule_id": "PII-001", "reason": sprintf("%s is blocked for purpose '%s'", [t, purpose])} if {
+deny contains {"rule_id": "PII-001", "reason": sprintf("%s is blocked for purpose '%s'", [t, data.govgate.request.purpose])} if {
 	some t, a in actions
 	a.action == "block"
 }
 
-reasons contains {"rule_id": a.rule_id, "reason": sprintf("%s: %s%s (purpose '%s')", [t, a.action, keep_text(a), purpose])} if {
+reasons contains {"rule_id": a.rule_id, "reason": sprintf("%s: %s%s (purpose '%s')", [t, a.action, keep_text(a), data.govgate.request.purpose])} if {
 	some t, a in actions
 }
 
@@ -55,10 +48,12 @@ reasons contains {"rule_id": a.rule_id, "reason": sprintf("%s: %s%s (purpose '%s
 #   entity type sent as is (action allow). Unknown entity types count as the highest level.
 classification := _cfg.classification_levels[max(_ranks)]
 
-_level_ranks := level_ranks(_cfg.classification_levels)
+# METADATA
+# description: Each classification level's rank (its index in classification_levels).
+level_ranks := {name: i | some i, name in _cfg.classification_levels}
 
 # Only types sent as is raise the baseline; usually there are none.
-_ranks := {_level_ranks[_cfg.baseline_classification]} | {_level_ranks[entity_classification(_cfg, t)] |
+_ranks := {level_ranks[_cfg.baseline_classification]} | {level_ranks[entity_classification(_cfg, t)] |
 	some t, a in actions
 	a.action == "allow"
 }
@@ -95,5 +90,3 @@ entity_classification(cfg, entity_type) := cfg.entity_types[entity_type].classif
 entity_classification(cfg, entity_type) := cfg.classification_levels[count(cfg.classification_levels) - 1] if {
 	not cfg.entity_types[entity_type]
 }
-
-level_ranks(levels) := {name: i | some i, name in levels}

@@ -18,40 +18,16 @@ default allow := false
 
 allow if count(deny) == 0
 
-# Request kinds that send customer data to a model.
-model_kinds := {"chat", "embeddings"}
-
-default customer_region := ""
-
-customer_region := upper(r) if {
-	r := input.customer.region
-	is_string(r)
-}
-
-default basis := ""
-
-basis := b if {
-	b := input.customer.cross_border_basis
-	is_string(b)
-}
-
-default purpose := ""
-
-purpose := p if {
-	p := input.request.purpose
-	is_string(p)
-}
-
-_applies if input.request.kind in model_kinds
+# The request's fields come normalised from data.govgate.request (missing reads as "").
 
 # METADATA
 # description: The region whose rules apply, after the missing-region setting.
 default region := ""
 
-region := customer_region if customer_region != ""
+region := data.govgate.request.customer_region if data.govgate.request.customer_region != ""
 
 region := assumed if {
-	customer_region == ""
+	data.govgate.request.customer_region == ""
 	assumed := assumed_region(data.govgate_data.residency)
 }
 
@@ -60,7 +36,7 @@ region := assumed if {
 # custom:
 #   rule_id: RES-001
 deny contains {"rule_id": "RES-001", "reason": "customer region is missing; residency cannot be decided"} if {
-	_applies
+	data.govgate.request.is_model_call
 	region == ""
 }
 
@@ -69,19 +45,19 @@ deny contains {"rule_id": "RES-001", "reason": "customer region is missing; resi
 # custom:
 #   rule_id: RES-002
 deny contains {"rule_id": "RES-002", "reason": sprintf("customer region '%s' has no residency rule", [region])} if {
-	_applies
+	data.govgate.request.is_model_call
 	region != ""
 	not _rule
 }
 
 # The residency rule of the region, looked up once per decision.
-_rule := data.govgate_data.residency.regions[region] if _applies
+_rule := data.govgate_data.residency.regions[region] if data.govgate.request.is_model_call
 
 # METADATA
 # description: Regions whose deployments may receive this request's customer data.
-hosting_regions := allowed_hosting(_rule, purpose, basis)
+hosting_regions := allowed_hosting(_rule, data.govgate.request.purpose, data.govgate.request.basis)
 
-_accepted if has_accepted_basis(_rule, purpose, basis)
+_accepted if has_accepted_basis(_rule, data.govgate.request.purpose, data.govgate.request.basis)
 
 # METADATA
 # description: The region's data stays in the listed hosting regions.
@@ -108,7 +84,7 @@ reasons contains {"rule_id": "RES-011", "reason": sprintf("%s customer data is n
 # description: A cross-border basis accepted for the purpose widens the hosting regions.
 # custom:
 #   rule_id: RES-021
-reasons contains {"rule_id": "RES-021", "reason": sprintf("cross-border transfer of %s data under basis '%s' for purpose '%s'", [region, basis, purpose])} if {
+reasons contains {"rule_id": "RES-021", "reason": sprintf("cross-border transfer of %s data under basis '%s' for purpose '%s'", [region, data.govgate.request.basis, data.govgate.request.purpose])} if {
 	_accepted
 }
 
@@ -116,8 +92,8 @@ reasons contains {"rule_id": "RES-021", "reason": sprintf("cross-border transfer
 # description: A declared cross-border basis that is not accepted for the purpose is ignored.
 # custom:
 #   rule_id: RES-022
-reasons contains {"rule_id": "RES-022", "reason": sprintf("cross-border basis '%s' is not accepted for %s data and purpose '%s'; data stays in region", [basis, region, purpose])} if {
-	basis != ""
+reasons contains {"rule_id": "RES-022", "reason": sprintf("cross-border basis '%s' is not accepted for %s data and purpose '%s'; data stays in region", [data.govgate.request.basis, region, data.govgate.request.purpose])} if {
+	data.govgate.request.basis != ""
 	_rule
 	not _accepted
 }

@@ -16,43 +16,27 @@ default allow := false
 
 allow if count(deny) == 0
 
-model_kinds := {"chat", "embeddings"}
-
-default kind := ""
-
-kind := k if {
-	k := input.request.kind
-	is_string(k)
-}
-
-default model := ""
-
-model := m if {
-	m := input.request.model
-	is_string(m)
-}
-
-_applies if kind in model_kinds
+# The request's fields come normalised from data.govgate.request (missing reads as "").
 
 # Deployments of the requested alias, then of the alias and kind: computed once per
 # decision as rules (not re-scanned by each rule that needs them).
 _alias_deployments := {id: d |
 	some id, d in data.govgate_data.deployments
-	d.alias == model
+	d.alias == data.govgate.request.model
 }
 
 _kind_deployments := {id: d |
 	some id, d in _alias_deployments
-	d.kind == kind
+	d.kind == data.govgate.request.kind
 }
 
 # METADATA
 # description: No deployment serves the model alias.
 # custom:
 #   rule_id: RTE-001
-deny contains {"rule_id": "RTE-001", "reason": sprintf("model '%s' is not deployed", [model])} if {
-	_applies
-	model != ""
+deny contains {"rule_id": "RTE-001", "reason": sprintf("model '%s' is not deployed", [data.govgate.request.model])} if {
+	data.govgate.request.is_model_call
+	data.govgate.request.model != ""
 	count(_alias_deployments) == 0
 }
 
@@ -60,8 +44,8 @@ deny contains {"rule_id": "RTE-001", "reason": sprintf("model '%s' is not deploy
 # description: The model alias exists but serves another request kind.
 # custom:
 #   rule_id: RTE-002
-deny contains {"rule_id": "RTE-002", "reason": sprintf("model '%s' does not serve %s requests", [model, kind])} if {
-	_applies
+deny contains {"rule_id": "RTE-002", "reason": sprintf("model '%s' does not serve %s requests", [data.govgate.request.model, data.govgate.request.kind])} if {
+	data.govgate.request.is_model_call
 	count(_alias_deployments) > 0
 	count(_kind_deployments) == 0
 }
@@ -72,7 +56,7 @@ deny contains {"rule_id": "RTE-002", "reason": sprintf("model '%s' does not serv
 #   rule_id: RTE-003
 deny contains {"rule_id": "RTE-003", "reason": sprintf(
 	"no deployment of '%s' is hosted in [%s] and cleared for %s data",
-	[model, concat(", ", sort([r | some r in regions])), data.govgate.pii.classification],
+	[data.govgate.request.model, concat(", ", sort([r | some r in regions])), data.govgate.pii.classification],
 )} if {
 	count(_kind_deployments) > 0
 	regions := data.govgate.residency.hosting_regions
@@ -88,19 +72,11 @@ routes := [route(ranked[2], ranked[3]) | some ranked in sort(_ranked)]
 # Only deployments of the alias and kind are ranked, never the whole catalogue: customer's
 # region first (false sorts before true), then priority, then id (unique, so the deployment
 # itself is never compared).
-_ranked := [[d.region != _customer_region, object.get(d, "priority", 100), id, d] |
+_ranked := [[d.region != data.govgate.residency.region, object.get(d, "priority", 100), id, d] |
 	some id, d in _kind_deployments
-	d.region in _regions
-	is_cleared(_level_ranks, d.max_classification, _classification)
+	d.region in data.govgate.residency.hosting_regions
+	is_cleared(data.govgate.pii.level_ranks, d.max_classification, data.govgate.pii.classification)
 ]
-
-_regions := data.govgate.residency.hosting_regions
-
-_customer_region := data.govgate.residency.region
-
-_classification := data.govgate.pii.classification
-
-_level_ranks := {name: i | some i, name in data.govgate_data.pii.classification_levels}
 
 reasons contains {"rule_id": "RTE-010", "reason": sprintf("route to %s (%s, %s)", [r.deployment, r.provider, r.region])} if {
 	some r in routes
