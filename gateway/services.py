@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import httpx
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from gateway import keys
 from gateway.auth import Authenticator
@@ -50,6 +51,22 @@ class Services:
     upstream: UpstreamClient
     ledger: DecisionLedger
     pipeline: Pipeline
+
+
+VAULT_PURGE_INTERVAL_S = 300.0
+
+
+async def _purge_vault_periodically(vault: PseudonymVault) -> None:
+    """Pseudonym values expire with their conversation: delete them from the database."""
+    while True:
+        await asyncio.sleep(VAULT_PURGE_INTERVAL_S)
+        try:
+            purged = await asyncio.to_thread(vault.purge_expired)
+        except SQLAlchemyError as exc:
+            log.error("vault purge failed: %s", type(exc).__name__)
+            continue
+        if purged:
+            log.info("purged %d expired pseudonyms", purged)
 
 
 class StartupError(RuntimeError):
@@ -114,15 +131,17 @@ async def open_services(settings: Settings, *, builtin_demo_url: str | None,
     )
     watch = settings.policy_watch and not settings.opa_url
     watcher = asyncio.create_task(policy.watch(), name="policy-watch") if watch else None
+    purger = asyncio.create_task(_purge_vault_periodically(vault), name="vault-purge")
     try:
         yield Services(settings=settings, database=database, authenticator=authenticator, pii_engine=pii_engine,
                        detector=detector, applier=applier, vault=vault, policy=policy, upstream=upstream,
                        ledger=ledger, pipeline=pipeline)
     finally:
-        if watcher is not None:
-            watcher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await watcher
+        for task in (watcher, purger):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         await ledger.close()
         await upstream.aclose()
         database.dispose()

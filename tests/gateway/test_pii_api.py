@@ -96,3 +96,20 @@ def test_vault_keeps_values_only_encrypted(gateway: Gateway) -> None:
     assert "vault-1" not in entries[0].conversation_key
     database_file = gateway.settings.data_dir / "govgate.db"
     assert b"Maria Gonzalez" not in database_file.read_bytes()
+
+
+def test_expired_vault_entries_are_purged(gateway: Gateway) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    vault = gateway.services().vault
+    table = vault.load(vault.conversation_key("support-bot", "old-conversation"))
+    table.token_for("PERSON", "Maria Gonzalez")
+    entries = vault.entries_to_persist(table)
+    for entry in entries:
+        entry.expires_at = datetime.now(UTC) - timedelta(seconds=1)
+    with Session(gateway.services().database) as session:
+        session.add_all(entries)
+        session.commit()
+    assert vault.purge_expired() == 1
+    with Session(gateway.services().database) as session:
+        assert session.exec(select(VaultEntry)).all() == []
