@@ -15,9 +15,9 @@ import hashlib
 import hmac
 import logging
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, TypeVar
 
 import anyio.to_thread
 
@@ -73,6 +73,7 @@ from gateway.upstream.sse import DONE, encode_event
 log = logging.getLogger(__name__)
 
 ProxyKind = Literal["chat", "embeddings"]
+_Answer = TypeVar("_Answer")
 PipelineMode = Literal["full", "policy", "passthrough"]
 # Deny rules that mean "no such model" (docs/policy-contract.md): answered 404, not 403.
 MODEL_NOT_FOUND_RULES = frozenset({"RTE-001"})
@@ -334,40 +335,42 @@ class Pipeline:
                                      code="ledger_unavailable")
 
     async def _forward(self, trace: Trace, routes: list[Route], path: str, body: dict[str, Any]) -> dict[str, Any]:
-        last_error: UpstreamError | None = None
-        for route in routes:
-            start = time.perf_counter()
-            try:
-                answer = await self._upstream.post_json(route, path, {**body, "model": route.model})
-            except UpstreamError as exc:
-                self._attempt(trace, route, start, outcome_of(exc))
-                last_error = exc
-                if not exc.retryable:
-                    break
-                continue
-            self._attempt(trace, route, start, "ok")
-            trace.record.timings.upstream_ttft = trace.record.route.attempts[-1].duration_ms
-            answer["model"] = trace.record.model
-            return answer
-        raise _upstream_failure(last_error)
+        route, start, answer = await self._first_answering(
+            trace, routes, lambda route: self._upstream.post_json(route, path, {**body, "model": route.model}))
+        self._attempt(trace, route, start, "ok")
+        trace.record.timings.upstream_ttft = trace.record.route.attempts[-1].duration_ms
+        answer["model"] = trace.record.model
+        return answer
 
     async def _forward_stream(self, trace: Trace, result: PolicyResult, body: dict[str, Any],
                               pseudonyms: ConversationPseudonyms) -> ProxyResponse:
         """Open the stream (failing over until a deployment answers), then relay it."""
-        last_error: UpstreamError | None = None
-        for route in result.routes:
-            start = time.perf_counter()
+
+        async def open_stream(route: Route) -> tuple[Any, AsyncIterator[bytes]]:
             opened = self._upstream.stream(route, "/chat/completions", {**body, "model": route.model})
+            return opened, await opened.__aenter__()
+
+        route, start, (opened, events) = await self._first_answering(trace, result.routes, open_stream)
+        relay = self._relay(trace, route, start, opened, events, result, pseudonyms)
+        return ProxyResponse(trace.decision_id, self._route_headers(trace, route), stream=relay)
+
+    async def _first_answering(self, trace: Trace, routes: list[Route],
+                               call: Callable[[Route], Awaitable[_Answer]]) -> tuple[Route, float, _Answer]:
+        """Try the permitted deployments in the policy's order until one answers.
+
+        Every failed attempt is recorded; a refusal that another deployment would repeat
+        (a 4xx) stops the failover.
+        """
+        last_error: UpstreamError | None = None
+        for route in routes:
+            start = time.perf_counter()
             try:
-                events = await opened.__aenter__()
+                return route, start, await call(route)
             except UpstreamError as exc:
                 self._attempt(trace, route, start, outcome_of(exc))
                 last_error = exc
                 if not exc.retryable:
                     break
-                continue
-            relay = self._relay(trace, route, start, opened, events, result, pseudonyms)
-            return ProxyResponse(trace.decision_id, self._route_headers(trace, route), stream=relay)
         raise _upstream_failure(last_error)
 
     async def _relay(self, trace: Trace, route: Route, start: float, opened: Any, events: AsyncIterator[bytes],

@@ -16,7 +16,8 @@ from gateway.policy.errors import PolicyError, PolicyLoadError, PolicyResultInva
 def test_shipped_bundle_loads(bundle):
     assert len(bundle.bundle_hash) == 64
     assert {m.package for m in bundle.modules} == {
-        "govgate", "govgate.access", "govgate.residency", "govgate.pii", "govgate.routing", "govgate.output",
+        "govgate", "govgate.request", "govgate.access", "govgate.residency", "govgate.pii", "govgate.routing",
+        "govgate.output",
     }
     assert {t.package for t in bundle.tests} == {m.package + "_test" for m in bundle.modules}
     assert set(bundle.data) == {"deployments", "residency", "roles", "pii"}

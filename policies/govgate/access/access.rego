@@ -111,9 +111,4 @@ roles_text := concat(", ", sort(data.govgate.request.caller_roles))
 # The definitions of the named roles the policy knows (unknown names are skipped).
 known_roles(roles, names) := [roles[name] | some name in names]
 
-is_purpose_permitted(roles, names, request_purpose) if {
-	some role in known_roles(roles, names)
-	role.purposes[request_purpose]
-}
-
 deployed_aliases(deployments) := {d.alias | some d in deployments}

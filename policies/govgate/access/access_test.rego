@@ -78,9 +78,18 @@ test_models_empty_for_unknown_purpose if {
 	access.models == [] with input as json.patch(bot_chat, [{"op": "replace", "path": "/request/purpose", "value": "hr"}])
 }
 
-test_is_purpose_permitted_takes_arguments if {
-	roles := {"r": {"kinds": ["chat"], "purposes": {"p": ["m"]}}}
-	access.is_purpose_permitted(roles, {"r"}, "p")
-	not access.is_purpose_permitted(roles, {"r"}, "q")
-	not access.is_purpose_permitted(roles, {"x"}, "p")
+test_known_roles_takes_arguments if {
+	roles := {"r": {"kinds": ["chat"], "purposes": {"p": ["m"]}}, "s": {"kinds": [], "purposes": {}}}
+	access.known_roles(roles, {"r"}) == [roles.r]
+	access.known_roles(roles, {"r", "x"}) == [roles.r]
+	access.known_roles(roles, {"x"}) == []
+	count(access.known_roles(roles, {"r", "s"})) == 2
+}
+
+test_role_without_purpose_denied_for_a_permitted_kind if {
+	roles := json.patch(data.govgate_data.roles, [{"op": "remove", "path": "/bot/purposes/marketing"}])
+	inp := json.patch(bot_chat, [{"op": "replace", "path": "/request/purpose", "value": "marketing"}])
+	denials := access.deny with input as inp with data.govgate_data.roles as roles
+	"ACC-004" in rule_ids(denials)
+	access.models == [] with input as inp with data.govgate_data.roles as roles
 }
