@@ -9,6 +9,7 @@ percentile, both measured in the same run under the same load.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import os
 import socket
@@ -70,7 +71,12 @@ def percentiles(values: list[float]) -> dict[str, float]:
 
 async def _load(*, gateway_url: str, direct_url: str, key: str, rps: int, seconds: float,
                 stream: bool) -> tuple[list[float], list[float], int, int]:
-    body = {"model": "demo-chat", "messages": [{"role": "user", "content": BENCH_MESSAGE}], "stream": stream}
+    # Every request carries a different message (an order number), so no analysis cache helps.
+    bodies = (
+        {"model": "demo-chat", "stream": stream,
+         "messages": [{"role": "user", "content": BENCH_MESSAGE.replace("55120", str(55120 + i))}]}
+        for i in itertools.count()
+    )
     gateway_headers = {"authorization": f"Bearer {key}", "x-purpose": "customer-support",
                        "x-customer-region": "US", "x-customer-id": "bench-customer",
                        "x-customer-attributes": "gender=female; age_band=35-44"}
@@ -81,6 +87,7 @@ async def _load(*, gateway_url: str, direct_url: str, key: str, rps: int, second
     async with httpx.AsyncClient(timeout=30.0, limits=limits) as client:
 
         async def one(url: str, headers: dict[str, str], into: list[float] | None) -> bool:
+            body = next(bodies)
             start = time.perf_counter()
             try:
                 if stream:

@@ -127,7 +127,7 @@ class Pipeline:
             caller, customer = self._admit(trace, call.headers)
             body, request, texts = self._parse_body(trace, call)
             pseudonyms = await self._pseudonym_table(trace, caller, customer)
-            located = await self._detect_pii(trace, texts, pseudonyms)
+            located = await self._detect_pii(trace, texts, _cache_scope(caller, pseudonyms))
             result = await self._decide(trace, caller, customer, call.kind, request.model, located)
             body = self._apply_obligations(trace, call.kind, body, result, located, texts, pseudonyms)
             self._require_ledger()
@@ -154,7 +154,7 @@ class Pipeline:
             request = parse_model(RedactRequest, parse_json_object(raw_body))
             pseudonyms = await self._pseudonym_table(trace, caller, customer)
             texts = [("text", request.text)]
-            located = await self._detect_pii(trace, texts, pseudonyms)
+            located = await self._detect_pii(trace, texts, _cache_scope(caller, pseudonyms))
             result = await self._decide(trace, caller, customer, "pii", None, located)
             body = self._apply_obligations(trace, "pii", {"text": request.text}, result, located, texts, pseudonyms)
             await self._record(trace, 200, pseudonyms=pseudonyms)
@@ -221,15 +221,12 @@ class Pipeline:
             raise ServiceUnavailable("the pseudonym vault is unavailable", code="vault_unavailable") from None
 
     async def _detect_pii(self, trace: Trace, texts: list[tuple[str, str]],
-                          pseudonyms: ConversationPseudonyms) -> list[tuple[str, Finding]]:
+                          cache_scope: str) -> list[tuple[str, Finding]]:
         if self._mode != "full":
             return []
         start = time.perf_counter()
-        conversation = None if pseudonyms.conversation_key.startswith("request:") else pseudonyms.conversation_key
         try:
-            return await anyio.to_thread.run_sync(
-                lambda: self._detector.detect(texts, conversation_key=conversation)
-            )
+            return await anyio.to_thread.run_sync(lambda: self._detector.detect(texts, scope=cache_scope))
         except DetectionFailed:
             raise ServiceUnavailable("PII detection failed; the request was not sent upstream",
                                      code="pii_detection_failed") from None
@@ -482,6 +479,13 @@ class Pipeline:
             await self._record(trace, error.status_code, error_code=error.code)
         except ServiceUnavailable:
             log.error("could not record failed decision %s", trace.decision_id)
+
+
+def _cache_scope(caller: AuthenticatedCaller, pseudonyms: ConversationPseudonyms) -> str:
+    """The conversation when the request names one, else the calling service."""
+    if pseudonyms.is_ephemeral:
+        return f"caller:{caller.id}"
+    return f"conversation:{pseudonyms.conversation_key}"
 
 
 def _upstream_failure(error: UpstreamError | None) -> GatewayError:

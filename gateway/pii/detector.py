@@ -1,7 +1,9 @@
-"""Detection for the request path: the PII engine behind a per-conversation cache.
+"""Detection for the request path: the PII engine behind a scoped analysis cache.
 
-A chat call re-sends the whole history every turn; a message already analysed in this
-conversation (same content hash) is not analysed again.
+A chat call re-sends the whole history every turn, and a bot sends the same system prompt
+with every call; a text already analysed in the same scope (a conversation, or else the
+calling service) is not analysed again. Scopes are never shared, so no caller can learn from
+response times whether another caller sent the same text.
 """
 
 from __future__ import annotations
@@ -35,11 +37,11 @@ class PiiDetector:
         self.analysed = 0
         self.cache_hits = 0
 
-    def detect(self, texts: Sequence[tuple[str, str]], *, conversation_key: str | None) -> list[tuple[str, Finding]]:
+    def detect(self, texts: Sequence[tuple[str, str]], *, scope: str | None) -> list[tuple[str, Finding]]:
         """(location, finding) for every finding in every text. Blocking: run in a worker thread."""
         found: list[tuple[str, Finding]] = []
         for location, text in texts:
-            found.extend((location, finding) for finding in self._analyze(text, conversation_key))
+            found.extend((location, finding) for finding in self._analyze(text, scope))
         return found
 
     @property
@@ -50,12 +52,10 @@ class PiiDetector:
         """Uncached; `entities` limits the search (skipping NER when no NER type is wanted)."""
         return self._analyze(text, None, entities)
 
-    def _analyze(self, text: str, conversation_key: str | None,
-                 entities: Collection[str] | None = None) -> list[Finding]:
+    def _analyze(self, text: str, scope: str | None, entities: Collection[str] | None = None) -> list[Finding]:
         if not text:
             return []
-        key = (conversation_key, hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()) \
-            if conversation_key else None
+        key = (scope, hashlib.sha256(text.encode()).hexdigest()) if scope else None
         if key is not None:
             with self._lock:
                 cached = self._cache.get(key)

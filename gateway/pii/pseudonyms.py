@@ -11,6 +11,7 @@ import re
 import threading
 from dataclasses import dataclass, field
 
+EPHEMERAL_PREFIX = "request:"
 TOKEN_PATTERN = re.compile(r"<([A-Z][A-Z0-9_]*)_(\d+)>")
 
 
@@ -43,6 +44,11 @@ class ConversationPseudonyms:
                 self._by_token[token] = value
                 self._new.append((token, value))
             return token
+
+    @property
+    def is_ephemeral(self) -> bool:
+        """A table for one request that named no conversation: never persisted."""
+        return self.conversation_key.startswith(EPHEMERAL_PREFIX)
 
     @property
     def tokens(self) -> dict[str, str]:

@@ -19,7 +19,7 @@ from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy import Engine, delete
 from sqlmodel import Session, select
 
-from gateway.pii.pseudonyms import ConversationPseudonyms
+from gateway.pii.pseudonyms import EPHEMERAL_PREFIX, ConversationPseudonyms
 from gateway.store.models import VaultEntry
 
 CACHED_CONVERSATIONS = 5_000
@@ -39,7 +39,7 @@ class PseudonymVault:
 
     def ephemeral(self, decision_id: str) -> ConversationPseudonyms:
         """A table for a request that names no conversation: lives as long as the request."""
-        return ConversationPseudonyms(conversation_key=f"request:{decision_id}")
+        return ConversationPseudonyms(conversation_key=f"{EPHEMERAL_PREFIX}{decision_id}")
 
     def load(self, conversation_key: str) -> ConversationPseudonyms:
         """The conversation's table (blocking on a cache miss: call it from a worker thread)."""
@@ -67,7 +67,7 @@ class PseudonymVault:
         return table
 
     def entries_to_persist(self, table: ConversationPseudonyms) -> list[VaultEntry]:
-        if table.conversation_key.startswith("request:"):
+        if table.is_ephemeral:
             table.take_new()
             return []
         expires = _utcnow() + timedelta(seconds=self._ttl_s)

@@ -139,3 +139,19 @@ def test_eu_customer_goes_to_the_eu_deployment(gateway: Gateway) -> None:
         model="demo-chat", messages=[{"role": "user", "content": "hello"}]
     )
     assert raw.headers["x-govgate-region"] == "EU"
+
+
+def test_a_bots_system_prompt_is_analysed_once(gateway: Gateway) -> None:
+    system = {"role": "system", "content": "You are the support assistant of Example Bank. Be brief and polite."}
+    sdk = client(gateway)
+    detector = gateway.services().detector
+    for question in ("Where is my card?", "How do I reset my PIN?"):
+        sdk.chat.completions.create(model="demo-chat", messages=[system, {"role": "user", "content": question}])
+    assert detector.cache_hits == 1
+    # Another service does not share that cache (no timing side channel between callers).
+    from gateway.auth import create_key
+
+    other_key, _ = create_key(gateway.services().database, caller="other-bot", roles=["bot"])
+    client(gateway, key=other_key).chat.completions.create(
+        model="demo-chat", messages=[system, {"role": "user", "content": "Hi"}])
+    assert detector.cache_hits == 1
