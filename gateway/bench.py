@@ -54,11 +54,18 @@ def wait_until_up(url: str, timeout_s: float = STARTUP_TIMEOUT_S, process: subpr
     raise RuntimeError(f"{url} did not come up in {timeout_s}s")
 
 
-def peak_rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return round(int(line.split()[1]) / 1024, 1)
-    return 0.0
+def peak_rss_mb(pid: int, *, include_children: bool = False) -> float:
+    """Peak resident memory (VmHWM) of a process, summed over its children when asked."""
+    pids = [pid]
+    if include_children:
+        children = Path(f"/proc/{pid}/task/{pid}/children")
+        pids += [int(child) for child in children.read_text().split()] if children.exists() else []
+    total_kb = 0
+    for each in pids:
+        for line in Path(f"/proc/{each}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                total_kb += int(line.split()[1])
+    return round(total_kb / 1024, 1)
 
 
 def percentiles(values: list[float]) -> dict[str, float]:
@@ -128,7 +135,7 @@ async def _load(*, gateway_url: str, direct_url: str, key: str, rps: int, second
     return direct, through, total, errors
 
 
-def run_bench(*, mode: str, rps: int, seconds: float, stream: bool = False,
+def run_bench(*, mode: str, rps: int, seconds: float, stream: bool = False, workers: int = 1,
               policy_dir: Path | None = None) -> dict[str, Any]:
     policy_dir = policy_dir or Settings().policy_dir
     with tempfile.TemporaryDirectory(prefix="govgate-bench-") as tmp:
@@ -148,7 +155,8 @@ def run_bench(*, mode: str, rps: int, seconds: float, stream: bool = False,
             key = subprocess.run([*cli, "keys", "create", "--caller", "bench-bot", "--roles", "bot", "--json"],
                                  env=env, check=True, capture_output=True, text=True).stdout
             key = json.loads(key)["key"]
-            gateway = subprocess.Popen([*cli, "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            gateway = subprocess.Popen([*cli, "serve", "--workers", str(workers)], env=env,
+                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             wait_until_up(f"{upstream_url}/models", process=upstream)
             wait_until_up(f"http://127.0.0.1:{gateway_port}/healthz", process=gateway)
             direct, through, total, errors = asyncio.run(_load(
@@ -156,7 +164,7 @@ def run_bench(*, mode: str, rps: int, seconds: float, stream: bool = False,
                 direct_url=f"{upstream_url}/chat/completions",
                 key=key, rps=rps, seconds=seconds, stream=stream,
             ))
-            rss = peak_rss_mb(gateway.pid)
+            rss = peak_rss_mb(gateway.pid, include_children=workers > 1)
         finally:
             for process in (gateway, upstream):
                 if process is not None:
@@ -176,4 +184,5 @@ def run_bench(*, mode: str, rps: int, seconds: float, stream: bool = False,
         "direct_ms": direct_q,
         "gateway_ms": gateway_q,
         "peak_rss_mb": rss,
+        "workers": workers,
     }

@@ -50,7 +50,8 @@ def main(argv: list[str] | None = None) -> int:
     from gateway.policy.engine import build_engine
 
     bundle = PolicyBundle.load(Settings().policy_dir)
-    _write(args.out, "policy-eval", {name: bench_policy(build_engine(bundle, name), n=n) for name in ("regorus", "opa")})
+    engines = {name: build_engine(bundle, name) for name in ("regorus", "opa")}
+    _write(args.out, "policy-eval", {name: bench_policy(engine, n=n) for name, engine in engines.items()})
     return 0
 
 

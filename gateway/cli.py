@@ -38,19 +38,26 @@ def main() -> None:
 @main.command()
 @click.option("--host", default=None, help="Bind address (default GOVGATE_HOST or 127.0.0.1).")
 @click.option("--port", type=int, default=None, help="Port (default GOVGATE_PORT or 8080).")
-def serve(host: str | None, port: int | None) -> None:
+@click.option("--workers", type=int, default=1, show_default=True,
+              help="Gateway processes sharing the port (each loads its own PII models).")
+def serve(host: str | None, port: int | None, workers: int) -> None:
     """Start the gateway."""
+    import os
+
     import uvicorn
 
     from gateway.app import create_app
 
     settings = _settings()
-    if host is not None:
-        settings.host = host
-    if port is not None:
-        settings.port = port
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info",
-                access_log=False)
+    host, port = host or settings.host, port or settings.port
+    if workers == 1:
+        settings.host, settings.port = host, port
+        uvicorn.run(create_app(settings), host=host, port=port, log_level="info", access_log=False)
+        return
+    # Each worker process builds its app from the environment.
+    os.environ.update(GOVGATE_HOST=host, GOVGATE_PORT=str(port))
+    uvicorn.run("gateway.app:create_app", factory=True, host=host, port=port, workers=workers,
+                log_level="info", access_log=False)
 
 
 @main.command("demo-upstream")
@@ -334,12 +341,13 @@ def decisions_list(limit: int, as_json: bool) -> None:
 @click.option("--rps", type=int, default=100, help="Fixed request rate (open loop).")
 @click.option("--seconds", type=float, default=10.0)
 @click.option("--stream", is_flag=True, help="Use streamed chat completions (latency = time to first token).")
+@click.option("--workers", type=int, default=1, show_default=True, help="Gateway processes.")
 @click.option("--json", "as_json", is_flag=True)
-def bench(mode: str, rps: int, seconds: float, stream: bool, as_json: bool) -> None:
+def bench(mode: str, rps: int, seconds: float, stream: bool, workers: int, as_json: bool) -> None:
     """Measure the latency the gateway adds over a direct call to the same local upstream."""
     from gateway.bench import run_bench
 
-    result = run_bench(mode=mode, rps=rps, seconds=seconds, stream=stream)
+    result = run_bench(mode=mode, rps=rps, seconds=seconds, stream=stream, workers=workers)
 
     def render(value: dict[str, Any]) -> None:
         click.echo(f"mode={value['mode']} rps={value['rps']} requests={value['requests']} "
