@@ -283,14 +283,14 @@ def build_pii_engine(
     languages: Iterable[Language] = DEFAULT_LANGUAGES,
     score_threshold: float = DEFAULT_SCORE_THRESHOLD,
     lac_threads: int = 1,
-    en_sentence_gate: bool = False,
+    en_ner_windows: bool = True,
+    en_prune_labels: bool = True,
 ) -> PiiEngine:
     """Load models, build the registry, warm up. Called once at gateway startup (seconds).
 
-    `en_sentence_gate=True` sends English NER only the sentences with a capitalised word
-    (see `SpacyNerBackend`): p50 8.8 -> 7.4 ms on 330-character messages, but PERSON recall
-    on presidio-research drops 0.80 -> 0.75 (lower-cased names in chat-style text). Off by
-    default: a missed name costs more than 1.4 ms.
+    `en_ner_windows` sends English NER only the words around capitalised candidates, and
+    `en_prune_labels` removes the NER moves of labels GovGate never reads (see
+    `SpacyNerBackend` and docs/pii.md for the measured latency and accuracy).
     """
     from gateway.pii.nlp import load_chinese_nlp, load_english_nlp
     from gateway.pii.recognizers.en.email import offline_tld_extractor
@@ -303,7 +303,7 @@ def build_pii_engine(
     # our e-mail recognizers are also handed an explicitly offline extractor.
     os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
     loaders = {
-        "en": lambda: load_english_nlp(gate=en_sentence_gate),
+        "en": lambda: load_english_nlp(windows=en_ner_windows, prune_labels=en_prune_labels),
         "zh": lambda: load_chinese_nlp(threads=lac_threads),
     }
     unknown = [lang for lang in languages if lang not in loaders]
