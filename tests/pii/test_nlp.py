@@ -25,9 +25,36 @@ def test_english_pipeline_is_trimmed_to_ner():
     assert ("Maria Garcia", "PERSON") in labels
 
 
-def test_english_gate_skips_sentences_without_names():
-    backend = load_english_nlp(gate=True)
-    text = "i was charged twice. please refund me. Thanks."
-    assert backend._candidate_sentences(text) == []
-    assert backend.process(text).entities == ()
-    assert backend._candidate_sentences("Thanks. I met Anna today.") == [(7, 25)]
+def test_english_ner_reads_only_windows_around_capitalised_words():
+    backend = load_english_nlp(windows=True)
+    assert backend.candidate_windows("i was charged twice. please refund me. Thanks.") == (
+        [(0, 46)],
+        None,
+    )  # a lower-case message is read whole (names are written in lower case there)
+    text = "Thanks. I was charged twice for the same order and want a refund. I met Anna today."
+    windows, candidates = backend.candidate_windows(text)
+    assert [text[a:b] for a, b in candidates] == ["Anna"]  # openers and "I" are not candidates
+    assert [text[a:b] for a, b in windows] == ["want a refund. I met Anna today."]  # 5 words either side
+    assert [(text[e.start : e.end], e.label) for e in backend.process(text).entities] == [("Anna", "PERSON")]
+    assert backend.process("Thanks. I was charged twice.").entities == ()
+
+
+def test_windows_find_what_the_whole_text_finds():
+    whole, windowed = load_english_nlp(), load_english_nlp(windows=True)
+    text = (
+        "Hi, this is Priya Raman. Could you please check what happened and refund the duplicate "
+        "payment? I live at 742 Evergreen Terrace, Springfield, IL 62704. Thanks."
+    )
+    assert windowed.process(text).entities == whole.process(text).entities
+
+
+def test_pruned_ner_keeps_only_the_labels_we_read():
+    from gateway.pii.nlp import EN_NER_LABELS
+
+    pruned, full = load_english_nlp(), load_english_nlp(prune_labels=False)
+    ner = pruned._nlp.get_pipe("ner")
+    assert ner.moves.n_moves == 4 * len(EN_NER_LABELS) + 2  # B/I/L/U per label, O, U- (missing)
+    assert ner.model.get_ref("upper").get_dim("nO") == ner.moves.n_moves
+    text = "I spoke with Maria Garcia from Acme Corp in Chicago last Tuesday about $200."
+    wanted = [e for e in full.process(text).entities if e.label in EN_NER_LABELS]
+    assert pruned.process(text).entities == tuple(wanted)

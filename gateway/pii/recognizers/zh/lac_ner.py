@@ -33,6 +33,40 @@ _COUNTRY_SHAPE = regex.compile(r"^\p{Han}{1,2}国$")
 _REGION_SHAPE = regex.compile(r"^\p{Han}{1,2}[洲洋]$")
 
 
+# Words that, right after a place name, make the place the start of an organisation's name:
+# "美国军方", "深圳总行", "印度海军", "中国队". Chosen on both datasets: CLUENER labels these
+# as organisations, and MSRA never labels the place in front of them as LOC. Left out on
+# purpose: 政府, 当局, 军队, 部队, 公安, 人民 (MSRA labels "中国" in "中国政府" as LOC).
+ORG_HEADS_ZH = tuple(
+    sorted(
+        """军方 海军 空军 陆军 舰队 法院 检察院 使馆 大使馆 领事馆 总领事馆 代表处 代表团 办事处 分行 总行
+        支行 银行 信托 证券 期货 集团 公司 国防部 外交部 部门 委员会 协会 大学 电视台 日报 队 足协 俱乐部
+        警方 海关""".split(),
+        key=len,
+        reverse=True,
+    )
+)
+# "队员", "队伍" after a place are people or a generic noun, not a team name.
+_NOT_TEAM = frozenset("员伍")
+
+# Sports reporting: a text with at least `SPORTS_MIN_CUES` of these words is about matches,
+# and the places in it are mostly clubs and national teams ("曼城", "拉齐奥", "意大利没有布丰"):
+# CLUENER files them as organisations, and so does a reader.
+SPORTS_CUES_ZH = frozenset(
+    """球队 主场 客场 联赛 球员 足球 篮球 比赛 赛季 足彩 德比 欧赔 亚盘 让球 进球 出线 战平 逼平 不败 连胜
+    连败 球迷 门将 主帅 意甲 英超 西甲 德甲 法甲 欧冠 联盟杯 足总杯 世界杯 盘口 赔率 国家队 上轮 本轮
+    做客 坐镇 首发 射门 赢球 输球 平局 主胜 客胜 下盘 上盘 球会 vs 阿森纳 切尔西 曼联 利物浦 皇马 巴萨 拜仁
+    尤文 国米 热刺 埃弗顿 替补 队长 赛程 杯赛 客战 主队 客队 博胆 防平 受注 降盘 双杀""".split()
+)
+# Match results ("1比3", "6胜1平3负") count as one more cue.
+_SCORE_LINE = regex.compile(r"\d+比\d+|\d+胜\d+平|\d+平\d+负")
+SPORTS_MIN_CUES = 2
+# A place with an administrative or geographic suffix stays a place even in a match report.
+_VENUE = regex.compile(r"球场|体育场|体育馆|球馆")
+_LOCATIVE_BEFORE = regex.compile(r"(?:在|来自|自|到|赴|于|往|抵)$")
+_PLACE_SUFFIX = regex.compile(r"(?:省|市|区|县|镇|乡|村|州|路|街|道|山|河|江|湖|海|岛|港|湾|站|场|馆)$")
+
+
 class LacNerRecognizer(NerRecognizer):
     """Maps LAC's PER/LOC/ORG to GovGate's types.
 
@@ -44,15 +78,27 @@ class LacNerRecognizer(NerRecognizer):
       but MSRA LOC F1 0.825 -> 0.802 (MSRA labels continents), so they are not demoted either.
     * A LOC directly followed by an ORG span is the start of the organisation's name
       ("北京" + "公安部门", "深圳" + "总行"): it is not reported as a place of its own.
+    * A LOC directly followed by an organisation word (`ORG_HEADS_ZH`: 军方, 海军, 总行, 队 …)
+      is reported as ORGANIZATION covering both ("美国军方", "中国队"), at `ORG_SCORE`.
+    * In a sports text (`is_sports_text`), a LOC without a place suffix (市, 区, 路, 江 …) is a
+      club or national team ("曼城", "拉齐奥", "意大利没有布丰") and is reported as
+      ORGANIZATION, unless a locative word precedes it ("来自荷兰", "在葡萄牙赢球") or a ground
+      follows it ("斯坦福桥" + "球场", kept as the place "斯坦福桥球场").
     """
 
     LABELS = {"PER": "PERSON", "LOC": "LOCATION", "ORG": "ORGANIZATION"}
     SCORE = 0.85
     COUNTRY_SCORE = 0.3
 
-    def __init__(self, *, demote_countries: bool = False, **kwargs) -> None:
+    ORG_SCORE = 0.7
+
+    def __init__(
+        self, *, demote_countries: bool = False, org_heads: bool = True, sports_clubs: bool = True, **kwargs
+    ) -> None:
         super().__init__(**kwargs)
         self.demote_countries = demote_countries
+        self.org_heads = org_heads
+        self.sports_clubs = sports_clubs
 
     def _too_large(self, place: str) -> bool:
         return self.demote_countries and is_country_level(place)
@@ -65,10 +111,28 @@ class LacNerRecognizer(NerRecognizer):
         if nlp_artifacts is None:
             return results
         org_starts = {s.start for s in nlp_artifacts.entities if s.label == "ORG"}
+        sports = self.sports_clubs and is_sports_text(text)
         out = []
         for r in results:
             if r.entity_type == "LOCATION":
                 if r.end in org_starts:
+                    continue
+                head = self._org_head(text, r.end) if self.org_heads else None
+                if head is not None:
+                    if "ORGANIZATION" in entities:
+                        out.append(self._as_org(r, r.end + len(head), f"NER label LOC + organisation word {head}"))
+                    continue
+                if sports and not _PLACE_SUFFIX.search(text, r.start, r.end):
+                    venue = _VENUE.match(text, r.end)
+                    if venue:  # "斯坦福桥" + "球场": the ground, a place
+                        r.end = venue.end()
+                        out.append(r)
+                        continue
+                    if _LOCATIVE_BEFORE.search(text, max(0, r.start - 2), r.start):
+                        out.append(r)  # "来自荷兰的", "在葡萄牙赢球": the country itself
+                        continue
+                    if "ORGANIZATION" in entities:
+                        out.append(self._as_org(r, r.end, "NER label LOC in a sports text (a club or team)"))
                     continue
                 if self._too_large(text[r.start : r.end]):
                     r.score = self.COUNTRY_SCORE
@@ -76,6 +140,36 @@ class LacNerRecognizer(NerRecognizer):
                     r.analysis_explanation.textual_explanation = "NER label LOC (country or region)"
             out.append(r)
         return out
+
+
+    @staticmethod
+    def _org_head(text: str, end: int) -> str | None:
+        for head in ORG_HEADS_ZH:
+            if text.startswith(head, end):
+                if head == "队" and text[end + 1 : end + 2] in _NOT_TEAM:
+                    return None
+                return head
+        return None
+
+    def _as_org(self, result, end: int, why: str):
+        org = self.ner_result("ORGANIZATION", result.start, end, "LOC")
+        org.score = self.ORG_SCORE
+        org.analysis_explanation.score = self.ORG_SCORE
+        org.analysis_explanation.original_score = self.ORG_SCORE
+        org.analysis_explanation.textual_explanation = why
+        return org
+
+
+def is_sports_text(text: str) -> bool:
+    """At least `SPORTS_MIN_CUES` different sports words in the text."""
+    lowered = text.lower()
+    found = 1 if _SCORE_LINE.search(text) else 0
+    for cue in SPORTS_CUES_ZH:
+        if cue in lowered:
+            found += 1
+            if found >= SPORTS_MIN_CUES:
+                return True
+    return False
 
 
 def is_country_level(place: str) -> bool:
