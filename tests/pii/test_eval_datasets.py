@@ -1,6 +1,6 @@
 """Floors on the first ~200 records of each shared dev dataset.
 
-Reads GOVGATE_PII_DEV_DATA (default /work/shared/data/pii-dev). Missing data skips the
+Reads GOVGATE_PII_DEV_DATA (default ../shared/data/pii-dev beside the checkout). Missing data skips the
 test locally but fails it in CI (CI=true), so the floor cannot silently stop running.
 The floors sit a few points below the figures in docs/pii.md, measured on the full files.
 """
@@ -12,7 +12,9 @@ import pytest
 
 from gateway.pii.evaluation import evaluate
 
-DATA = Path(os.environ.get("GOVGATE_PII_DEV_DATA", "/work/shared/data/pii-dev"))
+# CI clones the repository with shared/ beside it, as on a developer's machine.
+DATA = Path(os.environ.get("GOVGATE_PII_DEV_DATA",
+                           Path(__file__).resolve().parents[3] / "shared" / "data" / "pii-dev"))
 LIMIT = 200
 
 FLOORS = {
