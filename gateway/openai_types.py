@@ -1,12 +1,17 @@
-"""The parts of OpenAI request bodies the gateway reads. Everything else passes through.
+"""The OpenAI request bodies the gateway accepts, field by field.
 
-Text is what the gateway can inspect; content it cannot read (images, audio, token arrays)
-is refused rather than forwarded unseen (fail closed).
+Every text that goes upstream is one the gateway has read: message content, names, refusals
+and tool-call arguments are scanned; sampling and format controls pass as they are; caller
+identifiers (`user`, `metadata`, ...) are stripped; anything else, and content the gateway
+cannot read (images, audio, token arrays, log-probabilities), is refused with a 400
+rather than forwarded unseen (fail closed).
 """
 
 from __future__ import annotations
 
+import copy
 import json
+import re
 from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -29,29 +34,78 @@ Text = Annotated[str, AfterValidator(_well_formed)]
 _Body = TypeVar("_Body", bound=BaseModel)
 
 
-class TextPart(BaseModel):
-    model_config = ConfigDict(extra="allow")
+class _Closed(BaseModel):
+    # Unknown fields are refused: whatever the gateway does not know, it cannot scan.
+    model_config = ConfigDict(extra="forbid")
+
+
+class TextPart(_Closed):
     type: Literal["text"]
     text: Text
 
 
-class ChatMessage(BaseModel):
-    model_config = ConfigDict(extra="allow")
+class FunctionCall(_Closed):
+    name: str = Field(max_length=256)
+    arguments: Text
+
+
+class ToolCall(_Closed):
+    id: str = Field(max_length=256)
+    type: Literal["function"] = "function"
+    function: FunctionCall
+
+
+class ChatMessage(_Closed):
     role: Literal["system", "developer", "user", "assistant", "tool"]
     content: Text | list[TextPart] | None = None
+    name: Text | None = Field(default=None, max_length=256)
+    tool_calls: list[ToolCall] | None = None
+    tool_call_id: str | None = Field(default=None, max_length=256)
+    function_call: FunctionCall | None = None
+    refusal: Text | None = None
 
 
-class ChatRequest(BaseModel):
-    model_config = ConfigDict(extra="allow")
+class ChatRequest(_Closed):
     model: str = Field(min_length=1, max_length=256)
     messages: list[ChatMessage] = Field(min_length=1, max_length=MAX_MESSAGES)
     stream: bool = False
+    # Sampling and format controls, forwarded as they are (set by the developer, not the customer).
+    stream_options: dict[str, Any] | None = None
+    temperature: float | None = None
+    top_p: float | None = None
+    n: int | None = Field(default=None, ge=1, le=8)
+    max_tokens: int | None = None
+    max_completion_tokens: int | None = None
+    presence_penalty: float | None = None
+    frequency_penalty: float | None = None
+    logit_bias: dict[str, float] | None = None
+    seed: int | None = None
+    stop: str | list[str] | None = None
+    response_format: dict[str, Any] | None = None
+    tools: list[dict[str, Any]] | None = None
+    tool_choice: str | dict[str, Any] | None = None
+    parallel_tool_calls: bool | None = None
+    reasoning_effort: str | None = None
+    service_tier: str | None = None
+    # Identifiers a caller may send for its own tracking: recorded as erased, never forwarded.
+    user: str | None = None
+    safety_identifier: str | None = None
+    metadata: dict[str, Any] | None = None
+    store: bool | None = None
+    # Log-probabilities would carry the answer's text past the output scan.
+    logprobs: Literal[False] | None = None
 
 
-class EmbeddingsRequest(BaseModel):
-    model_config = ConfigDict(extra="allow")
+# Fields the gateway takes out of a request before it goes upstream.
+STRIPPED_FIELDS = ("user", "safety_identifier", "metadata", "store")
+
+
+class EmbeddingsRequest(_Closed):
     model: str = Field(min_length=1, max_length=256)
     input: Text | list[Text]
+    encoding_format: Literal["float", "base64"] | None = None
+    dimensions: int | None = None
+    user: str | None = None
 
     @field_validator("input")
     @classmethod
@@ -61,48 +115,53 @@ class EmbeddingsRequest(BaseModel):
         return value
 
 
+def outgoing(body: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """The body without the fields that never leave the gateway, and their JSON pointers."""
+    removed = [name for name in STRIPPED_FIELDS if name in body]
+    return {k: v for k, v in body.items() if k not in STRIPPED_FIELDS}, [f"/body/{name}" for name in removed]
+
+
 def chat_texts(request: ChatRequest) -> list[tuple[str, str]]:
     """(location, text) for every piece of text in the conversation, in order."""
     texts: list[tuple[str, str]] = []
     for i, message in enumerate(request.messages):
+        at = f"messages[{i}]"
         if isinstance(message.content, str):
-            texts.append((f"messages[{i}].content", message.content))
+            texts.append((f"{at}.content", message.content))
         elif isinstance(message.content, list):
-            for j, part in enumerate(message.content):
-                texts.append((f"messages[{i}].content[{j}].text", part.text))
+            texts.extend((f"{at}.content[{j}].text", part.text) for j, part in enumerate(message.content))
+        if message.name:
+            texts.append((f"{at}.name", message.name))
+        if message.refusal:
+            texts.append((f"{at}.refusal", message.refusal))
+        for k, call in enumerate(message.tool_calls or []):
+            texts.append((f"{at}.tool_calls[{k}].function.arguments", call.function.arguments))
+        if message.function_call is not None:
+            texts.append((f"{at}.function_call.arguments", message.function_call.arguments))
     return texts
 
 
-def replace_chat_texts(body: dict[str, Any], replacements: dict[str, str]) -> dict[str, Any]:
-    """Return a copy of the raw body with the texts at the given locations replaced."""
-    messages = [dict(message) for message in body["messages"]]
+def replace_texts(body: dict[str, Any], replacements: dict[str, str]) -> dict[str, Any]:
+    """A copy of the raw body with the texts at the given locations replaced."""
+    if not replacements:
+        return body
+    edited = copy.deepcopy(body)
     for location, text in replacements.items():
-        index, _, rest = location.removeprefix("messages[").partition("]")
-        message = messages[int(index)]
-        if rest == ".content":
-            message["content"] = text
-        else:
-            part_index = int(rest.removeprefix(".content[").removesuffix("].text"))
-            parts = [dict(part) for part in message["content"]]
-            parts[part_index]["text"] = text
-            message["content"] = parts
-        messages[int(index)] = message
-    return {**body, "messages": messages}
+        steps = [int(index) if index else name for name, index in _STEP.findall(location)]
+        target = edited
+        for step in steps[:-1]:
+            target = target[step]
+        target[steps[-1]] = text
+    return edited
+
+
+_STEP = re.compile(r"(\w+)|\[(\d+)\]")
 
 
 def embedding_texts(request: EmbeddingsRequest) -> list[tuple[str, str]]:
     if isinstance(request.input, str):
         return [("input", request.input)]
     return [(f"input[{i}]", text) for i, text in enumerate(request.input)]
-
-
-def replace_embedding_texts(body: dict[str, Any], replacements: dict[str, str]) -> dict[str, Any]:
-    if isinstance(body["input"], str):
-        return {**body, "input": replacements.get("input", body["input"])}
-    inputs = list(body["input"])
-    for location, text in replacements.items():
-        inputs[int(location.removeprefix("input[").removesuffix("]"))] = text
-    return {**body, "input": inputs}
 
 
 class RedactRequest(BaseModel):

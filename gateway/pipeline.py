@@ -41,8 +41,8 @@ from gateway.openai_types import (
     embedding_texts,
     parse_json_object,
     parse_model,
-    replace_chat_texts,
-    replace_embedding_texts,
+    outgoing,
+    replace_texts,
 )
 from gateway.pii.actions import ActionApplier, MissingPiiAction, resolve_action
 from gateway.pii.detector import DetectionFailed, PiiDetector
@@ -129,7 +129,7 @@ class Pipeline:
             pseudonyms = await self._pseudonym_table(trace, caller, customer)
             located = await self._detect_pii(trace, texts, _cache_scope(caller, pseudonyms))
             result = await self._decide(trace, caller, customer, call.kind, request.model, located)
-            body = self._apply_obligations(trace, call.kind, body, result, located, texts, pseudonyms)
+            body = self._apply_obligations(trace, body, result, located, texts, pseudonyms)
             self._require_ledger()
             if call.kind == "chat" and request.stream:
                 return await self._forward_stream(trace, result, body, pseudonyms)
@@ -156,7 +156,7 @@ class Pipeline:
             texts = [("text", request.text)]
             located = await self._detect_pii(trace, texts, _cache_scope(caller, pseudonyms))
             result = await self._decide(trace, caller, customer, "pii", None, located)
-            body = self._apply_obligations(trace, "pii", {"text": request.text}, result, located, texts, pseudonyms)
+            body = self._apply_obligations(trace, {"text": request.text}, result, located, texts, pseudonyms)
             await self._record(trace, 200, pseudonyms=pseudonyms)
             findings = [f.model_dump(mode="json", include={"entity_type", "start", "end", "score", "action"})
                         for f in trace.record.findings]
@@ -200,14 +200,19 @@ class Pipeline:
 
     def _parse_body(self, trace: Trace, call: ProxyCall) -> tuple[dict[str, Any], ChatRequest | EmbeddingsRequest,
                                                                    list[tuple[str, str]]]:
-        body = parse_json_object(call.raw_body)
+        raw = parse_json_object(call.raw_body)
+        request: ChatRequest | EmbeddingsRequest
         if call.kind == "chat":
-            chat = parse_model(ChatRequest, body)
-            trace.record.model, trace.record.streamed = chat.model, chat.stream
-            return body, chat, chat_texts(chat)
-        embeddings = parse_model(EmbeddingsRequest, body)
-        trace.record.model = embeddings.model
-        return body, embeddings, embedding_texts(embeddings)
+            request = parse_model(ChatRequest, raw)
+            trace.record.model, trace.record.streamed = request.model, request.stream
+            texts = chat_texts(request)
+        else:
+            request = parse_model(EmbeddingsRequest, raw)
+            trace.record.model = request.model
+            texts = embedding_texts(request)
+        body, erased = outgoing(raw)
+        trace.record.erased.extend(erased)
+        return body, request, texts
 
     async def _pseudonym_table(self, trace: Trace, caller: AuthenticatedCaller,
                                customer: CustomerContext) -> ConversationPseudonyms:
@@ -295,7 +300,7 @@ class Pipeline:
             self._passthrough_results[key] = engine.evaluate(policy_input)
         return self._passthrough_results[key]
 
-    def _apply_obligations(self, trace: Trace, kind: str, body: dict[str, Any], result: PolicyResult,
+    def _apply_obligations(self, trace: Trace, body: dict[str, Any], result: PolicyResult,
                            located: list[tuple[str, Finding]], texts: list[tuple[str, str]],
                            pseudonyms: ConversationPseudonyms) -> dict[str, Any]:
         """Do to each finding what the policy says; return the body that may go upstream."""
@@ -319,12 +324,7 @@ class Pipeline:
         except MissingPiiAction as exc:
             raise ServiceUnavailable(f"the policy gave no action for entity type {exc.args[0]}; "
                                      "the request was not sent upstream", code="policy_incomplete") from None
-        if not replacements:
-            return body
-        if kind == "pii":
-            return {**body, **replacements}
-        replace = replace_chat_texts if kind == "chat" else replace_embedding_texts
-        return replace(body, replacements)
+        return replace_texts(body, replacements)
 
     def _require_ledger(self) -> None:
         if not self._ledger.healthy:

@@ -66,3 +66,78 @@ def test_places_in_sports_texts_are_clubs_unless_used_as_places():
     # The same names outside a sports text stay places.
     assert _lac("我下个月去曼城出差", NerSpan(5, 7, "LOC")) == [("LOCATION", "曼城", 0.85)]
     assert _lac(text, *spans, sports_clubs=False)[0][0] == "LOCATION"
+
+
+def _tok(text, *words):
+    """NlpResult from (word, tag) pairs covering `text` in order; LOC/ORG/PER words become entities."""
+    from gateway.pii.nlp import Token
+
+    tokens, pos = [], 0
+    for word, tag in words:
+        start = text.index(word, pos)
+        tokens.append(Token(start, start + len(word), tag))
+        pos = start + len(word)
+    entities = tuple(NerSpan(t.start, t.end, t.tag) for t in tokens if t.tag in ("PER", "LOC", "ORG"))
+    return NlpResult("zh", entities, tuple(tokens))
+
+
+def _lac_tok(text, *words, entities=("PERSON", "LOCATION", "ORGANIZATION")):
+    results = LacNerRecognizer(supported_language="zh").analyze(text, list(entities), _tok(text, *words))
+    return sorted((r.entity_type, text[r.start : r.end]) for r in results)
+
+
+def test_loc_word_ending_with_an_organisation_word_is_the_organisation():
+    assert _lac_tok("致电湖南信托", ("致电", "v"), ("湖南信托", "LOC")) == [("ORGANIZATION", "湖南信托")]
+    # An address ending with an office keeps its places: "…县公安局" stays LOC.
+    assert _lac_tok("永顺县公安局", ("永顺县公安局", "LOC")) == [("LOCATION", "永顺县公安局")]
+
+
+def test_place_plus_name_words_ending_with_an_organisation_word():
+    text = "日本松山海上保安部正在调查"
+    words = (("日本", "LOC"), ("松山", "LOC"), ("海上", "s"), ("保安部", "n"), ("正在", "d"), ("调查", "v"))
+    assert _lac_tok(text, *words) == [("ORGANIZATION", "日本松山海上保安部"), ("ORGANIZATION", "松山海上保安部")]
+    # Generic descriptions and stationed forces stay places.
+    assert _lac_tok("北京市有关部门", ("北京市", "LOC"), ("有关部门", "n")) == [("LOCATION", "北京市")]
+    assert _lac_tok("驻香港部队", ("驻", "v"), ("香港", "LOC"), ("部队", "n")) == [("LOCATION", "香港")]
+
+
+def test_place_right_after_an_organisation_is_a_branch():
+    assert _lac_tok("汇丰中国表示", ("汇丰", "ORG"), ("中国", "LOC"), ("表示", "v")) == [
+        ("ORGANIZATION", "汇丰"),
+        ("ORGANIZATION", "汇丰中国"),
+    ]
+    text = "渣打银行（香港）有限公司"
+    words = (("渣打银行", "ORG"), ("（", "w"), ("香港", "LOC"), ("）", "w"), ("有限公司", "n"))
+    assert ("LOCATION", "香港") not in _lac_tok(text, *words)
+    # A dateline is not a branch.
+    text = "新华社北京3月1日电"
+    assert ("LOCATION", "北京") in _lac_tok(text, ("新华社", "ORG"), ("北京", "LOC"), ("3月1日", "TIME"), ("电", "n"))
+    assert ("LOCATION", "北京") in _lac_tok("新浪科技讯北京时间", ("新浪科技讯", "ORG"), ("北京", "LOC"), ("时间", "n"))
+
+
+def test_venue_tagged_org_is_a_place_before_a_locative_word():
+    text = "在乐成中心下面"
+    words = (("在", "p"), ("乐成中心", "ORG"), ("下面", "f"))
+    assert _lac_tok(text, *words) == [("LOCATION", "乐成中心")]
+    assert _lac_tok(text, *words, entities=("LOCATION",)) == [("LOCATION", "乐成中心")]
+    assert _lac_tok("乐成中心的生活", ("乐成中心", "ORG"), ("的", "u"), ("生活", "n")) == [("ORGANIZATION", "乐成中心")]
+
+
+def test_industry_places_before_a_noun_are_not_locations():
+    assert _lac_tok("好莱坞大片", ("好莱坞", "LOC"), ("大片", "n")) == []
+    assert _lac_tok("他在好莱坞工作", ("他", "r"), ("在", "p"), ("好莱坞", "LOC"), ("工作", "v")) == [
+        ("LOCATION", "好莱坞")
+    ]
+
+
+def test_country_plus_division_word_is_not_a_location():
+    assert _lac_tok("代理中国区运营", ("代理", "v"), ("中国", "LOC"), ("区", "n"), ("运营", "v")) == []
+    assert _lac_tok("杭州区", ("杭州", "LOC"), ("区", "n")) == [("LOCATION", "杭州")]
+
+
+def test_more_sports_cues_and_fixtures():
+    from gateway.pii.recognizers.zh.lac_ner import is_sports_text
+
+    assert is_sports_text("桑德兰vs博尔顿")
+    assert is_sports_text("本轮面对法兰克必须取胜，前锋状态不错")
+    assert not is_sports_text("我下个月去曼城出差")

@@ -46,6 +46,34 @@ ORG_HEADS_ZH = tuple(
         reverse=True,
     )
 )
+# Words that end an organisation's name a few words after the place ("日本 松山 海上 保安部",
+# "魁北克 彩票 机构"), or inside a word LAC tagged LOC as a whole ("湖南信托", "俄罗斯国防部",
+# "督院街派出所"). `ORG_HEADS_ZH` plus more, but only heads of two or more characters: 队 would
+# catch 部队/军队, whose place MSRA labels LOC ("驻香港部队").
+ORG_TAIL_HEADS_ZH = tuple(
+    sorted(
+        {h for h in ORG_HEADS_ZH if len(h) > 1}
+        | set(
+            """部门 机构 组织 保安部 派出所 公安局 公安厅 研究所 研究院 研究会 学会 商会 基金会 事务所 领事馆 总领事馆
+            有限公司 公司 集团 信托 银行 交易所 电视台 广播电台 出版社 报社 杂志社 联合会 理事会 管理局 工作组
+            办公室""".split()
+        ),
+        key=len,
+        reverse=True,
+    )
+)
+# Word tags that may sit between a place and the organisation word ending its name.
+_NAME_BODY_TAGS = frozenset({"n", "nz", "vn", "an", "a", "LOC", "nw", "b", "s"})
+# A news outlet before a place starts a dateline ("新华社北京3月1日电", "新浪科技讯北京时间"),
+# not a branch name.
+_NEWS_OUTLET = regex.compile(r"(?:社|讯|报|台|网)$")
+# Generic descriptions, not names: "北京市有关部门", "各相关机构".
+_GENERIC_BODY = regex.compile(r"^(?:有关|相关|各|主管|职能)")
+# An administrative unit inside the LOC word ("湖南省…公安局刑侦大队"): the word is an address
+# with an organisation at its end, and the places in it stay places.
+_ADMIN_INSIDE = regex.compile(r"[省市县]")
+_NAME_BODY_MAX_WORDS = 4
+
 # "队员", "队伍" after a place are people or a generic noun, not a team name.
 _NOT_TEAM = frozenset("员伍")
 
@@ -56,13 +84,28 @@ SPORTS_CUES_ZH = frozenset(
     """球队 主场 客场 联赛 球员 足球 篮球 比赛 赛季 足彩 德比 欧赔 亚盘 让球 进球 出线 战平 逼平 不败 连胜
     连败 球迷 门将 主帅 意甲 英超 西甲 德甲 法甲 欧冠 联盟杯 足总杯 世界杯 盘口 赔率 国家队 上轮 本轮
     做客 坐镇 首发 射门 赢球 输球 平局 主胜 客胜 下盘 上盘 球会 vs 阿森纳 切尔西 曼联 利物浦 皇马 巴萨 拜仁
-    尤文 国米 热刺 埃弗顿 替补 队长 赛程 杯赛 客战 主队 客队 博胆 防平 受注 降盘 双杀""".split()
+    尤文 国米 热刺 埃弗顿 替补 队长 赛程 杯赛 客战 主队 客队 博胆 防平 受注 降盘 双杀
+    击败 取胜 前锋 后卫 中场 转会 带队 预选赛 胜负 伤兵 主教练 破门 射手 防守 进攻""".split()
 )
-# Match results ("1比3", "6胜1平3负") count as one more cue.
-_SCORE_LINE = regex.compile(r"\d+比\d+|\d+胜\d+平|\d+平\d+负")
+# Match results ("1比3", "6胜1平3负") and fixtures ("桑德兰vs博尔顿") count as one more cue.
+_SCORE_LINE = regex.compile(r"\d+比\d+|\d+胜\d+平|\d+平\d+负|\p{Han}{2}\s?(?:vs|VS|Vs)\.?\s?\p{Han}{2}")
 SPORTS_MIN_CUES = 2
 # A place with an administrative or geographic suffix stays a place even in a match report.
 _VENUE = regex.compile(r"球场|体育场|体育馆|球馆")
+# Places that also name an industry ("好莱坞大片" is a kind of film, "华尔街投行" a kind of bank):
+# directly before a noun or adjective they describe the industry, not a place. "在好莱坞",
+# "好莱坞的" stay places.
+INDUSTRY_PLACES_ZH = frozenset("好莱坞 宝莱坞 华尔街 百老汇 硅谷".split())
+_MODIFIED_TAGS = frozenset({"n", "nz", "vn", "a", "an", "nw"})
+
+# A country or world region + 区/版 as a word of its own is a company's sales or competition
+# division or a product edition ("中国区运营", "中国区预选赛", "中国版"), not a place anyone is at.
+_DIVISION_WORDS = frozenset({"区", "版"})
+
+# A building or venue LAC tags ORG ("乐成中心", "华中科技大学体育馆") is a place when a locative
+# word follows it: "在乐成中心下面", "在…体育馆内", "…博物馆中".
+_VENUE_HEAD = regex.compile(r"(?:中心|大厦|大楼|广场|馆|球场|体育场|剧院|影城|酒店|宾馆|饭店|商场|公园|机场|车站)$")
+_LOCATIVE_AFTER = regex.compile(r"(?:内|里|中|下面|楼下|外|旁|旁边|附近|门口|门前|对面|周边)")
 _LOCATIVE_BEFORE = regex.compile(r"(?:在|来自|自|到|赴|于|往|抵)$")
 _PLACE_SUFFIX = regex.compile(r"(?:省|市|区|县|镇|乡|村|州|路|街|道|山|河|江|湖|海|岛|港|湾|站|场|馆)$")
 
@@ -84,6 +127,17 @@ class LacNerRecognizer(NerRecognizer):
       club or national team ("曼城", "拉齐奥", "意大利没有布丰") and is reported as
       ORGANIZATION, unless a locative word precedes it ("来自荷兰", "在葡萄牙赢球") or a ground
       follows it ("斯坦福桥" + "球场", kept as the place "斯坦福桥球场").
+    * A LOC that is part of an organisation's name becomes ORGANIZATION over the name
+      (`_org_name`): the LOC word ends with an organisation word ("湖南信托"); a few name words
+      follow it and the last ends with one ("日本松山海上保安部"); or an ORG directly precedes
+      it, bare or in brackets, naming a branch ("汇丰中国", "渣打银行（香港）有限公司"; not a
+      dateline "新华社北京3月1日电"). Not after 驻 ("驻香港部队"), not for generic descriptions
+      ("北京市有关部门"), not when the LOC word holds 省/市/县 (an address ending in an office).
+    * An ORG ending with a building word (中心, 大厦, 馆, 广场 …) directly followed by a locative
+      word (内, 里, 中, 下面, 附近 …) is the building, a LOCATION ("在乐成中心下面").
+    * An industry place (好莱坞, 华尔街 …) directly before a noun or adjective names the
+      industry ("好莱坞大片") and is not reported; a country + 区/版 is a sales or competition
+      division or an edition ("中国区运营", "中国版") and is not reported.
     """
 
     LABELS = {"PER": "PERSON", "LOC": "LOCATION", "ORG": "ORGANIZATION"}
@@ -93,12 +147,14 @@ class LacNerRecognizer(NerRecognizer):
     ORG_SCORE = 0.7
 
     def __init__(
-        self, *, demote_countries: bool = False, org_heads: bool = True, sports_clubs: bool = True, **kwargs
+        self, *, demote_countries: bool = False, org_heads: bool = True, sports_clubs: bool = True,
+        venues: bool = True, **kwargs
     ) -> None:
         super().__init__(**kwargs)
         self.demote_countries = demote_countries
         self.org_heads = org_heads
         self.sports_clubs = sports_clubs
+        self.venues = venues
 
     def _too_large(self, place: str) -> bool:
         return self.demote_countries and is_country_level(place)
@@ -107,16 +163,31 @@ class LacNerRecognizer(NerRecognizer):
         return end - start > 1
 
     def analyze(self, text, entities, nlp_artifacts=None):  # noqa: D102
-        results = super().analyze(text, entities, nlp_artifacts)
         if nlp_artifacts is None:
-            return results
+            return []
+        # All labels: a rule may turn a LOC into an ORGANIZATION or an ORG into a LOCATION.
+        results = super().analyze(text, self.supported_entities, nlp_artifacts)
         org_starts = {s.start for s in nlp_artifacts.entities if s.label == "ORG"}
+        tokens = nlp_artifacts.tokens
+        token_at = {t.start: i for i, t in enumerate(tokens)}
         sports = self.sports_clubs and is_sports_text(text)
         out = []
         for r in results:
+            if r.entity_type == "ORGANIZATION" and self.venues and self._is_venue(text, r):
+                if "LOCATION" in entities:
+                    out.append(self._as_venue(r))
+                continue
             if r.entity_type == "LOCATION":
                 if r.end in org_starts:
                     continue
+                if self._names_industry(text, r, tokens, token_at) or self._names_division(text, r, tokens, token_at):
+                    continue
+                if self.org_heads:
+                    org = self._org_name(text, r, tokens, token_at)
+                    if org is not None:
+                        if "ORGANIZATION" in entities:
+                            out.append(self._as_org(r, org[1], org[2], start=org[0]))
+                        continue
                 head = self._org_head(text, r.end) if self.org_heads else None
                 if head is not None:
                     if "ORGANIZATION" in entities:
@@ -139,8 +210,72 @@ class LacNerRecognizer(NerRecognizer):
                     r.analysis_explanation.score = self.COUNTRY_SCORE
                     r.analysis_explanation.textual_explanation = "NER label LOC (country or region)"
             out.append(r)
-        return out
+        return [r for r in out if r.entity_type in entities]
 
+
+    @staticmethod
+    def _org_name(text: str, r, tokens, token_at) -> tuple[int, int, str] | None:
+        """(start, end, why) of an organisation name that the place `r` is part of, if any.
+
+        * The LOC word itself ends with an organisation word ("湖南信托", "俄罗斯国防部").
+        * A few name words follow the place directly (nouns, adjectives, other names: no
+          punctuation, verb or 的) and the last of them ends with an organisation word
+          ("印度" 国防 研究 与 发展 "组织" stops at 与; "日本" 松山 海上 "保安部").
+        """
+        if text[max(0, r.start - 1) : r.start] == "驻":
+            return None  # "驻香港部队", "驻纽约总领事馆": where it is stationed, a place
+        word = text[r.start : r.end]
+        for head in ORG_TAIL_HEADS_ZH:
+            if len(word) - len(head) >= 2 and word.endswith(head):
+                if _ADMIN_INSIDE.search(word, 0, len(word) - len(head)):
+                    return None
+                return r.start, r.end, f"NER label LOC ending with organisation word {head}"
+        i = token_at.get(r.start)
+        if i is None or tokens[i].end != r.end:
+            return None
+        branch = _branch_of(text, tokens, i)
+        if branch is not None:
+            return branch
+        end = r.end
+        for t in tokens[i + 1 : i + 1 + _NAME_BODY_MAX_WORDS]:
+            if t.start != end or t.tag not in _NAME_BODY_TAGS:
+                break
+            end = t.end
+            piece = text[t.start : t.end]
+            if _GENERIC_BODY.match(piece):
+                break
+            for head in ORG_TAIL_HEADS_ZH:
+                if piece.endswith(head) and end - r.end > len(head):
+                    return r.start, end, f"NER label LOC + name words ending with organisation word {head}"
+        return None
+
+    @staticmethod
+    def _names_industry(text: str, r, tokens, token_at) -> bool:
+        if text[r.start : r.end] not in INDUSTRY_PLACES_ZH:
+            return False
+        i = token_at.get(r.start)
+        nxt = tokens[i + 1] if i is not None and i + 1 < len(tokens) else None
+        return nxt is not None and nxt.start == r.end and nxt.tag in _MODIFIED_TAGS
+
+    @staticmethod
+    def _names_division(text: str, r, tokens, token_at) -> bool:
+        i = token_at.get(r.start)
+        nxt = tokens[i + 1] if i is not None and i + 1 < len(tokens) else None
+        return (
+            nxt is not None
+            and nxt.start == r.end
+            and text[nxt.start : nxt.end] in _DIVISION_WORDS
+            and is_country_level(text[r.start : r.end])
+        )
+
+    @staticmethod
+    def _is_venue(text: str, r) -> bool:
+        return bool(_VENUE_HEAD.search(text, r.start, r.end) and _LOCATIVE_AFTER.match(text, r.end))
+
+    def _as_venue(self, result):
+        loc = self.ner_result("LOCATION", result.start, result.end, "ORG")
+        loc.analysis_explanation.textual_explanation = "NER label ORG, a building or venue followed by a locative word"
+        return loc
 
     @staticmethod
     def _org_head(text: str, end: int) -> str | None:
@@ -151,13 +286,38 @@ class LacNerRecognizer(NerRecognizer):
                 return head
         return None
 
-    def _as_org(self, result, end: int, why: str):
-        org = self.ner_result("ORGANIZATION", result.start, end, "LOC")
+    def _as_org(self, result, end: int, why: str, *, start: int | None = None):
+        org = self.ner_result("ORGANIZATION", result.start if start is None else start, end, "LOC")
         org.score = self.ORG_SCORE
         org.analysis_explanation.score = self.ORG_SCORE
         org.analysis_explanation.original_score = self.ORG_SCORE
         org.analysis_explanation.textual_explanation = why
         return org
+
+
+def _branch_of(text: str, tokens, i: int) -> tuple[int, int, str] | None:
+    """An organisation directly before the place, or before it in brackets, names a branch
+    or subsidiary: "汇丰" + "中国", "工行" + "深圳地区", "渣打银行（香港）有限公司". Not a dateline:
+    the place is not followed by a date or time, nor preceded by a news outlet."""
+    if i == 0:
+        return None
+    prev = tokens[i - 1]
+    bracket = text[prev.start : prev.end] in ("（", "(") and i >= 2
+    if bracket:
+        if text[tokens[i].end : tokens[i].end + 1] not in ("）", ")"):
+            return None
+        prev = tokens[i - 2]
+        if prev.end != tokens[i - 1].start:
+            return None
+    elif prev.end != tokens[i].start:
+        return None
+    if prev.tag != "ORG" or _NEWS_OUTLET.search(text, prev.start, prev.end):
+        return None
+    nxt = tokens[i + 1] if i + 1 < len(tokens) else None
+    if not bracket and nxt is not None and nxt.tag in ("TIME", "m"):
+        return None
+    end = tokens[i].end + (1 if bracket else 0)
+    return prev.start, end, "NER label LOC right after an organisation (a branch or subsidiary)"
 
 
 def is_sports_text(text: str) -> bool:
