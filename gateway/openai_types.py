@@ -164,6 +164,38 @@ def embedding_texts(request: EmbeddingsRequest) -> list[tuple[str, str]]:
     return [(f"input[{i}]", text) for i, text in enumerate(request.input)]
 
 
+class MalformedAnswer(ValueError):
+    """An upstream answer that does not have the shape of a chat completion."""
+
+
+def answer_texts(answer: Any) -> list[tuple[str, str]]:
+    """(location, text) of every text a chat completion carries back to the caller."""
+    if not isinstance(answer, dict) or not isinstance(answer.get("choices", []), list):
+        raise MalformedAnswer("not a chat completion object")
+    texts: list[tuple[str, str]] = []
+    for i, choice in enumerate(answer.get("choices") or []):
+        message = choice.get("message") if isinstance(choice, dict) else None
+        if not isinstance(message, dict):
+            raise MalformedAnswer(f"choices[{i}] has no message object")
+        choice.pop("logprobs", None)  # would carry the answer's text past the scan
+        at = f"choices[{i}].message"
+        for field in ("content", "refusal"):
+            value = message.get(field)
+            if isinstance(value, str):
+                texts.append((f"{at}.{field}", value))
+            elif value is not None:
+                raise MalformedAnswer(f"{at}.{field} is not text")
+        calls = message.get("tool_calls") or []
+        for k, call in enumerate(calls if isinstance(calls, list) else []):
+            arguments = ((call or {}).get("function") or {}).get("arguments")
+            if isinstance(arguments, str):
+                texts.append((f"{at}.tool_calls[{k}].function.arguments", arguments))
+        arguments = (message.get("function_call") or {}).get("arguments")
+        if isinstance(arguments, str):
+            texts.append((f"{at}.function_call.arguments", arguments))
+    return texts
+
+
 class RedactRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     text: Text = Field(max_length=1_000_000)

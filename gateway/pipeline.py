@@ -36,12 +36,14 @@ from gateway.errors import (
 from gateway.openai_types import (
     ChatRequest,
     EmbeddingsRequest,
+    MalformedAnswer,
     RedactRequest,
+    answer_texts,
     chat_texts,
     embedding_texts,
+    outgoing,
     parse_json_object,
     parse_model,
-    outgoing,
     replace_texts,
 )
 from gateway.pii.actions import ActionApplier, MissingPiiAction, resolve_action
@@ -63,7 +65,7 @@ from gateway.policy.documents import (
 from gateway.policy.errors import PolicyError
 from gateway.policy.replay import ShadowEvaluator
 from gateway.ratelimit import RateLimiter
-from gateway.relay import ChatStreamRelay
+from gateway.relay import ChatStreamRelay, RelayFailure
 from gateway.store.ledger import DecisionLedger, LedgerUnavailable
 from gateway.trace import Trace, finding_records, ms_since
 from gateway.upstream.client import UpstreamClient
@@ -373,32 +375,41 @@ class Pipeline:
     async def _relay(self, trace: Trace, route: Route, start: float, opened: Any, events: AsyncIterator[bytes],
                      result: PolicyResult, pseudonyms: ConversationPseudonyms) -> AsyncIterator[bytes]:
         """Relay the stream through the answer guards; record, then end with [DONE] or an error."""
-        relay = ChatStreamRelay(events, model=trace.record.model, guard_for=lambda index: self._answer_guard(
-            result, pseudonyms, f"choices[{index}].delta.content"))
+        relay = ChatStreamRelay(events, model=trace.record.model,
+                                guard_for=lambda location: self._answer_guard(result, pseudonyms, location))
         try:
             async for chunk in relay:
                 yield chunk
-        finally:
-            await opened.__aexit__(None, None, None)
-            self._attempt(trace, route, start, relay.failure.outcome if relay.failure else "ok")
+        except BaseException:
+            # The caller went away (the response task is cancelled) or the generator was
+            # closed: the upstream is closed and the decision still recorded, shielded.
+            with anyio.CancelScope(shield=True):
+                await self._end_stream(trace, route, start, opened, relay, pseudonyms,
+                                       RelayFailure(499, "client_closed_request", "ok"))
+            raise
+        error = await self._end_stream(trace, route, start, opened, relay, pseudonyms, relay.failure)
+        yield encode_event(error.body()) if error is not None else encode_event(DONE)
+
+    async def _end_stream(self, trace: Trace, route: Route, start: float, opened: Any, relay: ChatStreamRelay,
+                          pseudonyms: ConversationPseudonyms, failure: RelayFailure | None) -> GatewayError | None:
+        """Close the upstream, record the decision; the error to end the stream with, if any."""
+        await opened.__aexit__(None, None, None)
+        self._attempt(trace, route, start, failure.outcome if failure else "ok")
         if relay.first_event_at is not None:
             trace.record.timings.upstream_ttft = round((relay.first_event_at - start) * 1000, 3)
         for guard in relay.guards.values():
             trace.record.findings.extend(guard.findings())
-        status, error_code = (relay.failure.status_code, relay.failure.error_code) if relay.failure else (200, None)
+        status, code = (failure.status_code, failure.error_code) if failure else (200, None)
         try:
-            await self._record(trace, status, error_code=error_code, pseudonyms=pseudonyms, usage=relay.usage)
+            await self._record(trace, status, error_code=code, pseudonyms=pseudonyms, usage=relay.usage)
         except GatewayError as error:
-            yield encode_event(error.body())
-            return
-        if relay.failure is not None:
-            failure = (UpstreamFailed("the upstream stream broke off", code=error_code) if status == 502 else
-                       ServiceUnavailable("the answer could not be scanned for PII; the stream was cut",
-                                          code=error_code))
-            failure.decision_id = trace.decision_id
-            yield encode_event(failure.body())
-            return
-        yield encode_event(DONE)
+            return error
+        if failure is None:
+            return None
+        error = (UpstreamFailed("the upstream stream broke off or was malformed", code=code) if status == 502 else
+                 ServiceUnavailable("the answer could not be scanned for PII; the stream was cut", code=code))
+        error.decision_id = trace.decision_id
+        return error
 
     def _answer_guard(self, result: PolicyResult, pseudonyms: ConversationPseudonyms, location: str) -> AnswerGuard:
         return AnswerGuard(scanner=self._output_scanner(result, pseudonyms), tokens=pseudonyms.tokens,
@@ -425,17 +436,17 @@ class Pipeline:
 
     async def _scan_and_restore(self, trace: Trace, answer: dict[str, Any], result: PolicyResult,
                                 pseudonyms: ConversationPseudonyms) -> dict[str, Any]:
-        for choice in answer.get("choices") or []:
-            message = choice.get("message") or {}
-            if not isinstance(message.get("content"), str):
-                continue
-            guard = self._answer_guard(result, pseudonyms, f"choices[{choice.get('index', 0)}].message.content")
-            try:
-                message["content"] = await guard.whole(message["content"])
-            except DetectionFailed:
-                raise ServiceUnavailable("the answer could not be scanned for PII and was withheld",
-                                         code="pii_detection_failed") from None
-            trace.record.findings.extend(guard.findings())
+        """Every text of every choice through its own guard: content, refusal, tool-call arguments."""
+        try:
+            for location, text in answer_texts(answer):
+                guard = self._answer_guard(result, pseudonyms, location)
+                answer = replace_texts(answer, {location: await guard.whole(text)})
+                trace.record.findings.extend(guard.findings())
+        except DetectionFailed:
+            raise ServiceUnavailable("the answer could not be scanned for PII and was withheld",
+                                     code="pii_detection_failed") from None
+        except MalformedAnswer as exc:
+            raise UpstreamFailed(f"the upstream answer is malformed: {exc}", code="upstream_malformed") from None
         return answer
 
     # --- recording ----------------------------------------------------------------------

@@ -27,12 +27,19 @@ class RelayFailure:
     outcome: str  # how the upstream attempt ended, for the route record
 
 
+# Text fields of a streamed delta that reach the caller (tool-call arguments are handled apart).
+DELTA_TEXT_FIELDS = ("content", "refusal", "reasoning_content")
+
+
 class ChatStreamRelay:
-    def __init__(self, events: AsyncIterator[bytes], *, guard_for: Callable[[int], AnswerGuard],
+    """Relays one upstream stream; `guards` holds one AnswerGuard per text slot it has seen
+    (each choice's content, refusal, reasoning and each tool call's arguments)."""
+
+    def __init__(self, events: AsyncIterator[bytes], *, guard_for: Callable[[str], AnswerGuard],
                  model: str | None) -> None:
         self._events = events
         self._guard_for = guard_for
-        self.guards: dict[int, AnswerGuard] = {}  # one per choice index
+        self.guards: dict[str, AnswerGuard] = {}
         self._model = model
         self.first_event_at: float | None = None
         self.usage: dict[str, Any] | None = None
@@ -46,42 +53,79 @@ class ChatStreamRelay:
                     break
                 self.first_event_at = self.first_event_at or time.perf_counter()
                 event = json.loads(data)
+                if not isinstance(event, dict):
+                    raise TypeError("an SSE event that is not a JSON object")
                 self.usage = event.get("usage") or self.usage
                 last_event = event
                 if await self._guard_choices(event):
                     yield encode_event(event)
-            for index, guard in self.guards.items():  # an upstream that never sent a finish_reason
-                tail = await guard.finish()
-                if tail and last_event is not None:
-                    yield encode_event(_content_event(last_event, self._model, index, tail))
+            if last_event is not None:  # an upstream that never sent a finish_reason
+                for location, guard in self.guards.items():
+                    tail = await guard.finish()
+                    if tail:
+                        yield encode_event(_tail_event(last_event, self._model, location, tail))
         except UpstreamError as exc:
             self.failure = RelayFailure(502, "upstream_stream_broken", outcome_of(exc))
-        except (json.JSONDecodeError, UnicodeDecodeError, AttributeError):
-            self.failure = RelayFailure(502, "upstream_malformed_stream", "rejected:malformed-stream")
         except DetectionFailed:
             self.failure = RelayFailure(503, "pii_detection_failed", "ok")
+        except (ValueError, TypeError, KeyError, AttributeError):  # JSON or shape errors from upstream
+            self.failure = RelayFailure(502, "upstream_malformed_stream", "rejected:malformed-stream")
+
+    def _guard(self, location: str) -> AnswerGuard:
+        guard = self.guards.get(location)
+        if guard is None:
+            guard = self.guards[location] = self._guard_for(location)
+        return guard
 
     async def _guard_choices(self, event: dict[str, Any]) -> bool:
-        """Pass each choice's content through the guard. False: nothing left to send now."""
+        """Pass every text of every choice through its guard. False: nothing to send now."""
         choices = event.get("choices") or []
         for choice in choices:
-            index = choice.get("index", 0)
-            guard = self.guards.get(index) or self.guards.setdefault(index, self._guard_for(index))
+            index = int(choice.get("index", 0))
+            choice.pop("logprobs", None)  # would carry the answer's text past the scan
             delta = choice.setdefault("delta", {})
-            text = delta["content"] if isinstance(delta.get("content"), str) else ""
-            released = await guard.feed(text)
-            if choice.get("finish_reason"):
-                # The answer ends here: release everything still held back, in this event.
-                released += await guard.finish()
-            if released or "content" in delta:
-                delta["content"] = released
+            finishing = bool(choice.get("finish_reason"))
+            prefix = f"choices[{index}].delta"
+            for field in DELTA_TEXT_FIELDS:
+                location = f"{prefix}.{field}"
+                if isinstance(delta.get(field), str) or (finishing and location in self.guards):
+                    guard = self._guard(location)
+                    released = await guard.feed(delta.get(field) or "")
+                    if finishing:
+                        released += await guard.finish()
+                    if released or field in delta:
+                        delta[field] = released
+            for call in delta.get("tool_calls") or []:
+                function = call.get("function") or {}
+                if isinstance(function.get("arguments"), str):
+                    guard = self._guard(f"{prefix}.tool_calls[{int(call['index'])}].function.arguments")
+                    function["arguments"] = await guard.feed(function["arguments"])
+            if finishing:
+                await self._finish_tool_calls(prefix, delta)
         event["model"] = self._model
         held_back = bool(choices) and all(
-            c["delta"] == {"content": ""} and not c.get("finish_reason") for c in choices
+            not c.get("finish_reason") and c["delta"] and all(v == "" for v in c["delta"].values())
+            for c in choices
         )
         return not held_back
 
+    async def _finish_tool_calls(self, prefix: str, delta: dict[str, Any]) -> None:
+        for location, guard in self.guards.items():
+            if location.startswith(f"{prefix}.tool_calls["):
+                tail = await guard.finish()
+                if tail:
+                    index = int(location[len(prefix) + len(".tool_calls["):].split("]")[0])
+                    delta.setdefault("tool_calls", []).append({"index": index, "function": {"arguments": tail}})
 
-def _content_event(template: dict[str, Any], model: str | None, index: int, text: str) -> dict[str, Any]:
+
+def _tail_event(template: dict[str, Any], model: str | None, location: str, text: str) -> dict[str, Any]:
+    """An event carrying what a guard still held when the upstream stopped without finishing."""
+    index = int(location.removeprefix("choices[").split("]")[0])
+    field = location.split(".delta.", 1)[1]
+    if field.startswith("tool_calls["):
+        delta: dict[str, Any] = {"tool_calls": [
+            {"index": int(field.removeprefix("tool_calls[").split("]")[0]), "function": {"arguments": text}}]}
+    else:
+        delta = {field: text}
     return {"id": template.get("id"), "object": "chat.completion.chunk", "created": template.get("created"),
-            "model": model, "choices": [{"index": index, "delta": {"content": text}, "finish_reason": None}]}
+            "model": model, "choices": [{"index": index, "delta": delta, "finish_reason": None}]}

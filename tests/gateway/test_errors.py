@@ -240,3 +240,32 @@ def test_sdk_sees_openai_style_errors(gateway: Gateway) -> None:
     with pytest.raises(openai.NotFoundError) as raised:
         sdk.chat.completions.create(model="gpt-17", messages=[{"role": "user", "content": "hi"}])
     assert raised.value.code == "model_not_found"
+
+
+def test_unknown_fields_and_log_probabilities_are_refused(gateway: Gateway) -> None:
+    error = assert_error(post(gateway, {**CHAT, "documents": [{"text": "Maria's file"}]}), 400,
+                         "invalid_request_error")
+    assert error["param"] == "documents"
+    assert_error(post(gateway, {**CHAT, "logprobs": True}), 400, "invalid_request_error")
+    assert gateway.received() == []
+
+
+def test_caller_identifiers_are_stripped_and_names_scanned(gateway: Gateway) -> None:
+    body = {"model": "demo-chat", "user": "maria.gonzalez@example.com", "metadata": {"crm": "cust-0042"},
+            "messages": [
+                {"role": "user", "name": "Maria Gonzalez", "content": "Where is my parcel?"},
+                {"role": "assistant", "content": None, "tool_calls": [{
+                    "id": "call_1", "type": "function",
+                    "function": {"name": "lookup", "arguments": '{"email": "maria.gonzalez@example.com"}'}}]},
+                {"role": "tool", "tool_call_id": "call_1", "content": "Parcel for Maria Gonzalez is in Lyon."},
+                {"role": "user", "content": "Thanks"},
+            ]}
+    response = post(gateway, body)
+    assert response.status_code == 200, response.text
+    sent = gateway.received()[-1]
+    assert "user" not in sent and "metadata" not in sent
+    assert "Maria" not in json.dumps(sent) and "maria.gonzalez@example.com" not in json.dumps(sent)
+    assert sent["messages"][0]["name"] == "<PERSON_1>"
+    assert json.loads(sent["messages"][1]["tool_calls"][0]["function"]["arguments"]) == {"email": "<EMAIL_ADDRESS_1>"}
+    record = gateway.services().ledger.get(response.headers["x-decision-id"])
+    assert {"/body/user", "/body/metadata"} <= set(record.erased)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -43,12 +44,25 @@ class ScriptedUpstream:
         self.app = app
 
     async def _events(self, body: dict, text: str):  # type: ignore[no-untyped-def]
-        def chunk(content: str | None, finish: str | None = None) -> bytes:
-            delta = {} if content is None else {"content": content}
+        def chunk(content: str | None, finish: str | None = None, delta: dict | None = None) -> bytes:
+            delta = delta if delta is not None else ({} if content is None else {"content": content})
             return encode_event({"id": "c1", "object": "chat.completion.chunk", "created": 0, "model": body["model"],
                                  "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]})
 
-        if body.get("seed") is not None:
+        tools = body.get("tools")
+        if tools and tools[0]["function"]["name"] == "echo":
+            # A tool call whose arguments echo the user's message, split mid-token.
+            arguments = json.dumps({"note": text})
+            cut = arguments.index("<") + 3
+            yield chunk(None, delta={"tool_calls": [{"index": 0, "id": "t1", "type": "function",
+                                                     "function": {"name": "echo", "arguments": ""}}]})
+            for piece in (arguments[:cut], arguments[cut:]):
+                yield chunk(None, delta={"tool_calls": [{"index": 0, "function": {"arguments": piece}}]})
+            yield chunk(None, "tool_calls")
+        elif body.get("seed") == -1:
+            yield chunk(FIRST_WORDS)
+            yield b'data: {"choices": 5}\n\n'
+        elif body.get("seed") is not None:
             cut = body["seed"]
             yield chunk(text[:cut])
             await asyncio.sleep(0.01)
@@ -136,3 +150,43 @@ def test_a_broken_stream_ends_with_an_error_and_is_recorded(scripted) -> None:  
     assert "upstream" in str(raised.value).lower()
     records = broken.services().ledger.list(limit=1)
     assert records[0].status_code == 502 and records[0].error_code == "upstream_stream_broken"
+
+
+def test_tool_call_arguments_are_restored_even_split_mid_token(scripted) -> None:  # type: ignore[no-untyped-def]
+    gateway, _ = scripted
+    tools = [{"type": "function", "function": {"name": "echo", "parameters": {"type": "object"}}}]
+    stream = sdk(gateway).chat.completions.create(
+        model="demo-chat", stream=True, tools=tools,
+        messages=[{"role": "user", "content": "Ship it to Maria Gonzalez"}])
+    arguments = "".join(c.choices[0].delta.tool_calls[0].function.arguments or ""
+                        for c in stream if c.choices and c.choices[0].delta.tool_calls)
+    assert json.loads(arguments) == {"note": "Ship it to Maria Gonzalez"}
+
+
+def test_a_malformed_upstream_event_ends_the_stream_with_an_error_and_a_record(scripted) -> None:  # type: ignore[no-untyped-def]
+    gateway, _ = scripted
+    with pytest.raises(openai.APIError):
+        for _ in sdk(gateway).chat.completions.create(model="demo-chat", stream=True, seed=-1,
+                                                      messages=[{"role": "user", "content": "hello"}]):
+            pass
+    record = gateway.services().ledger.list(limit=1)[0]
+    assert (record.status_code, record.error_code) == (502, "upstream_malformed_stream")
+
+
+def test_a_caller_that_hangs_up_mid_stream_still_leaves_a_record(scripted) -> None:  # type: ignore[no-untyped-def]
+    import httpx
+
+    gateway, upstream = scripted
+    headers = {**SUPPORT_HEADERS, "authorization": f"Bearer {gateway.bot_key}"}
+    body = {"model": "demo-chat", "stream": True, "messages": [{"role": "user", "content": "Maria Gonzalez here"}]}
+    with httpx.stream("POST", gateway.base_url + "/chat/completions", json=body, headers=headers) as response:
+        decision_id = response.headers["x-decision-id"]
+        for line in response.iter_lines():
+            if FIRST_WORDS.strip() in line:
+                break  # leave while the upstream is still waiting on its gate
+    deadline = time.monotonic() + 10
+    while (record := gateway.services().ledger.get(decision_id)) is None:
+        assert time.monotonic() < deadline, "no record for the abandoned stream"
+        time.sleep(0.05)
+    assert (record.status_code, record.error_code) == (499, "client_closed_request")
+    assert record.route.attempts[0].deployment == "demo-chat-us"
