@@ -15,7 +15,7 @@ from starlette.middleware import Middleware
 from gateway import __version__
 from gateway.api import decisions, health, openai, pii, policies
 from gateway.config import Settings
-from gateway.errors import GatewayError
+from gateway.errors import GatewayError, describe_fault
 from gateway.limits import BodySizeLimit
 from gateway.pii.engine import PiiEngine
 from gateway.services import open_services
@@ -44,7 +44,9 @@ def create_app(settings: Settings | None = None, *, pii_engine: PiiEngine | None
     )
     for router in (openai.router, pii.router, decisions.router, policies.router, health.router):
         app.include_router(router)
-    app.mount(DEMO_UPSTREAM_PATH, create_demo_upstream())
+    if settings.demo_upstream_url is None:
+        # The built-in demo model answers here; it keeps no copies of what it receives.
+        app.mount(DEMO_UPSTREAM_PATH, create_demo_upstream(keep_received=False))
     _install_error_handlers(app)
     return app
 
@@ -81,8 +83,7 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def unexpected(_request: Request, error: Exception) -> JSONResponse:
-        # Starlette re-raises after this, so the traceback still reaches the log.
-        log.error("unexpected error: %s", type(error).__name__)
+        log.error("unexpected error: %s", describe_fault(error))
         body = {"error": {"message": "internal error", "type": "server_error", "code": "internal_error",
                           "param": None}}
         return JSONResponse(body, status_code=500)

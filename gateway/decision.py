@@ -67,6 +67,8 @@ class PolicyRecord(BaseModel):
     input: dict[str, Any] | None = None
     result: dict[str, Any] | None = None
     shadow: ShadowRecord | None = None
+    # "full" in production; benchmark modes skip stages and say so here.
+    pipeline_mode: str = "full"
 
 
 class DecisionRecord(BaseModel):

@@ -10,6 +10,7 @@
     ├── PayloadTooLarge        413  invalid_request_error
     ├── RateLimited            429  rate_limit_error
     ├── ServiceUnavailable     503  service_unavailable (PII, policy or ledger could not decide)
+    ├── InternalError          500  server_error (a fault of ours; logged with the decision id)
     ├── UpstreamFailed         502  upstream_error
     └── UpstreamTimedOut       504  timeout_error
 
@@ -18,6 +19,7 @@ Messages never contain request content: they are safe to log and to store.
 
 from __future__ import annotations
 
+import traceback
 from typing import Any, ClassVar
 
 
@@ -99,6 +101,12 @@ class ServiceUnavailable(GatewayError):
     default_code = "governance_unavailable"
 
 
+class InternalError(GatewayError):
+    status_code = 500
+    error_type = "server_error"
+    default_code = "internal_error"
+
+
 class UpstreamFailed(GatewayError):
     status_code = 502
     error_type = "upstream_error"
@@ -109,3 +117,14 @@ class UpstreamTimedOut(GatewayError):
     status_code = 504
     error_type = "timeout_error"
     default_code = "upstream_timeout"
+
+
+def describe_fault(exc: BaseException) -> str:
+    """The exception's type and where it was raised, without its message.
+
+    Messages of foreign exceptions can quote the data they choked on, and that data may be
+    a customer's; the frames are enough to find the fault.
+    """
+    frames = traceback.extract_tb(exc.__traceback__)[-4:]
+    where = " <- ".join(f"{frame.filename.rsplit('/', 2)[-1]}:{frame.lineno}" for frame in reversed(frames))
+    return f"{type(exc).__name__} at {where or 'unknown'}"

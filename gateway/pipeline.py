@@ -27,7 +27,10 @@ from gateway.customer import CustomerContext, parse_customer_headers
 from gateway.decision import RouteAttempt, ShadowRecord
 from gateway.errors import (
     GatewayError,
+    InternalError,
+    describe_fault,
     ModelNotFound,
+    PayloadTooLarge,
     PolicyDenied,
     ServiceUnavailable,
     UpstreamFailed,
@@ -47,7 +50,7 @@ from gateway.openai_types import (
     replace_texts,
 )
 from gateway.pii.actions import ActionApplier, MissingPiiAction, resolve_action
-from gateway.pii.detector import DetectionFailed, PiiDetector
+from gateway.pii.detector import DetectionFailed, PiiDetector, TextTooLong
 from gateway.pii.findings import Finding
 from gateway.pii.output import FALLBACK_OUTPUT_ACTION, OutputScanner
 from gateway.pii.pseudonyms import ConversationPseudonyms
@@ -79,6 +82,7 @@ _Answer = TypeVar("_Answer")
 PipelineMode = Literal["full", "policy", "passthrough"]
 # Deny rules that mean "no such model" (docs/policy-contract.md): answered 404, not 403.
 MODEL_NOT_FOUND_RULES = frozenset({"RTE-001"})
+PASSTHROUGH_CACHE_MAX = 1024
 _UPSTREAM_PATHS: dict[ProxyKind, str] = {"chat": "/chat/completions", "embeddings": "/embeddings"}
 
 
@@ -120,7 +124,7 @@ class Pipeline:
         self._hmac_key = hmac_key
         self._mode = mode
         self._shadow = shadow
-        self._passthrough_results: dict[tuple[str, str | None], PolicyResult] = {}
+        self._passthrough_results: dict[tuple[str, str], PolicyResult] = {}
 
     # --- the proxied calls --------------------------------------------------------------
 
@@ -173,6 +177,13 @@ class Pipeline:
         except GatewayError as error:
             await self._record_failure(trace, error)
             raise
+        except Exception as exc:
+            # A fault of ours: logged with the decision id (where, not what: no data in the
+            # log), recorded, and answered as an OpenAI-style 500.
+            log.error("unexpected error in decision %s: %s", trace.decision_id, describe_fault(exc))
+            error = InternalError("internal error; quote the decision id when reporting it")
+            await self._record_failure(trace, error)
+            raise error from None
 
     # --- stages -------------------------------------------------------------------------
 
@@ -234,6 +245,8 @@ class Pipeline:
         start = time.perf_counter()
         try:
             return await anyio.to_thread.run_sync(lambda: self._detector.detect(texts, scope=cache_scope))
+        except TextTooLong as exc:
+            raise PayloadTooLarge(str(exc), code="text_too_long") from None
         except DetectionFailed:
             raise ServiceUnavailable("PII detection failed; the request was not sent upstream",
                                      code="pii_detection_failed") from None
@@ -256,6 +269,7 @@ class Pipeline:
         record = trace.record
         record.policy.bundle_hash = engine.bundle_hash
         record.policy.engine = type(engine).__name__
+        record.policy.pipeline_mode = self._mode
         record.policy.input = policy_input.model_dump(mode="json")
         start = time.perf_counter()
         try:
@@ -295,12 +309,15 @@ class Pipeline:
     def _evaluate(self, engine: Any, policy_input: PolicyInput) -> PolicyResult:
         if self._mode != "passthrough":
             return engine.evaluate(policy_input)
-        # Benchmark baseline: the first decision per model is reused, so the figures show the
-        # cost of the proxy itself without a policy evaluation on each request.
-        key = (engine.bundle_hash, policy_input.request.model)
-        if key not in self._passthrough_results:
-            self._passthrough_results[key] = engine.evaluate(policy_input)
-        return self._passthrough_results[key]
+        # Benchmark baseline only: the same input document (no PII is detected in this mode)
+        # gets the decision it got before, so the figures show the proxy without the policy.
+        key = (engine.bundle_hash, policy_input.model_dump_json())
+        result = self._passthrough_results.get(key)
+        if result is None:
+            if len(self._passthrough_results) >= PASSTHROUGH_CACHE_MAX:
+                self._passthrough_results.clear()
+            result = self._passthrough_results[key] = engine.evaluate(policy_input)
+        return result
 
     def _apply_obligations(self, trace: Trace, body: dict[str, Any], result: PolicyResult,
                            located: list[tuple[str, Finding]], texts: list[tuple[str, str]],

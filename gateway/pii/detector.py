@@ -14,6 +14,7 @@ from collections import OrderedDict
 from collections.abc import Collection, Sequence
 from typing import Protocol
 
+from gateway.pii.errors import PiiInputError
 from gateway.pii.findings import Finding
 
 
@@ -26,6 +27,10 @@ class Analyzer(Protocol):
 
 class DetectionFailed(Exception):
     """The engine could not analyse a text: the request must not go upstream."""
+
+
+class TextTooLong(DetectionFailed):
+    """A text longer than the engine analyses: the caller's fault (413), not the engine's."""
 
 
 class PiiDetector:
@@ -65,6 +70,8 @@ class PiiDetector:
                     return cached
         try:
             findings = self._engine.analyze(text, entities=entities)
+        except PiiInputError as exc:
+            raise TextTooLong(str(exc)) from exc
         except Exception as exc:  # noqa: BLE001 — whatever broke, nothing may pass unscanned
             raise DetectionFailed(type(exc).__name__) from exc
         self.analysed += 1

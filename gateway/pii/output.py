@@ -12,7 +12,6 @@ already released as context, and never cuts inside a finding.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Awaitable, Callable, Mapping
 
 from gateway.pii.actions import ActionApplier, AppliedFinding, resolve_action
@@ -25,8 +24,12 @@ from gateway.policy.documents import PiiAction
 FALLBACK_OUTPUT_ACTION = PiiAction(action="redact", rule_id="gateway-output-default")
 DEFAULT_MIN_RELEASE = 8
 CONTEXT_CHARS = 32
-# What may still grow into a finding: the trailing word, and digit groups just before it.
-_IN_PROGRESS = re.compile(r"(?:[+(]?\d[\d ().-]*)?\S*$")
+# What may still grow into a finding: the trailing word, and digit groups just before it
+# (looked for within the last IN_PROGRESS_MAX characters: a card or phone number is shorter).
+IN_PROGRESS_MAX = 64
+_DIGIT_GROUP_CHARS = frozenset("0123456789 ().-+")
+# Held-back text beyond this is scanned and released anyway, so memory and scan time stay bounded.
+MAX_PENDING = 2048
 
 Analyze = Callable[[str], Awaitable[list[Finding]]]
 
@@ -57,7 +60,8 @@ class OutputScanner:
 
     async def _release(self, *, final: bool) -> str:
         text = self._pending
-        cut = len(text) if final else _IN_PROGRESS.search(text).start()  # type: ignore[union-attr]
+        final = final or len(text) > MAX_PENDING
+        cut = len(text) if final else _in_progress_start(text)
         if not text or (not final and cut < self._min_release):
             return ""
         context = self._context
@@ -71,12 +75,38 @@ class OutputScanner:
                 cut = max(0, finding.start)
         if cut <= 0:
             return ""
-        released = [f for f in findings if 0 <= f.start and f.end <= cut]
-        actions = {f.entity_type: resolve_action(self._actions, f.entity_type) or FALLBACK_OUTPUT_ACTION
-                   for f in released}
+        # A finding that began in text already released is acted on for the part still here.
+        released = [f.model_copy(update={"start": max(0, f.start)}) for f in findings if f.end <= cut]
+        actions = {f.entity_type: _output_action(self._actions, f.entity_type) for f in released}
         edited, applied = self._applier.apply(text[:cut], released, actions, self._pseudonyms)
         self.applied.extend((self._offset, item) for item in applied)
         self._offset += cut
         self._pending = text[cut:]
         self._context = (self._context + text[:cut])[-CONTEXT_CHARS:]
         return edited
+
+
+def _in_progress_start(text: str) -> int:
+    """Where the trailing word starts, moved back over digit groups before it (bounded scan)."""
+    floor = max(0, len(text) - IN_PROGRESS_MAX)
+    start = len(text)
+    while start > floor and not text[start - 1].isspace():
+        start -= 1
+    group = start
+    while group > floor and text[group - 1] in _DIGIT_GROUP_CHARS:
+        group -= 1
+    # Only a run that holds a digit is a number in progress; plain spaces are not.
+    if any(char.isdigit() for char in text[group:start]):
+        while group < start and not (text[group].isdigit() or text[group] in "+("):
+            group += 1
+        return group
+    return start
+
+
+def _output_action(actions: Mapping[str, PiiAction], entity_type: str) -> PiiAction:
+    action = resolve_action(actions, entity_type) or FALLBACK_OUTPUT_ACTION
+    # A token made from the answer would be restorable in a later turn (the caller could ask
+    # for "<PERSON_2>" back): in the answer, pseudonymise means redact.
+    if action.action == "pseudonymise":
+        return action.model_copy(update={"action": "redact"})
+    return action

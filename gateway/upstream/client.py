@@ -61,9 +61,12 @@ class UpstreamClient:
         if response.status_code >= 400:
             raise UpstreamRejected(response.status_code, _json_or_none(response.content))
         try:
-            return response.json()
-        except json.JSONDecodeError as exc:
+            answer = json.loads(response.content, parse_constant=_refuse_constant)
+        except ValueError as exc:  # not JSON, not UTF-8, or NaN/Infinity
             raise UpstreamRejected(502, None) from exc
+        if not isinstance(answer, dict):
+            raise UpstreamRejected(502, None)
+        return answer
 
     @asynccontextmanager
     async def stream(self, route: Route, path: str, body: dict[str, Any]) -> AsyncIterator[AsyncIterator[bytes]]:
@@ -87,6 +90,10 @@ async def _translated(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
     with translate_errors():
         async for chunk in chunks:
             yield chunk
+
+
+def _refuse_constant(name: str) -> float:
+    raise ValueError(f"{name} is not valid JSON")
 
 
 def _json_or_none(content: bytes) -> dict | None:

@@ -30,9 +30,10 @@ RECEIVED_KEPT = 200
 DEMO_MODELS = ("demo-chat", "demo-embed")
 
 
-def create_demo_upstream() -> FastAPI:
+def create_demo_upstream(*, keep_received: bool = True) -> FastAPI:
+    """The demo model. `keep_received=False` (as mounted inside the gateway) keeps no bodies."""
     app = FastAPI(title="GovGate demo upstream", docs_url=None, redoc_url=None, openapi_url=None)
-    received: deque[dict[str, Any]] = deque(maxlen=RECEIVED_KEPT)
+    received: deque[dict[str, Any]] = deque(maxlen=RECEIVED_KEPT if keep_received else 0)
 
     @app.get("/v1/models")
     async def models() -> dict[str, Any]:
@@ -79,14 +80,16 @@ def create_demo_upstream() -> FastAPI:
         return {"object": "list", "data": data, "model": body.get("model", "demo-embed"),
                 "usage": {"prompt_tokens": tokens, "total_tokens": tokens}}
 
-    @app.get("/_demo/received")
-    async def received_bodies() -> list[dict[str, Any]]:
-        return list(received)
+    if keep_received:
 
-    @app.delete("/_demo/received")
-    async def clear_received() -> dict[str, bool]:
-        received.clear()
-        return {"cleared": True}
+        @app.get("/_demo/received")
+        async def received_bodies() -> list[dict[str, Any]]:
+            return list(received)
+
+        @app.delete("/_demo/received")
+        async def clear_received() -> dict[str, bool]:
+            received.clear()
+            return {"cleared": True}
 
     return app
 
@@ -110,12 +113,17 @@ def _tokens(messages: list[dict[str, Any]]) -> int:
     return max(1, sum(len(str(m.get("content", ""))) for m in messages) // 4)
 
 
+MAX_DEMO_DELAY_MS = 60_000
+
+
 async def _fault(model: str) -> JSONResponse | None:
-    if model.startswith("demo-slow-"):
-        await asyncio.sleep(int(model.rsplit("-", 1)[1]) / 1000)
-    if model.startswith("demo-error-"):
-        status = int(model.rsplit("-", 1)[1])
-        return JSONResponse({"error": {"message": "demo fault", "type": "server_error", "code": None}}, status)
+    kind, _, number = model.rpartition("-")
+    if not number.isdigit():
+        return None
+    if kind == "demo-slow":
+        await asyncio.sleep(min(int(number), MAX_DEMO_DELAY_MS) / 1000)
+    if kind == "demo-error" and 400 <= int(number) <= 599:
+        return JSONResponse({"error": {"message": "demo fault", "type": "server_error", "code": None}}, int(number))
     return None
 
 
