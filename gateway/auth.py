@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -87,11 +88,17 @@ def revoke_key(engine: Engine, key_id: str) -> bool:
         return True
 
 
+NEGATIVE_CACHE_MAX = 10_000
+
+
 @dataclass
 class Authenticator:
     engine: Engine
     cache_ttl_s: float
-    _cache: dict[str, tuple[float, AuthenticatedCaller | None]] = field(default_factory=dict)
+    # Known keys and unknown ones are cached apart, so a flood of made-up keys can only evict
+    # other made-up keys, never a real caller.
+    _cache: dict[str, tuple[float, AuthenticatedCaller]] = field(default_factory=dict)
+    _unknown: OrderedDict[str, float] = field(default_factory=OrderedDict)
 
     def authenticate(self, authorization: str | None) -> AuthenticatedCaller:
         if not authorization or not authorization.lower().startswith("bearer "):
@@ -102,14 +109,17 @@ class Authenticator:
         digest = hash_key(key)
         now = time.monotonic()
         cached = self._cache.get(digest)
-        if cached is None or cached[0] < now:
-            cached = (now + self.cache_ttl_s, self._lookup(digest))
-            if len(self._cache) > 10_000:
-                self._cache.clear()
-            self._cache[digest] = cached
-        caller = cached[1]
-        if caller is None:
+        if cached is not None and cached[0] >= now:
+            return cached[1]
+        if self._unknown.get(digest, 0.0) >= now:
             raise Unauthenticated("invalid API key")
+        caller = self._lookup(digest)
+        if caller is None:
+            self._unknown[digest] = now + self.cache_ttl_s
+            while len(self._unknown) > NEGATIVE_CACHE_MAX:
+                self._unknown.popitem(last=False)
+            raise Unauthenticated("invalid API key")
+        self._cache[digest] = (now + self.cache_ttl_s, caller)
         return caller
 
     def _lookup(self, digest: str) -> AuthenticatedCaller | None:

@@ -8,12 +8,20 @@ owner only, so restarts keep customer pseudonyms and vault entries usable.
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import os
 import secrets
 from pathlib import Path
 
 from cryptography.fernet import Fernet
 from pydantic import SecretStr
+
+
+def derive_key(master: bytes, purpose: str) -> bytes:
+    """A separate key per use of the HMAC key, so one use's outputs never match another's
+    (a hashed value sent upstream must not equal the customer pseudonym in the ledger)."""
+    return hmac.new(master, f"govgate/{purpose}".encode(), hashlib.sha256).digest()
 
 
 def hmac_key(configured: SecretStr | None, data_dir: Path) -> bytes:

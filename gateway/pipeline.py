@@ -28,13 +28,13 @@ from gateway.decision import RouteAttempt, ShadowRecord
 from gateway.errors import (
     GatewayError,
     InternalError,
-    describe_fault,
     ModelNotFound,
     PayloadTooLarge,
     PolicyDenied,
     ServiceUnavailable,
     UpstreamFailed,
     UpstreamTimedOut,
+    describe_fault,
 )
 from gateway.openai_types import (
     ChatRequest,
@@ -201,15 +201,19 @@ class Pipeline:
         record.purpose = customer.purpose
         record.customer_region = customer.region
         record.customer_attributes = customer.attributes
-        record.conversation_id = customer.conversation_id
+        if customer.conversation_id is not None:
+            # Kept as a keyed hash too: callers put customer numbers in conversation ids.
+            record.conversation_id = self._pseudonym(customer.conversation_id)
+            record.masked.append("/headers/x-conversation-id")
         if customer.customer_id is not None:
-            record.customer_pseudonym = hmac.new(
-                self._hmac_key, customer.customer_id.encode(), hashlib.sha256
-            ).hexdigest()
+            record.customer_pseudonym = self._pseudonym(customer.customer_id)
             record.masked.append("/headers/x-customer-id")
         if customer.attributes:
             record.erased.append("/upstream/headers/x-customer-attributes")
         return customer
+
+    def _pseudonym(self, value: str) -> str:
+        return hmac.new(self._hmac_key, value.encode(), hashlib.sha256).hexdigest()
 
     def _parse_body(self, trace: Trace, call: ProxyCall) -> tuple[dict[str, Any], ChatRequest | EmbeddingsRequest,
                                                                    list[tuple[str, str]]]:

@@ -114,8 +114,9 @@ async def open_services(settings: Settings, *, builtin_demo_url: str | None,
     await ledger.start()
     authenticator = Authenticator(database, cache_ttl_s=settings.caller_cache_ttl_s)
     detector = PiiDetector(pii_engine, cache_size=settings.analysis_cache_size)
-    applier = ActionApplier(hmac_key=hmac_key)
-    vault = PseudonymVault(engine=database, fernet_key=vault_key, hmac_key=hmac_key, ttl_s=settings.vault_ttl_s)
+    applier = ActionApplier(hmac_key=keys.derive_key(hmac_key, "hash-action"))
+    vault = PseudonymVault(engine=database, fernet_key=vault_key, hmac_key=keys.derive_key(hmac_key, "vault"),
+                           ttl_s=settings.vault_ttl_s)
     pipeline = Pipeline(
         authenticator=authenticator,
         rate_limiter=RateLimiter(settings.rate_limit_per_minute),
@@ -125,7 +126,7 @@ async def open_services(settings: Settings, *, builtin_demo_url: str | None,
         vault=vault,
         upstream=upstream,
         ledger=ledger,
-        hmac_key=hmac_key,
+        hmac_key=keys.derive_key(hmac_key, "ledger"),
         mode=settings.pipeline_mode,
         shadow=await asyncio.to_thread(open_shadow, settings),
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import threading
 import time
 from collections import OrderedDict
 from datetime import UTC, datetime, timedelta
@@ -32,6 +33,9 @@ class PseudonymVault:
         self._hmac_key = hmac_key
         self._ttl_s = ttl_s
         self._cache: OrderedDict[str, tuple[float, ConversationPseudonyms]] = OrderedDict()
+        # load() runs in worker threads: one lock keeps the cache consistent and makes a
+        # conversation load once even when two of its requests arrive together.
+        self._lock = threading.Lock()
 
     def conversation_key(self, caller: str, conversation_id: str) -> str:
         message = f"{caller}\x00{conversation_id}".encode()
@@ -43,6 +47,10 @@ class PseudonymVault:
 
     def load(self, conversation_key: str) -> ConversationPseudonyms:
         """The conversation's table (blocking on a cache miss: call it from a worker thread)."""
+        with self._lock:
+            return self._load(conversation_key)
+
+    def _load(self, conversation_key: str) -> ConversationPseudonyms:
         now = time.monotonic()
         cached = self._cache.get(conversation_key)
         if cached is not None and cached[0] > now:

@@ -79,15 +79,20 @@ class PiiAction(_Strict):
     rule_id: str | None = None
 
 
+# A policy names where a deployment's key comes from, but may only name variables made for
+# that: a hot-reloaded policy edit must never send the gateway's own secrets to a host.
+UPSTREAM_KEY_ENV_PATTERN = r"^GOVGATE_UPSTREAM_KEY_[A-Z0-9_]+$"
+
+
 class Route(_Strict):
     """A deployment the request may go to, in order of preference."""
 
     deployment: str
     model: str  # the upstream's own model name
     provider: str
-    base_url: str
+    base_url: str = Field(pattern=r"^(https?://\S+|builtin:demo)$")
     region: str
-    api_key_env: str | None = None
+    api_key_env: str | None = Field(default=None, pattern=UPSTREAM_KEY_ENV_PATTERN)
     timeout_s: float | None = None
 
 

@@ -180,6 +180,10 @@ class DecisionLedger:
             return [_record(row) for row in session.exec(query)]
 
     def iter_all(self, *, since: datetime | None = None, batch: int = 500) -> Iterator[DecisionRecord]:
+        for row in self._rows(since=since, batch=batch):
+            yield _record(row)
+
+    def _rows(self, *, since: datetime | None = None, batch: int = 500) -> Iterator[DecisionRow]:
         last = 0
         while True:
             query = select(DecisionRow).where(DecisionRow.seq > last).order_by(DecisionRow.seq).limit(batch)
@@ -189,20 +193,36 @@ class DecisionLedger:
                 rows = list(session.exec(query))
             if not rows:
                 return
-            for row in rows:
-                yield _record(row)
+            yield from rows
             last = rows[-1].seq
 
     def verify(self) -> ChainCheck:
-        """Recompute every hash from the genesis; report the first record that does not fit."""
-        prev, checked = GENESIS_HASH, 0
-        for record in self.iter_all():
-            if record.prev_hash != prev:
-                return ChainCheck(False, checked, record.seq, "prev_hash does not match the previous record")
-            if chain_hash(prev, record) != record.record_hash:
-                return ChainCheck(False, checked, record.seq, "record content does not match its hash")
-            prev = record.record_hash
-            checked += 1
+        """Recompute every hash from the genesis over the stored JSON, as it was hashed.
+
+        Also checks that no record is missing (consecutive seq), that the query columns say
+        what the record says, and that the last record is the chain head (no cut-off tail).
+        """
+        prev, seq, checked = GENESIS_HASH, 0, 0
+        for row in self._rows():
+            stored = dict(row.record)
+            problem = None
+            if row.seq != seq + 1 or stored.get("seq") != row.seq:
+                problem = "a record is missing before this one"
+            elif stored.get("prev_hash") != prev or row.prev_hash != prev:
+                problem = "prev_hash does not match the previous record"
+            elif _hash(prev, {k: v for k, v in stored.items() if k not in _HASH_EXCLUDED}) != row.record_hash \
+                    or stored.get("record_hash") != row.record_hash:
+                problem = "record content does not match its hash"
+            elif (row.decision_id, row.caller, row.status_code, row.allowed) != (
+                    stored.get("decision_id"), stored.get("caller"), stored.get("status_code"), stored.get("allowed")):
+                problem = "the query columns disagree with the hashed record"
+            if problem:
+                return ChainCheck(False, checked, row.seq, problem)
+            prev, seq, checked = row.record_hash, row.seq, checked + 1
+        with Session(self.engine) as session:
+            head = session.exec(select(ChainHead).where(ChainHead.id == 1)).one()
+        if (head.seq, head.record_hash) != (seq, prev):
+            return ChainCheck(False, checked, seq + 1, "records after this point are missing (chain head is ahead)")
         return ChainCheck(True, checked)
 
 

@@ -104,3 +104,19 @@ def test_a_failed_write_fails_the_request_closed(database) -> None:  # type: ign
             await ledger.close()
 
     asyncio.run(scenario())
+
+
+def test_cutting_off_the_newest_records_is_detected(database) -> None:  # type: ignore[no-untyped-def]
+    asyncio.run(_write(database, [_record(i) for i in range(5)]))
+    with database.begin() as connection:
+        connection.execute(text("DELETE FROM decisions WHERE seq >= 4"))
+    check = DecisionLedger(database).verify()
+    assert not check.ok and check.checked == 3 and "missing" in check.problem
+
+
+def test_a_query_column_edited_apart_from_the_record_is_detected(database) -> None:  # type: ignore[no-untyped-def]
+    asyncio.run(_write(database, [_record(i) for i in range(3)]))
+    with database.begin() as connection:
+        connection.execute(text("UPDATE decisions SET status_code = 500 WHERE seq = 2"))
+    check = DecisionLedger(database).verify()
+    assert not check.ok and check.first_bad_seq == 2
