@@ -54,10 +54,6 @@ def canonical_json(payload: dict[str, Any]) -> str:
     return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def chain_hash(prev_hash: str, record: DecisionRecord) -> str:
-    return _hash(prev_hash, record.model_dump(mode="json", exclude=_HASH_EXCLUDED))
-
-
 def _hash(prev_hash: str, payload: dict[str, Any]) -> str:
     return hashlib.sha256((prev_hash + canonical_json(payload)).encode()).hexdigest()
 
