@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import httpx
 
 from gateway.config import Settings
@@ -90,25 +91,26 @@ async def _load(*, gateway_url: str, direct_url: str, key: str, rps: int, second
     direct: list[float] = []
     through: list[float] = []
     errors = 0
-    limits = httpx.Limits(max_connections=1000, max_keepalive_connections=200)
-    async with httpx.AsyncClient(timeout=30.0, limits=limits) as client:
+    # aiohttp, not httpx, drives the load: httpx's pool slows down sharply with thousands of
+    # queued requests, and then the client, not the gateway, sets the latency.
+    connector = aiohttp.TCPConnector(limit=1000)
+    async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=60)) as client:
 
         async def one(url: str, headers: dict[str, str], into: list[float] | None) -> bool:
             body = next(bodies)
             start = time.perf_counter()
             try:
-                if stream:
-                    async with client.stream("POST", url, json=body, headers=headers) as response:
+                async with client.post(url, json=body, headers=headers) as response:
+                    if stream:
                         first = None
-                        async for _ in response.aiter_raw():
+                        async for _ in response.content.iter_any():
                             first = first or time.perf_counter()
-                        ok = response.status_code == 200
                         elapsed = ((first or time.perf_counter()) - start) * 1000
-                else:
-                    response = await client.post(url, json=body, headers=headers)
-                    ok = response.status_code == 200
-                    elapsed = (time.perf_counter() - start) * 1000
-            except httpx.HTTPError:
+                    else:
+                        await response.read()
+                        elapsed = (time.perf_counter() - start) * 1000
+                    ok = response.status == 200
+            except (aiohttp.ClientError, asyncio.TimeoutError):
                 return False
             if ok and into is not None:
                 into.append(elapsed)

@@ -59,7 +59,8 @@ class Settings(BaseSettings):
     vault_ttl_s: int = DEFAULT_VAULT_TTL_S
     analysis_cache_size: int = DEFAULT_ANALYSIS_CACHE_SIZE
     # Which stages run: "full" in production. "policy" skips PII detection and "passthrough"
-    # also skips the policy; both exist so `govgate bench` can show what each stage costs.
+    # also reuses earlier decisions; both exist so `govgate bench` can show what each stage
+    # costs. Every decision records its mode, /readyz shows it, startup warns.
     pipeline_mode: Literal["full", "policy", "passthrough"] = "full"
 
     @property

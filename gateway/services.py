@@ -98,6 +98,9 @@ def open_shadow(settings: Settings) -> ShadowEvaluator | None:
 async def open_services(settings: Settings, *, builtin_demo_url: str | None,
                         pii_engine: PiiEngine | None = None) -> AsyncIterator[Services]:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    if settings.pipeline_mode != "full":
+        log.warning("GOVGATE_PIPELINE_MODE=%s: PII detection%s is OFF (a benchmark mode, never production)",
+                    settings.pipeline_mode, "" if settings.pipeline_mode == "policy" else " and the policy")
     database = make_engine(settings.effective_database_url)
     await asyncio.to_thread(migrate, database)
     hmac_key = keys.hmac_key(settings.hmac_key, settings.data_dir)

@@ -24,6 +24,7 @@ async def readyz(request: Request) -> JSONResponse:
         "ledger": {"ok": state.ledger.healthy, "error": state.ledger.last_error},
         "policy": policy,
         "pii": {"ok": True, "languages": sorted(state.pii_engine.languages)},
+        "pipeline_mode": state.settings.pipeline_mode,
     }
     ready = state.ledger.healthy and bool(policy.get("ready"))
     return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)

@@ -115,7 +115,12 @@ class DecisionLedger:
             while len(batch) < self.batch_max and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
             try:
-                committed = await loop.run_in_executor(self._executor, self._write_batch, batch)
+                if self.engine.dialect.name == "sqlite":
+                    # A local SQLite commit (~0.25 ms) costs less than the two thread hops it
+                    # would take, which on a busy 2-core host cost milliseconds.
+                    committed = self._write_batch(batch)
+                else:
+                    committed = await loop.run_in_executor(self._executor, self._write_batch, batch)
             except Exception as exc:  # noqa: BLE001 — any DB failure fails these requests closed
                 self.healthy = False
                 self.last_error = type(exc).__name__
