@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -22,7 +23,7 @@ from typing import Literal
 import regorus
 from opa_bindings.engine import OpaEngine, OpaError, OpaUndefinedError
 
-from gateway.policy.bundle import PolicyBundle
+from gateway.policy.bundle import PolicyBundle, RegoModule
 from gateway.policy.engine import ENGINE_NAMES, short_error
 from gateway.policy.errors import PolicyLoadError
 
@@ -121,18 +122,15 @@ def _run_regorus(bundle: PolicyBundle) -> list[PolicyTestResult]:
         engine.add_data_json(json.dumps(bundle.data_document))
     except RuntimeError as exc:
         raise PolicyLoadError(f"regorus rejected the bundle: {short_error(exc)}") from exc
-    results = []
-    for module in bundle.tests:
-        for name in module.test_rules:
-            start = time.perf_counter()
-            error = None
-            try:
-                value = engine.clone().eval_rule(f"data.{module.package}.{name}")
-                outcome: Outcome = "PASS" if value is True else "FAIL"
-            except RuntimeError as exc:
-                outcome, error = "ERROR", short_error(exc)
-            results.append(_result(module, name, outcome, start, error))
-    return results
+
+    def outcome(module: RegoModule, name: str) -> tuple[Outcome, str | None]:
+        try:
+            value = engine.clone().eval_rule(f"data.{module.package}.{name}")
+        except RuntimeError as exc:
+            return "ERROR", short_error(exc)
+        return ("PASS" if value is True else "FAIL"), None
+
+    return _run_each_test(bundle, outcome)
 
 
 def _run_opa(bundle: PolicyBundle) -> list[PolicyTestResult]:
@@ -144,22 +142,31 @@ def _run_opa(bundle: PolicyBundle) -> list[PolicyTestResult]:
             engine.add_data(bundle.data_document)
         except OpaError as exc:
             raise PolicyLoadError(f"OPA rejected the bundle: {exc}") from exc
-        results = []
-        for module in bundle.tests:
-            for name in module.test_rules:
-                start = time.perf_counter()
-                error = None
-                try:
-                    value = engine.eval_document(f"{module.package}.{name}")
-                    outcome: Outcome = "PASS" if value is True else "FAIL"
-                except OpaUndefinedError:
-                    outcome = "FAIL"
-                except OpaError as exc:
-                    outcome, error = "ERROR", str(exc)
-                results.append(_result(module, name, outcome, start, error))
-        return results
+
+        def outcome(module: RegoModule, name: str) -> tuple[Outcome, str | None]:
+            try:
+                value = engine.eval_document(f"{module.package}.{name}")
+            except OpaUndefinedError:
+                return "FAIL", None
+            except OpaError as exc:
+                return "ERROR", str(exc)
+            return ("PASS" if value is True else "FAIL"), None
+
+        return _run_each_test(bundle, outcome)
     finally:
         engine.close()
+
+
+def _run_each_test(bundle: PolicyBundle,
+                   outcome: Callable[[RegoModule, str], tuple[Outcome, str | None]]) -> list[PolicyTestResult]:
+    """Every `test_*` rule of every test module, timed, in file order."""
+    results = []
+    for module in bundle.tests:
+        for name in module.test_rules:
+            start = time.perf_counter()
+            result, error = outcome(module, name)
+            results.append(_result(module, name, result, start, error))
+    return results
 
 
 def _result(module, name: str, outcome: Outcome, start: float, error: str | None) -> PolicyTestResult:

@@ -90,20 +90,8 @@ class GovPatternRecognizer(PatternRecognizer):
                 self.name, pattern.name, pattern.regex, pattern.score, valid, self.global_regex_flags
             )
             explanation.score = score
-            out.append(
-                RecognizerResult(
-                    self.supported_entities[0],
-                    start,
-                    end,
-                    score,
-                    explanation,
-                    {
-                        RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
-                        RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
-                        SOURCE_KEY: "pattern" if valid is None else "checksum",
-                    },
-                )
-            )
+            source = "pattern" if valid is None else "checksum"
+            out.append(explained_result(self, self.supported_entities[0], start, end, score, explanation, source))
         return out
 
     def _score(self, pattern_score: float, valid: bool | None) -> float | None:
@@ -175,3 +163,13 @@ class NerRecognizer(LocalRecognizer):
                 SOURCE_KEY: "ner",
             },
         )
+
+
+def explained_result(recognizer: EntityRecognizer, entity_type: str, start: int, end: int, score: float,
+                     explanation: AnalysisExplanation, source: str) -> RecognizerResult:
+    """A Presidio result that names its recognizer and its kind of evidence (SOURCE_KEY)."""
+    return RecognizerResult(entity_type, start, end, score, explanation, {
+        RecognizerResult.RECOGNIZER_NAME_KEY: recognizer.name,
+        RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: recognizer.id,
+        SOURCE_KEY: source,
+    })

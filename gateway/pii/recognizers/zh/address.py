@@ -7,7 +7,7 @@ from typing import ClassVar
 import regex
 from presidio_analyzer import AnalysisExplanation, EntityRecognizer, LocalRecognizer, RecognizerResult
 
-from gateway.pii.recognizers.base import SOURCE_KEY
+from gateway.pii.recognizers.base import explained_result
 
 _NUM = r"[0-9０-９一二三四五六七八九十百千零〇两]"
 # What follows a street name: 27号, 27号院, 3号楼, 2单元, 1201室, A座, 5层 …
@@ -95,15 +95,5 @@ class CnAddressRecognizer(LocalRecognizer):
 
     def _result(self, start: int, end: int, score: float, pattern_name: str) -> RecognizerResult:
         explanation = AnalysisExplanation(recognizer=self.name, original_score=score, pattern_name=pattern_name)
-        return RecognizerResult(
-            self.ENTITY,
-            start,
-            end,
-            score,
-            explanation,
-            {
-                RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
-                RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
-                SOURCE_KEY: "ner" if pattern_name.startswith("lac") else "pattern",
-            },
-        )
+        source = "ner" if pattern_name.startswith("lac") else "pattern"
+        return explained_result(self, self.ENTITY, start, end, score, explanation, source)
