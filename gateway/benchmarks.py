@@ -31,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path("bench-results"))
     parser.add_argument("--rps", type=int, default=100)
     parser.add_argument("--seconds", type=float, default=20.0)
-    parser.add_argument("--sustained-rps", type=int, default=40,
+    parser.add_argument("--sustained-rps", type=int, default=30,
                         help="a second full-mode run at a rate one process sustains on 2 cores")
     parser.add_argument("--quick", action="store_true", help="short runs, for a smoke check")
     args = parser.parse_args(argv)

@@ -83,6 +83,7 @@ PipelineMode = Literal["full", "policy", "passthrough"]
 # Deny rules that mean "no such model" (docs/policy-contract.md): answered 404, not 403.
 MODEL_NOT_FOUND_RULES = frozenset({"RTE-001"})
 PASSTHROUGH_CACHE_MAX = 1024
+INLINE_SCAN_MAX_CHARS = 128
 _UPSTREAM_PATHS: dict[ProxyKind, str] = {"chat": "/chat/completions", "embeddings": "/embeddings"}
 
 
@@ -450,6 +451,10 @@ class Pipeline:
             return None
 
         async def analyze(text: str) -> list[Finding]:
+            # A streamed answer is scanned a few words at a time: such short texts cost less
+            # to analyse here than the thread hops would (bounded by INLINE_SCAN_MAX_CHARS).
+            if len(text) <= INLINE_SCAN_MAX_CHARS:
+                return self._detector.analyze(text, wanted)
             return await anyio.to_thread.run_sync(self._detector.analyze, text, wanted)
 
         return OutputScanner(analyze=analyze, applier=self._applier, actions=result.output_pii_actions,

@@ -22,7 +22,9 @@ from gateway.policy.documents import PiiAction
 # A type the policy names no output action for is redacted: the safe default once the
 # upstream call has been made (the request can no longer be refused unseen).
 FALLBACK_OUTPUT_ACTION = PiiAction(action="redact", rule_id="gateway-output-default")
-DEFAULT_MIN_RELEASE = 8
+# Release at least this much at a time (each release is one scan), or a whole clause.
+DEFAULT_MIN_RELEASE = 24
+_CLAUSE_ENDS = frozenset(".!?;:,\n。！？；：，、")
 CONTEXT_CHARS = 32
 # What may still grow into a finding: the trailing word, and digit groups just before it
 # (looked for within the last IN_PROGRESS_MAX characters: a card or phone number is shorter).
@@ -62,7 +64,7 @@ class OutputScanner:
         text = self._pending
         final = final or len(text) > MAX_PENDING
         cut = len(text) if final else _in_progress_start(text)
-        if not text or (not final and cut < self._min_release):
+        if not text or (not final and cut < self._min_release and not _ends_clause(text[:cut])):
             return ""
         context = self._context
         findings = [
@@ -110,3 +112,8 @@ def _output_action(actions: Mapping[str, PiiAction], entity_type: str) -> PiiAct
     if action.action == "pseudonymise":
         return action.model_copy(update={"action": "redact"})
     return action
+
+
+def _ends_clause(text: str) -> bool:
+    stripped = text.rstrip()
+    return bool(stripped) and stripped[-1] in _CLAUSE_ENDS

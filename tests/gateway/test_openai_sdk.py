@@ -75,8 +75,8 @@ def test_streaming_stays_a_stream_and_restores_split_tokens(gateway: Gateway) ->
     contents = [c.choices[0].delta.content for c in chunks if c.choices and c.choices[0].delta.content]
     assert "".join(contents) == message
     # Many chunks, not one: the upstream streams 1-4 characters at a time and the gateway
-    # releases text word by word (it holds back only what may still become PII or a token).
-    assert len(contents) >= len(message.split()) // 2
+    # releases a few words at a time (it holds back only what may still become PII or a token).
+    assert len(contents) >= len(message) // 40
     assert any(c.usage for c in chunks)
     sent = gateway.received()[-1]["messages"][-1]["content"]
     assert "Maria" not in sent and "<PERSON_1>" in sent
