@@ -25,6 +25,8 @@ FALLBACK_OUTPUT_ACTION = PiiAction(action="redact", rule_id="gateway-output-defa
 # Release at least this much at a time (each release is one scan), or a whole clause.
 DEFAULT_MIN_RELEASE = 24
 _CLAUSE_ENDS = frozenset(".!?;:,\n。！？；：，、")
+# Chinese has no spaces between words: its punctuation ends the trailing "word" instead.
+_CJK_BREAKS = frozenset("。！？；：，、（）《》“”")
 CONTEXT_CHARS = 32
 # What may still grow into a finding: the trailing word, and digit groups just before it
 # (looked for within the last IN_PROGRESS_MAX characters: a card or phone number is shorter).
@@ -92,7 +94,7 @@ def _in_progress_start(text: str) -> int:
     """Where the trailing word starts, moved back over digit groups before it (bounded scan)."""
     floor = max(0, len(text) - IN_PROGRESS_MAX)
     start = len(text)
-    while start > floor and not text[start - 1].isspace():
+    while start > floor and not (text[start - 1].isspace() or text[start - 1] in _CJK_BREAKS):
         start -= 1
     group = start
     while group > floor and text[group - 1] in _DIGIT_GROUP_CHARS:

@@ -71,3 +71,16 @@ def test_conversation_tokens_are_consistent() -> None:
     assert table.token_for("EMAIL_ADDRESS", "a@example.com") == "<EMAIL_ADDRESS_1>"
     assert [token for token, _ in table.take_new()] == ["<PERSON_1>", "<PERSON_2>", "<EMAIL_ADDRESS_1>"]
     assert table.take_new() == []
+
+
+def test_output_scan_holds_back_only_what_may_still_grow() -> None:
+    from gateway.pii.output import _in_progress_start
+
+    def held(text: str) -> str:
+        return text[_in_progress_start(text):]
+
+    assert held("Call me at +1 415 555 01") == "+1 415 555 01"
+    assert held("Write to maria.") == "maria."
+    assert held("Thank you for waiting. ") == ""
+    assert held("您好，请拨打1380013") == "请拨打1380013"
+    assert held("0 " * 5000 + "and done") == "done"  # bounded, whatever the text

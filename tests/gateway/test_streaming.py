@@ -59,6 +59,14 @@ class ScriptedUpstream:
             for piece in (arguments[:cut], arguments[cut:]):
                 yield chunk(None, delta={"tool_calls": [{"index": 0, "function": {"arguments": piece}}]})
             yield chunk(None, "tool_calls")
+        elif body.get("seed") == -2:
+            # The model volunteers another customer's number, in small pieces.
+            leak = "您好，请联系张经理，电话13912345678，或者发邮件到 zhang.li@example.com 谢谢。"
+            for i in range(0, len(leak), 3):
+                yield chunk(leak[i:i + 3])
+            yield chunk(None, "stop")
+            yield b"data: [DONE]\n\n"
+            return
         elif body.get("seed") == -1:
             yield chunk(FIRST_WORDS)
             yield b'data: {"choices": 5}\n\n'
@@ -190,3 +198,17 @@ def test_a_caller_that_hangs_up_mid_stream_still_leaves_a_record(scripted) -> No
         time.sleep(0.05)
     assert (record.status_code, record.error_code) == (499, "client_closed_request")
     assert record.route.attempts[0].deployment == "demo-chat-us"
+
+
+def test_pii_the_model_streams_is_caught_even_in_pieces(scripted) -> None:  # type: ignore[no-untyped-def]
+    gateway, _ = scripted
+    stream = sdk(gateway).chat.completions.create(model="demo-chat", stream=True, seed=-2,
+                                                  messages=[{"role": "user", "content": "我的快递呢？"}])
+    pieces = [c.choices[0].delta.content for c in stream if c.choices and c.choices[0].delta.content]
+    text = "".join(pieces)
+    assert "13912345678" not in text and "zhang.li@example.com" not in text
+    assert "[PHONE_NUMBER]" in text and "[EMAIL_ADDRESS]" in text
+    assert text.startswith("您好，") and len(pieces) > 2  # still a stream
+    record = gateway.services().ledger.list(limit=1)[0]
+    assert {f.entity_type for f in record.findings if f.location.startswith("choices[0]")} >= {
+        "PHONE_NUMBER", "EMAIL_ADDRESS"}
