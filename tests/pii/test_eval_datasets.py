@@ -12,9 +12,11 @@ import pytest
 
 from gateway.pii.evaluation import evaluate
 
-# CI clones the repository with shared/ beside it, as on a developer's machine.
-DATA = Path(os.environ.get("GOVGATE_PII_DEV_DATA",
-                           Path(__file__).resolve().parents[3] / "shared" / "data" / "pii-dev"))
+# CI clones the repository with shared/ beside it, as on a developer's machine; the
+# workplace's own copy is the fallback.
+_CANDIDATES = [Path(__file__).resolve().parents[3] / "shared" / "data" / "pii-dev", Path("/work/shared/data/pii-dev")]
+DATA = Path(os.environ["GOVGATE_PII_DEV_DATA"]) if "GOVGATE_PII_DEV_DATA" in os.environ else next(
+    (path for path in _CANDIDATES if path.exists()), _CANDIDATES[0])
 LIMIT = 200
 
 FLOORS = {
