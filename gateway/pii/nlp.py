@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 import regex
+from thinc import backends as thinc_backends
 
 from gateway.pii.findings import Language
 
@@ -139,6 +140,7 @@ class SpacyNerBackend:
         # the StringStore grow on unseen words), and the GIL already serialises most of the
         # work, so concurrent callers take turns rather than risk a corrupted vocabulary.
         self._lock = threading.Lock()
+        self._ops = thinc_backends.get_current_ops()
 
     def process(self, text: str, *, windows: Sequence[tuple[int, int]] | None = None) -> NlpResult:
         candidates: list[tuple[int, int]] | None = None
@@ -149,6 +151,11 @@ class SpacyNerBackend:
                 windows = [(0, len(text))]
         if not windows:
             return NlpResult("en")
+        if thinc_backends.context_ops.get() is None:
+            # thinc keeps its backend in a context variable; a request's task or thread starts
+            # without one, and thinc would then look it up through package entry points
+            # (importlib metadata scans) on every parser call. Hand it the one we loaded with.
+            thinc_backends.set_current_ops(self._ops)
         with self._lock:
             # One batch: the parser steps all windows together (wider, cheaper matrix
             # products); predict + set_annotations skips Language.pipe's plumbing (~0.1 ms).
