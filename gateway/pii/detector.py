@@ -39,7 +39,6 @@ class PiiDetector:
         self._cache: OrderedDict[tuple[str, str], list[Finding]] = OrderedDict()
         self._cache_size = cache_size
         self._lock = threading.Lock()
-        self.analysed = 0
         self.cache_hits = 0
 
     def detect(self, texts: Sequence[tuple[str, str]], *, scope: str | None) -> list[tuple[str, Finding]]:
@@ -74,7 +73,6 @@ class PiiDetector:
             raise TextTooLong(str(exc)) from exc
         except Exception as exc:  # noqa: BLE001 — whatever broke, nothing may pass unscanned
             raise DetectionFailed(type(exc).__name__) from exc
-        self.analysed += 1
         if key is not None:
             with self._lock:
                 self._cache[key] = findings

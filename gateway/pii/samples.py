@@ -81,11 +81,7 @@ def zh_message(rng: random.Random, *, target_length: int = 300) -> LabelledMessa
     ):
         parts += [(label + rng.choice(("是", "：", "", " ")), None), (value, entity), (rng.choice(("，", "。", "")), None)]
     parts += [("我的地址是", None), (rng.choice(_ADDRESSES), "ADDRESS"), ("。", None)]
-    text_len = sum(len(p) for p, _ in parts)
-    while text_len < target_length - 20:
-        filler = rng.choice(_FILLERS)
-        parts.append((filler, None))
-        text_len += len(filler)
+    _pad(parts, rng, _FILLERS, target_length - 20)
     parts.append(("谢谢！", None))
     return _assemble(parts)
 
@@ -113,13 +109,18 @@ def en_message(rng: random.Random, *, target_length: int = 300) -> LabelledMessa
         (rng.choice(_EN_STREETS), "ADDRESS"), (". Call me on ", None), (phone, "PHONE_NUMBER"),
         (" or write to ", None), (email, "EMAIL_ADDRESS"), (". ", None),
     ]
-    text_len = sum(len(p) for p, _ in parts)
-    while text_len < target_length - 10:
-        filler = rng.choice(_EN_FILLERS)
-        parts.append((filler, None))
-        text_len += len(filler)
+    _pad(parts, rng, _EN_FILLERS, target_length - 10)
     parts.append(("Thanks.", None))
     return _assemble(parts)
+
+
+def _pad(parts: list[tuple[str, str | None]], rng: random.Random, fillers: tuple[str, ...], length: int) -> None:
+    """Append unlabelled filler sentences until the message is about `length` characters."""
+    text_len = sum(len(p) for p, _ in parts)
+    while text_len < length:
+        filler = rng.choice(fillers)
+        parts.append((filler, None))
+        text_len += len(filler)
 
 
 def _assemble(parts: list[tuple[str, str | None]]) -> LabelledMessage:

@@ -48,7 +48,7 @@ class UpstreamClient:
                 headers["authorization"] = f"Bearer {key}"
         return headers
 
-    def _timeout(self, route: Route) -> httpx.Timeout | httpx._client.UseClientDefault:
+    def _timeout(self, route: Route) -> Any:  # httpx.Timeout, or httpx.USE_CLIENT_DEFAULT
         if route.timeout_s is None:
             return httpx.USE_CLIENT_DEFAULT
         return httpx.Timeout(route.timeout_s, connect=min(route.timeout_s, 5.0))
