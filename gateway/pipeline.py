@@ -36,6 +36,7 @@ from gateway.errors import (
     UpstreamTimedOut,
     describe_fault,
 )
+from gateway.identifiers import listed_or_digest, screen_customer
 from gateway.openai_types import (
     ChatRequest,
     EmbeddingsRequest,
@@ -64,6 +65,7 @@ from gateway.policy.documents import (
     PolicyResult,
     RequestInput,
     Route,
+    Vocabulary,
 )
 from gateway.policy.errors import PolicyError
 from gateway.policy.replay import ShadowEvaluator
@@ -131,7 +133,7 @@ class Pipeline:
 
     async def proxy(self, call: ProxyCall) -> ProxyResponse:
         async with self._traced(call.kind) as trace:
-            caller, customer = self._admit(trace, call.headers)
+            caller, customer = await self._admit(trace, call.headers)
             body, request, texts = self._parse_body(trace, call)
             pseudonyms = await self._pseudonym_table(trace, caller, customer)
             located = await self._detect_pii(trace, texts, _cache_scope(caller, pseudonyms))
@@ -148,7 +150,7 @@ class Pipeline:
 
     async def list_models(self, headers: Mapping[str, str]) -> ProxyResponse:
         async with self._traced("models") as trace:
-            caller, customer = self._admit(trace, headers)
+            caller, customer = await self._admit(trace, headers)
             result = await self._decide(trace, caller, customer, "models", None, [], require_allow=False)
             await self._record(trace, 200)
             data = [{"id": alias, "object": "model", "created": 0, "owned_by": "govgate"} for alias in result.models]
@@ -157,7 +159,7 @@ class Pipeline:
     async def redact(self, headers: Mapping[str, str], raw_body: bytes) -> ProxyResponse:
         """Detection and the policy's actions without a model call (POST /v1/pii/redact)."""
         async with self._traced("pii") as trace:
-            caller, customer = self._admit(trace, headers)
+            caller, customer = await self._admit(trace, headers)
             request = parse_model(RedactRequest, parse_json_object(raw_body))
             pseudonyms = await self._pseudonym_table(trace, caller, customer)
             texts = [("text", request.text)]
@@ -188,16 +190,19 @@ class Pipeline:
 
     # --- stages -------------------------------------------------------------------------
 
-    def _admit(self, trace: Trace, headers: Mapping[str, str]) -> tuple[AuthenticatedCaller, CustomerContext]:
+    async def _admit(self, trace: Trace, headers: Mapping[str, str]) -> tuple[AuthenticatedCaller, CustomerContext]:
         """Authenticate the caller, read who the customer is, apply the rate limit."""
         caller = self._authenticator.authenticate(headers.get("authorization"))
         trace.record.caller = caller.id
-        customer = self._identify_customer(trace, headers)
+        customer = await self._identify_customer(trace, headers)
         self._rate_limiter.check(caller.id)
         return caller, customer
 
-    def _identify_customer(self, trace: Trace, headers: Mapping[str, str]) -> CustomerContext:
-        customer = parse_customer_headers(headers)
+    async def _identify_customer(self, trace: Trace, headers: Mapping[str, str]) -> CustomerContext:
+        """The customer as the headers say, with every identifier the policy does not list hashed."""
+        holds_pii = self._holds_pii if self._mode == "full" else None
+        customer = screen_customer(parse_customer_headers(headers), await self._vocabulary(), self._pseudonym,
+                                   holds_pii)
         record = trace.record
         record.purpose = customer.purpose
         record.customer_region = customer.region
@@ -216,17 +221,35 @@ class Pipeline:
     def _pseudonym(self, value: str) -> str:
         return hmac.new(self._hmac_key, value.encode(), hashlib.sha256).hexdigest()
 
+    def _holds_pii(self, text: str) -> bool:
+        try:
+            return bool(self._detector.analyze(text))
+        except DetectionFailed:
+            raise ServiceUnavailable("PII detection failed; the request was not sent upstream",
+                                     code="pii_detection_failed") from None
+
+    async def _vocabulary(self) -> Vocabulary:
+        """The identifiers the active policy lists (cached by embedded engines; remote OPA may fetch)."""
+        engine = self._policy.engine
+        try:
+            if getattr(engine, "performs_io", False):
+                return await anyio.to_thread.run_sync(engine.vocabulary)
+            return engine.vocabulary()
+        except PolicyError as exc:
+            log.error("policy vocabulary unavailable: %s", exc)
+            raise ServiceUnavailable("the policy could not decide; the request was not sent upstream",
+                                     code="policy_unavailable") from None
+
     def _parse_body(self, trace: Trace, call: ProxyCall) -> tuple[dict[str, Any], ChatRequest | EmbeddingsRequest,
                                                                    list[tuple[str, str]]]:
         raw = parse_json_object(call.raw_body)
         request: ChatRequest | EmbeddingsRequest
         if call.kind == "chat":
             request = parse_model(ChatRequest, raw)
-            trace.record.model, trace.record.streamed = request.model, request.stream
+            trace.record.streamed = request.stream
             texts = chat_texts(request)
         else:
             request = parse_model(EmbeddingsRequest, raw)
-            trace.record.model = request.model
             texts = embedding_texts(request)
         body, erased = outgoing(raw)
         trace.record.erased.extend(erased)
@@ -236,7 +259,7 @@ class Pipeline:
                                customer: CustomerContext) -> ConversationPseudonyms:
         if customer.conversation_id is None:
             return self._vault.ephemeral(trace.decision_id)
-        key = self._vault.conversation_key(caller.id, customer.conversation_id)
+        key = self._vault.conversation_key(caller.id, customer.conversation_id, customer.customer_id)
         try:
             return await anyio.to_thread.run_sync(self._vault.load, key)
         except Exception as exc:  # noqa: BLE001 — a vault we cannot read cannot restore: fail closed
@@ -264,6 +287,9 @@ class Pipeline:
 
     async def _decide(self, trace: Trace, caller: AuthenticatedCaller, customer: CustomerContext, kind: str,
                 model: str | None, located: list[tuple[str, Finding]], *, require_allow: bool = True) -> PolicyResult:
+        # A model name the policy does not list reaches the policy and the record as a keyed hash.
+        model = listed_or_digest(model, (await self._vocabulary()).models, self._pseudonym)
+        trace.record.model = model
         policy_input = PolicyInput(
             caller=CallerInput(id=caller.id, roles=list(caller.roles)),
             request=RequestInput(kind=kind, model=model, purpose=customer.purpose),
@@ -438,8 +464,9 @@ class Pipeline:
         return error
 
     def _answer_guard(self, result: PolicyResult, pseudonyms: ConversationPseudonyms, location: str) -> AnswerGuard:
-        return AnswerGuard(scanner=self._output_scanner(result, pseudonyms), tokens=pseudonyms.tokens,
-                           location=location)
+        # Only the types the policy lets back for this purpose: any other token stays a token.
+        return AnswerGuard(scanner=self._output_scanner(result, pseudonyms),
+                           tokens=pseudonyms.restorable(result.restore_pii), location=location)
 
     def _output_scanner(self, result: PolicyResult, pseudonyms: ConversationPseudonyms) -> OutputScanner | None:
         """A scanner for the types whose output action is not `allow` (None when there are none).

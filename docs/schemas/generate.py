@@ -15,9 +15,10 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent.parent))
 
-from gateway.policy.documents import POLICY_CONTRACT_VERSION, PolicyInput, PolicyResult  # noqa: E402
+from gateway.policy.documents import POLICY_CONTRACT_VERSION, PolicyInput, PolicyResult, Vocabulary  # noqa: E402
 
-TARGETS = {"policy-input.schema.json": PolicyInput, "policy-result.schema.json": PolicyResult}
+TARGETS = {"policy-input.schema.json": PolicyInput, "policy-result.schema.json": PolicyResult,
+           "policy-vocabulary.schema.json": Vocabulary}
 
 
 def render(model: type) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import Request
 
 from gateway.auth import AuthenticatedCaller
+from gateway.headers import RequestHeaders
 from gateway.services import Services
 
 
@@ -12,12 +13,13 @@ def services(request: Request) -> Services:
     return request.app.state.services
 
 
-def headers_of(request: Request) -> dict[str, str]:
-    return {name.lower(): value for name, value in request.headers.items()}
+def headers_of(request: Request) -> RequestHeaders:
+    """Every header as sent: a name given twice cannot be read (see gateway.headers)."""
+    return RequestHeaders(request.headers.items())
 
 
 def authenticated(request: Request, *roles: str) -> AuthenticatedCaller:
-    caller = services(request).authenticator.authenticate(request.headers.get("authorization"))
+    caller = services(request).authenticator.authenticate(headers_of(request).get("authorization"))
     if roles:
         caller.require(*roles)
     return caller

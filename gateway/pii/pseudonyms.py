@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 EPHEMERAL_PREFIX = "request:"
@@ -54,6 +55,14 @@ class ConversationPseudonyms:
     def tokens(self) -> dict[str, str]:
         """token -> value, for restoring the answer."""
         return dict(self._by_token)
+
+    def restorable(self, entity_types: Collection[str]) -> dict[str, str]:
+        """token -> value for the tokens of the given entity types only (what the policy lets back)."""
+        allowed = frozenset(entity_types)
+        if not allowed:
+            return {}
+        return {token: value for token, value in self._by_token.items()
+                if (match := TOKEN_PATTERN.fullmatch(token)) is not None and match.group(1) in allowed}
 
     def take_new(self) -> list[tuple[str, str]]:
         with self._lock:

@@ -1,8 +1,9 @@
 """The pseudonym vault: each conversation's token table, encrypted at rest, expiring with it.
 
 Values are stored only as Fernet ciphertext (key from configuration) plus a keyed HMAC
-digest; the conversation is addressed by a keyed HMAC of (caller, conversation id), so one
-caller can never restore another caller's tokens. Tables are cached in memory for the
+digest; the conversation is addressed by a keyed HMAC of (caller, conversation id, customer
+id), so no caller can restore another caller's tokens, nor a customer another customer's.
+Which of a table's tokens go back into an answer is the policy's decision (`restore_pii`). Tables are cached in memory for the
 conversation's lifetime; new entries are persisted in the same transaction as the decision
 record that created them (see DecisionLedger.record).
 """
@@ -37,8 +38,10 @@ class PseudonymVault:
         # conversation load once even when two of its requests arrive together.
         self._lock = threading.Lock()
 
-    def conversation_key(self, caller: str, conversation_id: str) -> str:
-        message = f"{caller}\x00{conversation_id}".encode()
+    def conversation_key(self, caller: str, conversation_id: str, customer_id: str | None) -> str:
+        """One table per caller, conversation and customer: a conversation id reused with
+        another customer id (or none) sees none of the first customer's values."""
+        message = f"{caller}\x00{conversation_id}\x00{customer_id or ''}\x00{customer_id is not None}".encode()
         return hmac.new(self._hmac_key, message, hashlib.sha256).hexdigest()
 
     def ephemeral(self, decision_id: str) -> ConversationPseudonyms:

@@ -106,5 +106,26 @@ class PolicyResult(_Strict):
     # What to do with each entity type found in the request, and in the answer.
     pii_actions: dict[str, PiiAction] = Field(default_factory=dict)
     output_pii_actions: dict[str, PiiAction] = Field(default_factory=dict)
+    # Entity types whose pseudonyms may be put back in the answer (others stay tokens).
+    restore_pii: list[str] = Field(default_factory=list)
     # Model aliases the caller may use for this purpose (for GET /v1/models).
     models: list[str] = Field(default_factory=list)
+
+
+# --- vocabulary --------------------------------------------------------------------------
+
+VOCABULARY_RULE = "govgate.vocabulary.listed"
+
+
+class Vocabulary(_Strict):
+    """The identifiers the policy data lists (data.govgate.vocabulary.listed).
+
+    A caller's model name, purpose, region, cross-border basis or audit attribute is passed
+    to the policy and stored as sent only when it is listed; any other value as a keyed hash.
+    """
+
+    models: frozenset[str] = frozenset()
+    purposes: frozenset[str] = frozenset()
+    regions: frozenset[str] = frozenset()
+    cross_border_bases: frozenset[str] = frozenset()
+    attributes: dict[str, frozenset[str]] = Field(default_factory=dict)

@@ -31,7 +31,7 @@ from opa_client import OpaClient
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from gateway.policy.bundle import ENTRYPOINT, PolicyBundle
-from gateway.policy.documents import POLICY_CONTRACT_VERSION, PolicyInput, PolicyResult
+from gateway.policy.documents import POLICY_CONTRACT_VERSION, VOCABULARY_RULE, PolicyInput, PolicyResult, Vocabulary
 from gateway.policy.errors import (
     PolicyEvaluationError,
     PolicyLoadError,
@@ -43,6 +43,8 @@ EngineName = Literal["regorus", "opa"]
 ENGINE_NAMES: tuple[str, ...] = ("regorus", "opa")
 OPA_URL_ENV = "GOVGATE_OPA_URL"
 DEFAULT_REMOTE_TIMEOUT_S = 1.5
+# How long a remote OPA server's vocabulary is trusted before it is fetched again.
+VOCABULARY_TTL_S = 30.0
 _REGORUS_UNDEFINED = '"<undefined>"'
 # Evaluated once when an engine is built: surfaces errors regorus/OPA only report on
 # first evaluation (unsafe variables, conflicts), so a broken bundle never goes live.
@@ -59,6 +61,8 @@ class PolicyEngine(Protocol):
     bundle_hash: str
 
     def evaluate(self, input: PolicyInput) -> PolicyResult: ...
+
+    def vocabulary(self) -> Vocabulary: ...
 
 
 class Explanation(BaseModel):
@@ -95,6 +99,16 @@ def to_result(value: Any, input: PolicyInput) -> PolicyResult:
     if result.allow and result.deny:
         raise PolicyResultInvalid("result allows and denies at once")
     return result
+
+
+def to_vocabulary(value: Any) -> Vocabulary:
+    """Validate data.govgate.vocabulary.listed; a policy without one lists nothing."""
+    if value is None:
+        return Vocabulary()
+    try:
+        return Vocabulary.model_validate(value)
+    except ValidationError as exc:
+        raise PolicyResultInvalid(f"data.{VOCABULARY_RULE} does not fit Vocabulary: {exc}") from exc
 
 
 def rules_of(result: PolicyResult) -> list[str]:
@@ -141,8 +155,12 @@ class RegorusPolicyEngine:
         self._prototype()  # parse errors surface here, at load time
         try:
             self.evaluate(WARMUP_INPUT)
+            self._vocabulary = to_vocabulary(self._eval_rule(self._prototype().clone(), f"data.{VOCABULARY_RULE}"))
         except PolicyEvaluationError as exc:
             raise PolicyLoadError(f"bundle fails its warm-up evaluation: {exc}") from exc
+
+    def vocabulary(self) -> Vocabulary:
+        return self._vocabulary
 
     def _prototype(self) -> regorus.Engine:
         engines: dict[tuple[str, bool], regorus.Engine] = _per_thread.__dict__.setdefault("engines", {})
@@ -185,7 +203,14 @@ class RegorusPolicyEngine:
     def _eval(self, engine: regorus.Engine, input: PolicyInput) -> Any:
         try:
             engine.set_input_json(_input_json(input))
-            raw = engine.eval_rule_as_json(self._rule)
+        except RuntimeError as exc:
+            raise PolicyEvaluationError(f"regorus: {short_error(exc)}") from exc
+        return self._eval_rule(engine, self._rule)
+
+    @staticmethod
+    def _eval_rule(engine: regorus.Engine, rule: str) -> Any:
+        try:
+            raw = engine.eval_rule_as_json(rule)
         except RuntimeError as exc:
             raise PolicyEvaluationError(f"regorus: {short_error(exc)}") from exc
         if raw == _REGORUS_UNDEFINED:
@@ -214,9 +239,22 @@ class OpaGolibPolicyEngine:
             raise PolicyLoadError(f"OPA rejected the bundle: {exc}") from exc
         try:
             self.evaluate(WARMUP_INPUT)
+            self._vocabulary = to_vocabulary(self._eval_path(VOCABULARY_RULE, {}))
         except PolicyEvaluationError as exc:
             self._opa.close()
             raise PolicyLoadError(f"bundle fails its warm-up evaluation: {exc}") from exc
+
+    def vocabulary(self) -> Vocabulary:
+        return self._vocabulary
+
+    def _eval_path(self, path: str, input_doc: Any) -> Any:
+        try:
+            with self._opa._eval_lock:
+                return self._opa.eval_document(path, input_doc)
+        except OpaUndefinedError:
+            return None
+        except OpaError as exc:
+            raise PolicyEvaluationError(f"opa: {exc}") from exc
 
     @property
     def opa(self) -> OpaEngine:
@@ -300,18 +338,34 @@ class RemoteOpaPolicyEngine:
             token=token,
             retries=0,
         )
+        self._vocabulary: tuple[float, Vocabulary | None] = (0.0, None)
+        self._vocabulary_lock = threading.Lock()
 
     def evaluate(self, input: PolicyInput) -> PolicyResult:
         package, rule = self.entrypoint.rsplit(".", 1)
+        response = self._query(package, rule, input.model_dump(mode="json"))
+        if not isinstance(response, dict) or "result" not in response:
+            raise PolicyUndefinedError(f"remote OPA: data.{self.entrypoint} is undefined for this input")
+        return to_result(response["result"], input)
+
+    def vocabulary(self) -> Vocabulary:
+        """The server's vocabulary, fetched again after VOCABULARY_TTL_S (its policy may change)."""
+        with self._vocabulary_lock:
+            fetched_at, vocabulary = self._vocabulary
+            if vocabulary is None or time.monotonic() - fetched_at > VOCABULARY_TTL_S:
+                package, rule = VOCABULARY_RULE.rsplit(".", 1)
+                response = self._query(package, rule, {})
+                vocabulary = to_vocabulary(response.get("result") if isinstance(response, dict) else None)
+                self._vocabulary = (time.monotonic(), vocabulary)
+            return vocabulary
+
+    def _query(self, package: str, rule: str, input_doc: Any) -> Any:
         try:
-            response = self._client.query_rule(input.model_dump(mode="json"), package, rule)
+            return self._client.query_rule(input_doc, package, rule)
         except requests.RequestException as exc:
             raise PolicyEvaluationError(f"remote OPA at {self.url}: {exc}") from exc
         except ValueError as exc:  # body is not JSON
             raise PolicyEvaluationError(f"remote OPA at {self.url} answered non-JSON: {exc}") from exc
-        if not isinstance(response, dict) or "result" not in response:
-            raise PolicyUndefinedError(f"remote OPA: data.{self.entrypoint} is undefined for this input")
-        return to_result(response["result"], input)
 
     def explain(self, input: PolicyInput) -> Explanation:
         result = self.evaluate(input)

@@ -64,6 +64,7 @@ decision := {
 	"routes": _routes,
 	"pii_actions": data.govgate.pii.actions,
 	"output_pii_actions": data.govgate.output.actions,
+	"restore_pii": data.govgate.pii.restore,
 	"models": data.govgate.access.models,
 }
 

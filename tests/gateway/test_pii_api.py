@@ -102,7 +102,7 @@ def test_expired_vault_entries_are_purged(gateway: Gateway) -> None:
     from datetime import UTC, datetime, timedelta
 
     vault = gateway.services().vault
-    table = vault.load(vault.conversation_key("support-bot", "old-conversation"))
+    table = vault.load(vault.conversation_key("support-bot", "old-conversation", "cust-1"))
     table.token_for("PERSON", "Maria Gonzalez")
     entries = vault.entries_to_persist(table)
     for entry in entries:

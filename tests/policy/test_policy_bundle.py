@@ -17,10 +17,10 @@ def test_shipped_bundle_loads(bundle):
     assert len(bundle.bundle_hash) == 64
     assert {m.package for m in bundle.modules} == {
         "govgate", "govgate.request", "govgate.access", "govgate.residency", "govgate.pii", "govgate.routing",
-        "govgate.output",
+        "govgate.output", "govgate.vocabulary",
     }
     assert {t.package for t in bundle.tests} == {m.package + "_test" for m in bundle.modules}
-    assert set(bundle.data) == {"deployments", "residency", "roles", "pii"}
+    assert set(bundle.data) == {"deployments", "residency", "roles", "pii", "audit"}
 
 
 def test_sample_data_contract(bundle):

@@ -7,7 +7,7 @@
 #   derives the data classification of what would leave the gateway unprotected.
 # scope: package
 # custom:
-#   rule_ids: [PII-001, PII-010, PII-011, PII-012]
+#   rule_ids: [PII-001, PII-010, PII-011, PII-012, PII-020]
 package govgate.pii
 
 # METADATA
@@ -28,6 +28,19 @@ entity_types := {t | some t in input.pii.entity_types; is_string(t)} | {t |
 actions := actions_for(data.govgate_data.pii, data.govgate.request.purpose, entity_types)
 
 _cfg := data.govgate_data.pii
+
+# METADATA
+# description: |
+#   Entity types whose pseudonyms the gateway may put back in the answer for this
+#   purpose: those the purpose lists under `restore` and itself pseudonymises (PII-020).
+#   A token of any other type stays a token for the caller, whichever turn or purpose
+#   created it; a purpose that lists nothing restores nothing.
+# custom:
+#   rule_id: PII-020
+restore := sort({t |
+	some t in _cfg.purposes[data.govgate.request.purpose].restore
+	action_for(_cfg, data.govgate.request.purpose, t).action == "pseudonymise"
+})
 
 # METADATA
 # description: A finding whose action is block stops the request.

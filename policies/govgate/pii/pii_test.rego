@@ -84,3 +84,24 @@ test_action_for_takes_arguments if {
 	pii.action_for(cfg, "p", "B") == {"action": "block", "rule_id": "PII-011"}
 	pii.action_for(cfg, "q", "A") == {"action": "redact", "rule_id": "PII-012"}
 }
+
+test_customer_support_restores_its_pseudonymised_types if {
+	pii.restore == ["ADDRESS", "EMAIL_ADDRESS", "PERSON", "PHONE_NUMBER"] with input as request_with("customer-support", [])
+}
+
+test_marketing_restores_nothing if {
+	pii.restore == [] with input as request_with("marketing", ["PERSON"])
+}
+
+test_unknown_or_missing_purpose_restores_nothing if {
+	pii.restore == [] with input as request_with("no-such-purpose", ["PERSON"])
+	pii.restore == [] with input as {"contract_version": "1", "caller": {"id": "x", "roles": ["bot"]}, "request": {"kind": "chat"}}
+}
+
+test_a_listed_type_the_purpose_does_not_pseudonymise_is_not_restored if {
+	cfg := object.union(data.govgate_data.pii, {"purposes": {"customer-support": object.union(
+		data.govgate_data.pii.purposes["customer-support"],
+		{"restore": ["PERSON", "US_SSN"]},
+	)}})
+	pii.restore == ["PERSON"] with input as request_with("customer-support", []) with data.govgate_data.pii as cfg
+}
