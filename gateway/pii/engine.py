@@ -2,15 +2,23 @@
 
 `analyze()` is the pipeline from the style guide, one named step each:
 
-    check input → plan language passes → per pass: choose recognizers → run NLP once →
-    run recognizers → boost by context → (all passes) dedupe → resolve type conflicts →
-    apply threshold → apply allow-list → findings
+    check input → normalise (view + offset map) → plan language passes → per pass: choose
+    recognizers → run NLP once → run recognizers → boost by context → odd digit runs →
+    (all passes) dedupe → merge overlaps → resolve type conflicts → apply threshold →
+    apply allow-list → map spans back onto the original text → findings
 
-A *pass* is one language's recognizers over the message. A Chinese message gets one zh
-pass (its Latin-script e-mails, cards, IBANs and IPs are in the zh registry too). An
-English message that contains Han characters gets an en pass plus a zh pass whose NER
-runs only over the Han runs, so "Please call 张伟 back" finds the name without running
-the Chinese model over English.
+Every recognizer reads the *normalised view* (`gateway.pii.normalize`: NFKC, digits folded
+to ASCII, format characters removed, obfuscated e-mail addresses rewritten); findings are
+mapped back, so their start/end index the text the caller sent.
+
+A *pass* is one language's recognizers over the message. The message's primary language
+(`LanguageChooser`) gets a pass over the whole text with its NER and *every* pattern
+recognizer of every language (phones, cards, IDs, e-mail, IBAN, SSN, IP: a US SSN in a
+Chinese message is still an SSN; each recognizer class runs once, the primary language's
+instance when both have one). Each other script present gets a pass of its language's NER
+over just the runs in that script: LAC over the Han runs of an English message, spaCy over
+the Latin runs of a Chinese one ("我的美国朋友 Maria Gonzalez 的电话…"). A finding's
+`language` is the language of the recognizer that found it.
 
 Thread-safety: the engine keeps no per-call state. Recognizers compile their patterns at
 build time, the LAC ONNX session is safe for concurrent `run`, and the spaCy backend
@@ -24,15 +32,21 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 
 from presidio_analyzer import EntityRecognizer, RecognizerRegistry, RecognizerResult
+from presidio_analyzer.predefined_recognizers import CreditCardRecognizer, UsSsnRecognizer
 
 from gateway.pii.context import WindowContextEnhancer
 from gateway.pii.errors import PiiConfigError, PiiInputError
 from gateway.pii.findings import Finding, FindingExplanation, Language
 from gateway.pii.language import LanguageChooser
 from gateway.pii.nlp import NlpBackend, NlpResult
+from gateway.pii.normalize import NormalizedText, normalize, separated_digit_runs
 from gateway.pii.recognizers.base import SOURCE_KEY, NerRecognizer
+from gateway.pii.recognizers.en.phone_pattern import GenericPhoneRecognizer
 from gateway.pii.recognizers.zh.address import CnAddressRecognizer
-from gateway.pii.registry import DEFAULT_LANGUAGES, RegistryConfig, build_registry, check_languages, recognizers_for
+from gateway.pii.recognizers.zh.bank_card import CnBankCardRecognizer
+from gateway.pii.recognizers.zh.phone import CnPhoneRecognizer
+from gateway.pii.recognizers.zh.resident_id import CnResidentIdRecognizer
+from gateway.pii.registry import DEFAULT_LANGUAGES, RegistryConfig, build_registry, check_languages
 
 # Longest text (in characters) analyze() accepts; the gateway maps PiiInputError to 413.
 MAX_TEXT_LENGTH = 1_000_000
@@ -42,12 +56,30 @@ DEFAULT_SCORE_THRESHOLD = 0.4
 
 _SOURCES = {"pattern", "ner", "checksum", "context", "other"}
 
+# Recognizers that also read the compact/spaced rewritings of numbers written with odd
+# separators ("4111.1111.1111.1111", "1 3 8 1 2 3 4 5 6 7 8"); see `separated_digit_runs`.
+_DIGIT_RUN_RECOGNIZERS: tuple[type, ...] = (
+    CreditCardRecognizer,
+    CnBankCardRecognizer,
+    CnResidentIdRecognizer,
+    CnPhoneRecognizer,
+    GenericPhoneRecognizer,
+    UsSsnRecognizer,
+)
+
+Tagged = list[tuple[Language, RecognizerResult]]
+
 
 @dataclass(frozen=True)
 class _Pass:
     language: Language
+    recognizers: tuple[EntityRecognizer, ...]
     # Windows the NLP model reads (None = the whole text); patterns always read everything.
     nlp_windows: tuple[tuple[int, int], ...] | None = None
+
+
+def _reads_nlp(recognizer: EntityRecognizer) -> bool:
+    return isinstance(recognizer, NerRecognizer | CnAddressRecognizer)
 
 
 class PiiEngine:
@@ -82,6 +114,21 @@ class PiiEngine:
         self._by_language = {
             lang: [r for r in registry.recognizers if r.supported_language == lang] for lang in self.languages
         }
+        self._language_of = {r.id: r.supported_language for r in registry.recognizers}
+        # Per primary language: every pattern recognizer of every language, one per class
+        # (the primary language's own instance first, for its context words).
+        self._patterns = {lang: self._pattern_union(lang) for lang in self.languages}
+        self._ner = {lang: [r for r in self._by_language[lang] if _reads_nlp(r)] for lang in self.languages}
+
+    def _pattern_union(self, primary: Language) -> list[EntityRecognizer]:
+        chosen: list[EntityRecognizer] = []
+        classes: set[type] = set()
+        for lang in (primary, *(x for x in self.languages if x != primary)):
+            for recognizer in self._by_language[lang]:
+                if not _reads_nlp(recognizer) and type(recognizer) not in classes:
+                    chosen.append(recognizer)
+                    classes.add(type(recognizer))
+        return chosen
 
     @property
     def supported_entities(self) -> list[str]:
@@ -98,22 +145,27 @@ class PiiEngine:
         self._check_input(text, language)
         if not text.strip():
             return []
+        view = normalize(text)
+        norm = view.text
+        if len(norm) > 2 * self.max_length:
+            raise PiiInputError("text is too long once normalised")
+        if not norm.strip():
+            return []
         wanted = self._wanted_entities(entities)
-        tagged: list[tuple[Language, RecognizerResult]] = []
-        for step in self._plan_passes(text, language):
-            recognizers = self._choose_recognizers(step.language, wanted)
-            if not recognizers:
-                continue
-            nlp = self._run_nlp(text, step, recognizers)
-            results = self._run_recognizers(text, recognizers, nlp, wanted)
-            results = self._enhance_with_context(text, results, step.language)
-            tagged.extend((step.language, r) for r in results)
+        passes = self._plan_passes(norm, language, wanted)
+        tagged: Tagged = []
+        for step in passes:
+            nlp = self._run_nlp(norm, step)
+            results = self._run_recognizers(norm, step.recognizers, nlp, wanted)
+            tagged.extend(self._enhance_with_context(norm, results))
+        if passes:
+            tagged.extend(self._enhance_with_context(norm, self._run_digit_runs(norm, passes[0], wanted)))
         tagged = self._dedupe(tagged)
-        tagged = self._merge_overlapping_ner(tagged)
+        tagged = self._merge_overlapping(tagged)
         tagged = self._resolve_type_conflicts(tagged)
         tagged = self._apply_threshold(tagged, self.score_threshold if score_threshold is None else score_threshold)
-        tagged = self._apply_allow_list(text, tagged)
-        return self._to_findings(tagged)
+        tagged = self._apply_allow_list(norm, tagged)
+        return self._to_findings(tagged, view)
 
     # --- steps -------------------------------------------------------------------------
 
@@ -134,29 +186,56 @@ class PiiEngine:
             raise PiiInputError(f"unsupported entity types {sorted(unknown)}")
         return wanted
 
-    def _plan_passes(self, text: str, language: Language | None) -> list[_Pass]:
+    def _plan_passes(self, text: str, language: Language | None, wanted: frozenset[str] | None) -> list[_Pass]:
+        """The primary language over the whole text (its NER and all pattern recognizers),
+        then each other language's NER over the runs in its script."""
         primary = language or self._chooser.choose(text)
         if primary not in self._nlp:
             primary = self.languages[0]
-        passes = [_Pass(primary)]
-        if primary == "en" and "zh" in self._nlp and self._chooser.has_cjk(text):
-            windows = tuple((run.start, run.end) for run in self._chooser.cjk_runs(text))
-            passes.append(_Pass("zh", windows))
-        return passes
+        passes = [_Pass(primary, tuple(self._select(self._patterns[primary] + self._ner[primary], wanted)))]
+        for other in self.languages:
+            if other == primary:
+                continue
+            recognizers = tuple(self._select(self._ner[other], wanted))
+            if not recognizers:
+                continue
+            windows = self._script_runs(other, text)
+            if windows:
+                passes.append(_Pass(other, recognizers, windows))
+        return [p for p in passes if p.recognizers]
 
-    def _choose_recognizers(self, language: Language, wanted: frozenset[str] | None) -> list[EntityRecognizer]:
+    def _script_runs(self, language: Language, text: str) -> tuple[tuple[int, int], ...]:
+        if language == "zh":
+            return tuple((run.start, run.end) for run in self._chooser.cjk_runs(text))
+        if language == "en":
+            return tuple((run.start, run.end) for run in self._chooser.latin_runs(text))
+        return ()
+
+    @staticmethod
+    def _select(recognizers: list[EntityRecognizer], wanted: frozenset[str] | None) -> list[EntityRecognizer]:
         if wanted is None:
-            return self._by_language[language]
-        try:
-            return recognizers_for(self.registry, language, sorted(wanted))
-        except ValueError:
-            # Nothing in this language serves the request (e.g. US_SSN on a zh pass).
-            return []
+            return list(recognizers)
+        return [r for r in recognizers if wanted.intersection(r.supported_entities)]
 
-    def _run_nlp(self, text: str, step: _Pass, recognizers: list[EntityRecognizer]) -> NlpResult | None:
-        if not any(isinstance(r, NerRecognizer | CnAddressRecognizer) for r in recognizers):
+    def _run_nlp(self, text: str, step: _Pass) -> NlpResult | None:
+        if not any(_reads_nlp(r) for r in step.recognizers):
             return None
         return self._nlp[step.language].process(text, windows=step.nlp_windows)
+
+    def _run_digit_runs(self, text: str, primary: _Pass, wanted: frozenset[str] | None) -> list[RecognizerResult]:
+        """Numbers written with odd separators: the digit recognizers read each run's compact
+        and spaced rewritings; results are moved back onto the run in the view."""
+        runs = separated_digit_runs(text)
+        if not runs:
+            return []
+        recognizers = [r for r in primary.recognizers if isinstance(r, _DIGIT_RUN_RECOGNIZERS)]
+        out: list[RecognizerResult] = []
+        for run in runs:
+            for variant in run.variants:
+                for result in self._run_recognizers(variant.text, recognizers, None, wanted):
+                    result.start, result.end = variant.to_view(result.start, result.end)
+                    out.append(result)
+        return out
 
     @staticmethod
     def _run_recognizers(
@@ -171,41 +250,54 @@ class PiiEngine:
             results.extend(recognizer.analyze(text, entities, nlp) or [])
         return results
 
-    def _enhance_with_context(self, text: str, results: list[RecognizerResult], language: Language):
-        return self._context.enhance(text, results, language)
+    def _enhance_with_context(self, text: str, results: list[RecognizerResult]) -> Tagged:
+        """Context words in the window of the recognizer's own language; results are tagged
+        with that language."""
+        by_language: dict[Language, list[RecognizerResult]] = {}
+        for result in results:
+            rec_id = (result.recognition_metadata or {}).get(RecognizerResult.RECOGNIZER_IDENTIFIER_KEY)
+            by_language.setdefault(self._language_of.get(rec_id, self.languages[0]), []).append(result)
+        tagged: Tagged = []
+        for language, group in by_language.items():
+            tagged.extend((language, r) for r in self._context.enhance(text, group, language))
+        return tagged
 
     @staticmethod
-    def _dedupe(tagged: list[tuple[Language, RecognizerResult]]) -> list[tuple[Language, RecognizerResult]]:
+    def _dedupe(tagged: Tagged) -> Tagged:
         # Same type, one span inside another (or equal): keep the stronger (Presidio's rule).
         language_of = {id(r): lang for lang, r in tagged}
         kept = EntityRecognizer.remove_duplicates([r for _, r in tagged])
         return [(language_of[id(r)], r) for r in kept]
 
     @staticmethod
-    def _merge_overlapping_ner(tagged: list[tuple[Language, RecognizerResult]]):
-        """Two NER results of one type that overlap become one span (the union), carrying
-        the higher score and its explanation: "Jacob van Gameren" from spaCy and from the
-        title rule, or a name spaCy ran into the next word, are one person, not two findings."""
-        ner = sorted(
-            (item for item in tagged if _source(item[1]) == "ner"),
-            key=lambda item: (item[1].entity_type, item[1].start, -item[1].end),
-        )
-        if len(ner) < 2:
-            return tagged
-        merged: list[tuple[Language, RecognizerResult]] = []
-        for lang, result in ner:
-            if merged:
-                last_lang, last = merged[-1]
-                if last.entity_type == result.entity_type and result.start < last.end:
-                    keep = last if last.score >= result.score else result
-                    keep.start, keep.end = min(last.start, result.start), max(last.end, result.end)
-                    merged[-1] = (last_lang if keep is last else lang, keep)
-                    continue
-            merged.append((lang, result))
-        return [item for item in tagged if _source(item[1]) != "ner"] + merged
+    def _merge_overlapping(tagged: Tagged) -> Tagged:
+        """Two results of one type that overlap become one span (the union), carrying the
+        higher score and its explanation: "Jacob van Gameren" from spaCy and from the title
+        rule, a name found by spaCy and LAC with different edges, or a phone number read by
+        two countries' patterns, are one value, not two findings. NER results merge with NER
+        results, pattern results with pattern results (an NER span overlapping a pattern
+        match of its type is left to `_dedupe`'s containment rule)."""
+        groups: dict[bool, list[tuple[Language, RecognizerResult]]] = {True: [], False: []}
+        for item in tagged:
+            groups[_source(item[1]) == "ner"].append(item)
+        merged_all: Tagged = []
+        for items in groups.values():
+            items = sorted(items, key=lambda item: (item[1].entity_type, item[1].start, -item[1].end))
+            merged: Tagged = []
+            for lang, result in items:
+                if merged:
+                    last_lang, last = merged[-1]
+                    if last.entity_type == result.entity_type and result.start < last.end:
+                        keep = last if last.score >= result.score else result
+                        keep.start, keep.end = min(last.start, result.start), max(last.end, result.end)
+                        merged[-1] = (last_lang if keep is last else lang, keep)
+                        continue
+                merged.append((lang, result))
+            merged_all.extend(merged)
+        return merged_all
 
     @staticmethod
-    def _resolve_type_conflicts(tagged: list[tuple[Language, RecognizerResult]]):
+    def _resolve_type_conflicts(tagged: Tagged) -> Tagged:
         """Different types, one span inside the other: keep the container when it scores
         higher, or when it comes from a pattern/checksum and the contained one from NER
         (an address regex knows "742 Evergreen Terrace" is not an organisation)."""
@@ -232,9 +324,14 @@ class PiiEngine:
         return [(lang, r) for lang, r in tagged if text[r.start : r.end].strip().casefold() not in self._allow]
 
     @staticmethod
-    def _to_findings(tagged) -> list[Finding]:
-        tagged = sorted(tagged, key=lambda item: (item[1].start, item[1].end, item[1].entity_type))
-        return [_finding(lang, r) for lang, r in tagged]
+    def _to_findings(tagged: Tagged, view: NormalizedText) -> list[Finding]:
+        findings = []
+        for lang, result in tagged:
+            if result.end <= result.start:
+                continue
+            result.start, result.end = view.to_original(result.start, result.end)
+            findings.append(_finding(lang, result))
+        return sorted(findings, key=lambda f: (f.start, f.end, f.entity_type))
 
 
 def _source(result: RecognizerResult) -> str:
