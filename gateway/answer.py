@@ -10,8 +10,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from gateway.decision import FindingRecord
+from gateway.locations import Location, scan_form
 from gateway.pii.output import OutputScanner
 from gateway.pii.restore import StreamRestorer, restore
+
+
+_IDENTIFIER = Location((), identifier=True)
 
 
 class AnswerGuard:
@@ -24,6 +28,17 @@ class AnswerGuard:
     async def whole(self, text: str) -> str:
         scanned = await self._scanner.scan_all(text) if self._scanner else text
         return restore(scanned, self._tokens)
+
+    async def identifier(self, text: str, *, replacement: str | None = None) -> str:
+        """An identifier (a tool name, a tool-call id) scanned whole, read as words.
+
+        It is not restored, and not rewritten when clean: a finding yields the scan's edit,
+        or `replacement` when an edited value would be worse than a new one (an id)."""
+        readable = scan_form(_IDENTIFIER, text)
+        scanned = await self._scanner.scan_all(readable) if self._scanner else readable
+        if scanned == readable:
+            return text
+        return replacement if replacement is not None else scanned
 
     async def feed(self, text: str) -> str:
         released = await self._scanner.feed(text) if self._scanner else text

@@ -24,6 +24,10 @@ DEFAULT_LEDGER_BATCH_MAX = 256
 DEFAULT_VAULT_TTL_S = 24 * 3600
 DEFAULT_ANALYSIS_CACHE_SIZE = 10_000
 DEFAULT_POLICY_RELOAD_POLL_S = 1.0
+# Work per request: PII detection costs ~20-40 µs per character (English-Chinese) plus a few
+# milliseconds per separately scanned text; beyond these a request gets 413, unscanned.
+DEFAULT_MAX_MESSAGES = 256
+DEFAULT_MAX_SCAN_CHARS = 50_000
 
 
 class Settings(BaseSettings):
@@ -68,3 +72,8 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'govgate.db').resolve()}"
+
+    # Bounded work per request (413 beyond): messages in a chat request, and characters of all
+    # the texts the gateway scans in one (messages, tool and schema texts, identifiers, stops).
+    max_messages: int = Field(default=DEFAULT_MAX_MESSAGES, ge=1)
+    max_scan_chars: int = Field(default=DEFAULT_MAX_SCAN_CHARS, ge=1)

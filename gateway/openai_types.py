@@ -1,42 +1,64 @@
 """The OpenAI request bodies the gateway accepts, field by field.
 
-Every text that goes upstream is one the gateway has read: message content, names, refusals
-and tool-call arguments are scanned; sampling and format controls pass as they are; caller
-identifiers (`user`, `metadata`, ...) are stripped; anything else, and content the gateway
-cannot read (images, audio, token arrays, log-probabilities), is refused with a 400
-rather than forwarded unseen (fail closed).
+Every text the model or the provider receives is one the gateway has read:
+
+- scanned, and acted on as the policy says: message content, names, refusals, tool-call
+  arguments, `stop` sequences, tool and response-format descriptions, and every text of their
+  JSON Schemas (descriptions, titles, enum/const/default/examples values, patterns);
+- identifiers (tool and function names, tool-call ids, `tool_choice`, schema property names):
+  checked against a strict pattern and scanned, never rewritten: PII in one is refused;
+- closed vocabularies, checked: `service_tier`, `reasoning_effort`, `tool_choice` modes,
+  `response_format` types, `stream_options`, numeric controls within their documented
+  ranges, `logit_bias` as token ids (digits) to finite biases;
+- stripped: caller identifiers (`user`, `safety_identifier`, `metadata`, `store`);
+- refused with a 400: anything else, and content the gateway cannot read (images, audio,
+  token arrays, log-probabilities), rather than forwarded unseen (fail closed).
+
+The JSON itself is read within bounds first (`gateway.json_body`).
 """
 
 from __future__ import annotations
 
-import copy
-import json
-import re
-from typing import Annotated, Any, Literal, TypeVar
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal, TypeVar, Union
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
 
-from gateway.errors import BadRequest
+from gateway.config import DEFAULT_MAX_MESSAGES, DEFAULT_MAX_SCAN_CHARS
+from gateway.errors import BadRequest, PayloadTooLarge
+from gateway.json_body import is_well_formed, parse_json_object
+from gateway.locations import Location, Step, identifier, replace_texts
+from gateway.schema_texts import schema_texts
 
-MAX_MESSAGES = 1024
+__all__ = ["parse_json_object", "replace_texts"]
 
 
 def _well_formed(text: str) -> str:
     # JSON can carry unpaired surrogates ("\ud800"): not text anyone can scan or forward.
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ValueError("text contains an unpaired surrogate (invalid Unicode)") from None
+    if not is_well_formed(text):
+        raise ValueError("text contains an unpaired surrogate (invalid Unicode)")
     return text
 
 
 Text = Annotated[str, AfterValidator(_well_formed)]
+# OpenAI's pattern for function names (tools, tool calls, tool_choice, response formats).
+FunctionName = Annotated[str, StringConstraints(pattern=r"^[a-zA-Z0-9_-]{1,64}$")]
+# Tool-call ids: `call_…` (OpenAI), `toolu_…` (Anthropic), `functions.name:0` (some others).
+CallId = Annotated[str, StringConstraints(pattern=r"^[a-zA-Z0-9_.:-]{1,128}$")]
+# logit_bias keys: token ids of the model's vocabulary (the largest in use have ~260k tokens).
+TokenId = Annotated[str, StringConstraints(pattern=r"^(0|[1-9][0-9]{0,5})$")]
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+TOKENS_MAX = 2**31 - 1
+MAX_TOOLS = 128
+MAX_STOP_SEQUENCES = 4
+MAX_LOGIT_BIAS = 1024
 _Body = TypeVar("_Body", bound=BaseModel)
 
 
 class _Closed(BaseModel):
-    # Unknown fields are refused: whatever the gateway does not know, it cannot scan.
-    model_config = ConfigDict(extra="forbid")
+    # Unknown fields are refused: whatever the gateway does not know, it cannot scan. Strict:
+    # what goes upstream is the body as sent, so it must be what was validated ("1" is no int).
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
 
 
 class TextPart(_Closed):
@@ -45,12 +67,12 @@ class TextPart(_Closed):
 
 
 class FunctionCall(_Closed):
-    name: str = Field(max_length=256)
+    name: FunctionName
     arguments: Text
 
 
 class ToolCall(_Closed):
-    id: str = Field(max_length=256)
+    id: CallId
     type: Literal["function"] = "function"
     function: FunctionCall
 
@@ -60,40 +82,99 @@ class ChatMessage(_Closed):
     content: Text | list[TextPart] | None = None
     name: Text | None = Field(default=None, max_length=256)
     tool_calls: list[ToolCall] | None = None
-    tool_call_id: str | None = Field(default=None, max_length=256)
+    tool_call_id: CallId | None = None
     function_call: FunctionCall | None = None
     refusal: Text | None = None
 
 
+class FunctionDefinition(_Closed):
+    name: FunctionName
+    description: Text | None = None
+    parameters: dict[str, Any] | None = None  # a JSON Schema: walked by `schema_texts`
+    strict: bool | None = None
+
+
+class Tool(_Closed):
+    type: Literal["function"]
+    function: FunctionDefinition
+
+
+class NamedFunction(_Closed):
+    name: FunctionName
+
+
+class NamedToolChoice(_Closed):
+    type: Literal["function"]
+    function: NamedFunction
+
+
+class StreamOptions(_Closed):
+    include_usage: bool | None = None
+    include_obfuscation: bool | None = None
+
+
+class TextFormat(_Closed):
+    type: Literal["text"]
+
+
+class JsonObjectFormat(_Closed):
+    type: Literal["json_object"]
+
+
+class JsonSchemaSpec(_Closed):
+    name: FunctionName
+    description: Text | None = None
+    schema_: dict[str, Any] | None = Field(default=None, alias="schema")
+    strict: bool | None = None
+
+
+class JsonSchemaFormat(_Closed):
+    type: Literal["json_schema"]
+    json_schema: JsonSchemaSpec
+
+
+ResponseFormat = Annotated[Union[TextFormat, JsonObjectFormat, JsonSchemaFormat], Field(discriminator="type")]
+
+
 class ChatRequest(_Closed):
     model: str = Field(min_length=1, max_length=256)
-    messages: list[ChatMessage] = Field(min_length=1, max_length=MAX_MESSAGES)
+    # Bounded per request by the `max_messages` setting (413), not here.
+    messages: list[ChatMessage] = Field(min_length=1)
     stream: bool = False
-    # Sampling and format controls, forwarded as they are (set by the developer, not the customer).
-    stream_options: dict[str, Any] | None = None
-    temperature: float | None = None
-    top_p: float | None = None
+    stream_options: StreamOptions | None = None
+    # Sampling controls, within OpenAI's documented ranges.
+    temperature: float | None = Field(default=None, ge=0, le=2)
+    top_p: float | None = Field(default=None, ge=0, le=1)
     n: int | None = Field(default=None, ge=1, le=8)
-    max_tokens: int | None = None
-    max_completion_tokens: int | None = None
-    presence_penalty: float | None = None
-    frequency_penalty: float | None = None
-    logit_bias: dict[str, float] | None = None
-    seed: int | None = None
-    stop: str | list[str] | None = None
-    response_format: dict[str, Any] | None = None
-    tools: list[dict[str, Any]] | None = None
-    tool_choice: str | dict[str, Any] | None = None
+    max_tokens: int | None = Field(default=None, ge=0, le=TOKENS_MAX)
+    max_completion_tokens: int | None = Field(default=None, ge=0, le=TOKENS_MAX)
+    presence_penalty: float | None = Field(default=None, ge=-2, le=2)
+    frequency_penalty: float | None = Field(default=None, ge=-2, le=2)
+    logit_bias: dict[TokenId, Annotated[float, Field(ge=-100, le=100)]] | None = Field(
+        default=None, max_length=MAX_LOGIT_BIAS)
+    seed: int | None = Field(default=None, ge=INT64_MIN, le=INT64_MAX)
+    # Texts the model reads: scanned.
+    stop: Text | list[Text] | None = None
+    response_format: ResponseFormat | None = None
+    tools: list[Tool] | None = Field(default=None, max_length=MAX_TOOLS)
+    tool_choice: Literal["none", "auto", "required"] | NamedToolChoice | None = None
     parallel_tool_calls: bool | None = None
-    reasoning_effort: str | None = None
-    service_tier: str | None = None
+    reasoning_effort: Literal["none", "minimal", "low", "medium", "high", "xhigh"] | None = None
+    service_tier: Literal["auto", "default", "flex", "scale", "priority"] | None = None
     # Identifiers a caller may send for its own tracking: recorded as erased, never forwarded.
-    user: str | None = None
-    safety_identifier: str | None = None
+    user: Text | None = None
+    safety_identifier: Text | None = None
     metadata: dict[str, Any] | None = None
     store: bool | None = None
     # Log-probabilities would carry the answer's text past the output scan.
     logprobs: Literal[False] | None = None
+
+    @field_validator("stop")
+    @classmethod
+    def _few_stops(cls, value: str | list[str] | None) -> str | list[str] | None:
+        if isinstance(value, list) and len(value) > MAX_STOP_SEQUENCES:
+            raise ValueError(f"at most {MAX_STOP_SEQUENCES} stop sequences")
+        return value
 
 
 # Fields the gateway takes out of a request before it goes upstream.
@@ -104,8 +185,8 @@ class EmbeddingsRequest(_Closed):
     model: str = Field(min_length=1, max_length=256)
     input: Text | list[Text]
     encoding_format: Literal["float", "base64"] | None = None
-    dimensions: int | None = None
-    user: str | None = None
+    dimensions: int | None = Field(default=None, ge=1, le=TOKENS_MAX)
+    user: Text | None = None
 
     @field_validator("input")
     @classmethod
@@ -121,120 +202,136 @@ def outgoing(body: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
     return {k: v for k, v in body.items() if k not in STRIPPED_FIELDS}, [f"/body/{name}" for name in removed]
 
 
-def chat_texts(request: ChatRequest) -> list[tuple[str, str]]:
-    """(location, text) for every piece of text in the conversation, in order."""
-    texts: list[tuple[str, str]] = []
+def chat_texts(request: ChatRequest) -> list[tuple[Location, str]]:
+    """(location, text) for every text and identifier the model receives, in order."""
+    texts: list[tuple[Location, str]] = []
     for i, message in enumerate(request.messages):
-        at = f"messages[{i}]"
+        at: tuple[Step, ...] = ("messages", i)
         if isinstance(message.content, str):
-            texts.append((f"{at}.content", message.content))
+            texts.append((Location((*at, "content")), message.content))
         elif isinstance(message.content, list):
-            texts.extend((f"{at}.content[{j}].text", part.text) for j, part in enumerate(message.content))
+            texts.extend((Location((*at, "content", j, "text")), part.text) for j, part in enumerate(message.content))
         if message.name:
-            texts.append((f"{at}.name", message.name))
+            texts.append((Location((*at, "name")), message.name))
         if message.refusal:
-            texts.append((f"{at}.refusal", message.refusal))
+            texts.append((Location((*at, "refusal")), message.refusal))
         for k, call in enumerate(message.tool_calls or []):
-            texts.append((f"{at}.tool_calls[{k}].function.arguments", call.function.arguments))
+            texts.append((identifier((*at, "tool_calls", k, "id")), call.id))
+            texts.extend(_function_call(call.function, (*at, "tool_calls", k, "function")))
+        if message.tool_call_id is not None:
+            texts.append((identifier((*at, "tool_call_id")), message.tool_call_id))
         if message.function_call is not None:
-            texts.append((f"{at}.function_call.arguments", message.function_call.arguments))
+            texts.extend(_function_call(message.function_call, (*at, "function_call")))
+    for i, tool in enumerate(request.tools or []):
+        at = ("tools", i, "function")
+        texts.append((identifier((*at, "name")), tool.function.name))
+        if tool.function.description:
+            texts.append((Location((*at, "description")), tool.function.description))
+        if tool.function.parameters is not None:
+            texts.extend(schema_texts(tool.function.parameters, (*at, "parameters")))
+    if isinstance(request.tool_choice, NamedToolChoice):
+        texts.append((identifier(("tool_choice", "function", "name")), request.tool_choice.function.name))
+    if isinstance(request.response_format, JsonSchemaFormat):
+        spec, at = request.response_format.json_schema, ("response_format", "json_schema")
+        texts.append((identifier((*at, "name")), spec.name))
+        if spec.description:
+            texts.append((Location((*at, "description")), spec.description))
+        if spec.schema_ is not None:
+            texts.extend(schema_texts(spec.schema_, (*at, "schema")))
+    if isinstance(request.stop, str):
+        texts.append((Location(("stop",)), request.stop))
+    else:
+        texts.extend((Location(("stop", i)), stop) for i, stop in enumerate(request.stop or []))
     return texts
 
 
-def replace_texts(body: dict[str, Any], replacements: dict[str, str]) -> dict[str, Any]:
-    """A copy of the raw body with the texts at the given locations replaced."""
-    if not replacements:
-        return body
-    edited = copy.deepcopy(body)
-    for location, text in replacements.items():
-        steps = [int(index) if index else name for name, index in _STEP.findall(location)]
-        target = edited
-        for step in steps[:-1]:
-            target = target[step]
-        target[steps[-1]] = text
-    return edited
+def _function_call(call: FunctionCall, at: tuple[Step, ...]) -> list[tuple[Location, str]]:
+    return [(identifier((*at, "name")), call.name), (Location((*at, "arguments")), call.arguments)]
 
 
-_STEP = re.compile(r"(\w+)|\[(\d+)\]")
-
-
-def embedding_texts(request: EmbeddingsRequest) -> list[tuple[str, str]]:
+def embedding_texts(request: EmbeddingsRequest) -> list[tuple[Location, str]]:
     if isinstance(request.input, str):
-        return [("input", request.input)]
-    return [(f"input[{i}]", text) for i, text in enumerate(request.input)]
+        return [(Location(("input",)), request.input)]
+    return [(Location(("input", i)), text) for i, text in enumerate(request.input)]
 
 
-class MalformedAnswer(ValueError):
-    """An upstream answer that does not have the shape of a chat completion."""
+@dataclass(frozen=True)
+class ScanLimits:
+    """The work one request may ask for (settings `max_messages`, `max_scan_chars`)."""
 
+    max_messages: int = DEFAULT_MAX_MESSAGES
+    max_scan_chars: int = DEFAULT_MAX_SCAN_CHARS
 
-def answer_texts(answer: Any) -> list[tuple[str, str]]:
-    """(location, text) of every text a chat completion carries back to the caller."""
-    if not isinstance(answer, dict) or not isinstance(answer.get("choices", []), list):
-        raise MalformedAnswer("not a chat completion object")
-    texts: list[tuple[str, str]] = []
-    for i, choice in enumerate(answer.get("choices") or []):
-        message = choice.get("message") if isinstance(choice, dict) else None
-        if not isinstance(message, dict):
-            raise MalformedAnswer(f"choices[{i}] has no message object")
-        choice.pop("logprobs", None)  # would carry the answer's text past the scan
-        at = f"choices[{i}].message"
-        for field in ("content", "refusal"):
-            value = message.get(field)
-            if isinstance(value, str):
-                texts.append((f"{at}.{field}", value))
-            elif value is not None:
-                raise MalformedAnswer(f"{at}.{field} is not text")
-        calls = message.get("tool_calls") or []
-        for k, call in enumerate(calls if isinstance(calls, list) else []):
-            arguments = ((call or {}).get("function") or {}).get("arguments")
-            if isinstance(arguments, str):
-                texts.append((f"{at}.tool_calls[{k}].function.arguments", arguments))
-        arguments = (message.get("function_call") or {}).get("arguments")
-        if isinstance(arguments, str):
-            texts.append((f"{at}.function_call.arguments", arguments))
-    return texts
+    def check(self, request: ChatRequest | EmbeddingsRequest, texts: list[tuple[Location, str]]) -> None:
+        """413 before anything is scanned or sent when the request asks for more."""
+        if isinstance(request, ChatRequest) and len(request.messages) > self.max_messages:
+            raise PayloadTooLarge(f"the request has more than {self.max_messages} messages",
+                                  code="too_many_messages", param="messages")
+        if sum(len(text) for _, text in texts) > self.max_scan_chars:
+            raise PayloadTooLarge(f"the request's texts exceed {self.max_scan_chars} characters to scan "
+                                  "(messages, tools, schemas and identifiers together)", code="scan_budget_exceeded")
 
 
 class RedactRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     text: Text = Field(max_length=1_000_000)
 
 
 class AnalyzeRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     text: Text = Field(max_length=1_000_000)
     language: Literal["en", "zh"] | None = None
-
-
-def parse_json_object(raw: bytes) -> dict[str, Any]:
-    if not raw:
-        raise BadRequest("the request body is empty; send a JSON object")
-    try:
-        body = json.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise BadRequest("the request body is not valid UTF-8") from None
-    except json.JSONDecodeError as exc:
-        raise BadRequest(f"the request body is not valid JSON (line {exc.lineno}, column {exc.colno})") from None
-    if not isinstance(body, dict):
-        raise BadRequest("the request body must be a JSON object")
-    return body
 
 
 def parse_model(model: type[_Body], body: dict[str, Any]) -> _Body:
     try:
         return model.model_validate(body)
     except ValidationError as exc:
-        raise BadRequest(_validation_message(exc), param=_validation_param(exc)) from None
+        first = exc.errors(include_url=False, include_input=False, include_context=True)[0]
+        path = _safe_path(first["loc"])
+        raise BadRequest(f"invalid request body at {path or 'body'}: {_safe_message(first)}",
+                         param=path or None) from None
 
 
-def _validation_message(exc: ValidationError) -> str:
-    # Field paths and error kinds only: pydantic's default message would echo the input.
-    first = exc.errors(include_url=False, include_input=False)[0]
-    path = ".".join(str(part) for part in first["loc"]) or "body"
-    return f"invalid request body at {path}: {first['msg']}"
+def _field_names(*models: type[BaseModel]) -> frozenset[str]:
+    names: set[str] = set()
+    pending = list(models)
+    while pending:
+        model = pending.pop()
+        names.add(model.__name__)
+        for name, info in model.model_fields.items():
+            names.update({name, info.alias or name})
+            pending.extend(m for m in _models_in(info.annotation) if m.__name__ not in names)
+    return frozenset(names)
 
 
-def _validation_param(exc: ValidationError) -> str | None:
-    loc = exc.errors(include_url=False, include_input=False)[0]["loc"]
-    return ".".join(str(part) for part in loc) or None
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [m for arg in getattr(annotation, "__args__", ()) for m in _models_in(arg)]
+
+
+# Field names may be shown in an error; dict keys and unknown fields are the caller's input.
+_KNOWN_NAMES = _field_names(ChatRequest, EmbeddingsRequest, RedactRequest, AnalyzeRequest) | {
+    "str", "int", "float", "bool", "list", "dict", "[key]"}
+# pydantic's union member tags in a path, e.g. `function-after[_well_formed(), str]`.
+_TAG_PREFIXES = ("function-", "list[", "dict[", "literal[", "nullable[", "tagged-union[", "constrained-")
+
+
+def _safe_path(loc: tuple[int | str, ...]) -> str:
+    parts: list[str] = []
+    for part in loc:
+        if isinstance(part, int) or part in _KNOWN_NAMES:
+            parts.append(str(part))
+        elif not (part.startswith(_TAG_PREFIXES) and part.endswith("]")):
+            parts.append("*")  # a key the caller chose: never echoed
+    return ".".join(parts)
+
+
+def _safe_message(error: Any) -> str:
+    # pydantic's messages quote expectations, not input, except for an unknown union tag.
+    if error["type"] == "union_tag_invalid":
+        return f"must be one of {error.get('ctx', {}).get('expected_tags', 'the documented types')}"
+    if error["type"] == "extra_forbidden":
+        return "unknown field (the gateway forwards only fields it can read)"
+    return str(error["msg"])

@@ -25,7 +25,16 @@ from gateway.answer import AnswerGuard
 from gateway.auth import AuthenticatedCaller, Authenticator
 from gateway.customer import CustomerContext, parse_customer_headers
 from gateway.decision import RouteAttempt, ShadowRecord
+from gateway.answer_shape import (
+    MalformedAnswer,
+    completion_id_for,
+    new_call_id,
+    shape_completion,
+    shape_embeddings,
+)
+from gateway.decision import FindingRecord
 from gateway.errors import (
+    BadRequest,
     GatewayError,
     InternalError,
     ModelNotFound,
@@ -37,18 +46,17 @@ from gateway.errors import (
     describe_fault,
 )
 from gateway.identifiers import listed_or_digest, screen_customer
+from gateway.locations import Location, Scan, batch_texts, replace_texts, unbatch, unbatch_texts
 from gateway.openai_types import (
     ChatRequest,
     EmbeddingsRequest,
-    MalformedAnswer,
     RedactRequest,
-    answer_texts,
+    ScanLimits,
     chat_texts,
     embedding_texts,
     outgoing,
     parse_json_object,
     parse_model,
-    replace_texts,
 )
 from gateway.pii.actions import ActionApplier, MissingPiiAction, resolve_action
 from gateway.pii.detector import DetectionFailed, PiiDetector, TextTooLong
@@ -57,6 +65,7 @@ from gateway.pii.output import FALLBACK_OUTPUT_ACTION, OutputScanner
 from gateway.pii.pseudonyms import ConversationPseudonyms
 from gateway.pii.vault import PseudonymVault
 from gateway.policy.documents import (
+    PiiAction,
     CallerInput,
     CustomerInput,
     PiiFindingInput,
@@ -115,7 +124,7 @@ class Pipeline:
     def __init__(self, *, authenticator: Authenticator, rate_limiter: RateLimiter, detector: PiiDetector,
                  policy: PolicySource, applier: ActionApplier, vault: PseudonymVault, upstream: UpstreamClient,
                  ledger: DecisionLedger, hmac_key: bytes, mode: PipelineMode = "full",
-                 shadow: ShadowEvaluator | None = None) -> None:
+                 shadow: ShadowEvaluator | None = None, scan_limits: ScanLimits | None = None) -> None:
         self._authenticator = authenticator
         self._rate_limiter = rate_limiter
         self._detector = detector
@@ -128,6 +137,7 @@ class Pipeline:
         self._mode = mode
         self._shadow = shadow
         self._passthrough_results: dict[tuple[str, str], PolicyResult] = {}
+        self._scan_limits = scan_limits or ScanLimits()
 
     # --- the proxied calls --------------------------------------------------------------
 
@@ -145,6 +155,8 @@ class Pipeline:
             answer = await self._forward(trace, result.routes, _UPSTREAM_PATHS[call.kind], body)
             if call.kind == "chat":
                 answer = await self._scan_and_restore(trace, answer, result, pseudonyms)
+            else:
+                answer = _embeddings_answer(answer, trace.record.model)
             await self._record(trace, 200, pseudonyms=pseudonyms, usage=answer.get("usage"))
             return ProxyResponse(trace.decision_id, self._route_headers(trace), json=answer)
 
@@ -241,7 +253,9 @@ class Pipeline:
                                      code="policy_unavailable") from None
 
     def _parse_body(self, trace: Trace, call: ProxyCall) -> tuple[dict[str, Any], ChatRequest | EmbeddingsRequest,
-                                                                   list[tuple[str, str]]]:
+                                                                   list[Scan]]:
+        """The body (JSON within bounds, then field by field), within the scan budget, and the
+        texts to scan: short ones joined into batches (one detector pass each)."""
         raw = parse_json_object(call.raw_body)
         request: ChatRequest | EmbeddingsRequest
         if call.kind == "chat":
@@ -251,9 +265,10 @@ class Pipeline:
         else:
             request = parse_model(EmbeddingsRequest, raw)
             texts = embedding_texts(request)
+        self._scan_limits.check(request, texts)
         body, erased = outgoing(raw)
         trace.record.erased.extend(erased)
-        return body, request, texts
+        return body, request, batch_texts(texts)
 
     async def _pseudonym_table(self, trace: Trace, caller: AuthenticatedCaller,
                                customer: CustomerContext) -> ConversationPseudonyms:
@@ -355,30 +370,53 @@ class Pipeline:
         return result
 
     def _apply_obligations(self, trace: Trace, body: dict[str, Any], result: PolicyResult,
-                           located: list[tuple[str, Finding]], texts: list[tuple[str, str]],
+                           located: list[tuple[Any, Finding]], texts: list[tuple[Any, str]],
                            pseudonyms: ConversationPseudonyms) -> dict[str, Any]:
         """Do to each finding what the policy says; return the body that may go upstream."""
+        located = unbatch(located)
         blocking = {f.entity_type: action for _, f in located
                     if (action := resolve_action(result.pii_actions, f.entity_type)) and action.action == "block"}
         if blocking:  # the policy should have denied already; never forward a blocked type regardless
             raise PolicyDenied(f"the request contains PII the policy blocks: {', '.join(sorted(blocking))}",
                                code="pii_blocked",
                                extra={"rule_ids": sorted({a.rule_id for a in blocking.values() if a.rule_id})})
-        by_location: dict[str, list[Finding]] = {}
+        self._refuse_pii_in_identifiers(trace, result, located)
+        by_location: dict[Location | str, list[Finding]] = {}
         for location, finding in located:
             by_location.setdefault(location, []).append(finding)
-        text_at = dict(texts)
-        replacements: dict[str, str] = {}
+        text_at = dict(unbatch_texts(texts))
+        replacements: dict[Location | str, str] = {}
         try:
-            for location, findings in by_location.items():
-                edited, applied = self._applier.apply(text_at[location], findings, result.pii_actions, pseudonyms)
-                trace.record.findings.extend(finding_records(location, applied))
-                if edited != text_at[location]:
+            for location, text in text_at.items():  # in path order: tokens are numbered so
+                findings = by_location.get(location)
+                if not findings:
+                    continue
+                edited, applied = self._applier.apply(text, findings, result.pii_actions, pseudonyms)
+                trace.record.findings.extend(finding_records(str(location), applied))
+                if edited != text:
                     replacements[location] = edited
         except MissingPiiAction as exc:
             raise ServiceUnavailable(f"the policy gave no action for entity type {exc.args[0]}; "
                                      "the request was not sent upstream", code="policy_incomplete") from None
         return replace_texts(body, replacements)
+
+    def _refuse_pii_in_identifiers(self, trace: Trace, result: PolicyResult,
+                                   located: list[tuple[Location | str, Finding]]) -> None:
+        """An identifier cannot be rewritten without breaking the call: PII in one that the
+        policy does not allow as it is refuses the request (recorded, nothing sent)."""
+        refused = [(location, finding) for location, finding in located
+                   if isinstance(location, Location) and location.identifier
+                   and (resolve_action(result.pii_actions, finding.entity_type) or _REFUSE).action != "allow"]
+        if not refused:
+            return
+        trace.record.findings.extend(
+            FindingRecord(entity_type=f.entity_type, location=_identifier_record(location), start=f.start, end=f.end,
+                          score=round(f.score, 4), language=f.language, action="refuse", explanation=f.explanation)
+            for location, f in refused)
+        types = ", ".join(sorted({f.entity_type for _, f in refused}))
+        raise BadRequest(f"an identifier (a tool or function name, a tool-call id, a schema property name) "
+                         f"contains PII ({types}); identifiers cannot be rewritten, so the request was refused",
+                         code="pii_in_identifier")
 
     def _require_ledger(self) -> None:
         if not self._ledger.healthy:
@@ -427,7 +465,7 @@ class Pipeline:
     async def _relay(self, trace: Trace, route: Route, start: float, opened: Any, events: AsyncIterator[bytes],
                      result: PolicyResult, pseudonyms: ConversationPseudonyms) -> AsyncIterator[bytes]:
         """Relay the stream through the answer guards; record, then end with [DONE] or an error."""
-        relay = ChatStreamRelay(events, model=trace.record.model,
+        relay = ChatStreamRelay(events, model=trace.record.model, completion_id=completion_id_for(trace.decision_id),
                                 guard_for=lambda location: self._answer_guard(result, pseudonyms, location))
         try:
             async for chunk in relay:
@@ -493,18 +531,27 @@ class Pipeline:
 
     async def _scan_and_restore(self, trace: Trace, answer: dict[str, Any], result: PolicyResult,
                                 pseudonyms: ConversationPseudonyms) -> dict[str, Any]:
-        """Every text of every choice through its own guard: content, refusal, tool-call arguments."""
+        """The answer rebuilt from known fields; every text in it through its own guard."""
         try:
-            for location, text in answer_texts(answer):
-                guard = self._answer_guard(result, pseudonyms, location)
-                answer = replace_texts(answer, {location: await guard.whole(text)})
+            answer, texts = shape_completion(answer, completion_id=completion_id_for(trace.decision_id),
+                                             model=trace.record.model)
+            replacements: dict[Location | str, str] = {}
+            for location, text in texts:
+                guard = self._answer_guard(result, pseudonyms, str(location))
+                if location.identifier:
+                    replacement = new_call_id() if location.path[-1] == "id" else None
+                    guarded = await guard.identifier(text, replacement=replacement)
+                else:
+                    guarded = await guard.whole(text)
+                if guarded != text:
+                    replacements[location] = guarded
                 trace.record.findings.extend(guard.findings())
         except DetectionFailed:
             raise ServiceUnavailable("the answer could not be scanned for PII and was withheld",
                                      code="pii_detection_failed") from None
         except MalformedAnswer as exc:
             raise UpstreamFailed(f"the upstream answer is malformed: {exc}", code="upstream_malformed") from None
-        return answer
+        return replace_texts(answer, replacements)
 
     # --- recording ----------------------------------------------------------------------
 
@@ -547,6 +594,24 @@ class Pipeline:
             await self._record(trace, error.status_code, error_code=error.code)
         except ServiceUnavailable:
             log.error("could not record failed decision %s", trace.decision_id)
+
+
+_REFUSE = PiiAction(action="block", rule_id="gateway-identifier-default")
+
+
+def _identifier_record(location: Location | str) -> str:
+    """Where a refused identifier was, for the record: a name that holds PII is itself the
+    value, so a key shows as `*` (its position among the siblings is not kept either)."""
+    if isinstance(location, Location) and location.is_key:
+        return f"{Location(location.path[:-1])}[*]"
+    return str(location)
+
+
+def _embeddings_answer(answer: dict[str, Any], model: str | None) -> dict[str, Any]:
+    try:
+        return shape_embeddings(answer, model=model)
+    except MalformedAnswer as exc:
+        raise UpstreamFailed(f"the upstream answer is malformed: {exc}", code="upstream_malformed") from None
 
 
 def _cache_scope(caller: AuthenticatedCaller, pseudonyms: ConversationPseudonyms) -> str:

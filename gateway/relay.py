@@ -1,4 +1,11 @@
-"""Relay an upstream chat stream to the caller, event by event, through an AnswerGuard.
+"""Relay an upstream chat stream to the caller, event by event, through AnswerGuards.
+
+Each event is rebuilt from the fields the gateway knows (`gateway.answer_shape`); every text
+of every delta passes its own guard (one per slot: a choice's content, refusal, reasoning,
+audio transcript, legacy function call, each tool call's arguments), so a value split over
+chunks is still seen whole. A tool call's id and name are held until its arguments begin
+(or the next tool call, or the end): they are then scanned whole and sent together, so the
+caller's first piece of a tool call still carries both.
 
 The relay yields SSE bytes and never builds ASGI messages. It stops at the upstream's
 `[DONE]` without sending it: the pipeline records the decision first, then ends the stream.
@@ -11,13 +18,30 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from gateway.answer import AnswerGuard
+from gateway.answer_shape import (
+    TEXT_FIELDS,
+    AnswerFunction,
+    Chunk,
+    ChunkChoice,
+    Delta,
+    DeltaToolCall,
+    MalformedAnswer,
+    chunk_frame,
+    finish_reason,
+    new_call_id,
+    parse_chunk,
+    shape_annotations,
+)
 from gateway.pii.detector import DetectionFailed
 from gateway.upstream.errors import UpstreamError, outcome_of
 from gateway.upstream.sse import DONE, encode_event, iter_sse_data
+
+# A tool call's id or name is held whole until its arguments begin: beyond this it is not one.
+MAX_HELD_IDENTIFIER_CHARS = 256
 
 
 @dataclass(frozen=True)
@@ -27,43 +51,58 @@ class RelayFailure:
     outcome: str  # how the upstream attempt ended, for the route record
 
 
-# Text fields of a streamed delta that reach the caller (tool-call arguments are handled apart).
-DELTA_TEXT_FIELDS = ("content", "refusal", "reasoning_content")
+@dataclass
+class _CallState:
+    """A function call being streamed: its id and name until they are released."""
+
+    id: str = ""
+    name: str = ""
+    opened: bool = False
+    closed: bool = False
+
+
+@dataclass
+class _ChoiceState:
+    calls: dict[int, _CallState] = field(default_factory=dict)
+    function_call: _CallState = field(default_factory=_CallState)
+    annotations: int = 0
 
 
 class ChatStreamRelay:
-    """Relays one upstream stream; `guards` holds one AnswerGuard per text slot it has seen
-    (each choice's content, refusal, reasoning and each tool call's arguments)."""
+    """Relays one upstream stream; `guards` holds one AnswerGuard per text slot it has seen."""
 
     def __init__(self, events: AsyncIterator[bytes], *, guard_for: Callable[[str], AnswerGuard],
-                 model: str | None) -> None:
+                 model: str | None, completion_id: str = "chatcmpl-govgate") -> None:
         self._events = events
         self._guard_for = guard_for
         self.guards: dict[str, AnswerGuard] = {}
         self._model = model
+        self._completion_id = completion_id
+        self._choices: dict[int, _ChoiceState] = {}
         self.first_event_at: float | None = None
         self.usage: dict[str, Any] | None = None
         self.failure: RelayFailure | None = None
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
-        last_event: dict[str, Any] | None = None
+        last: Chunk | None = None
         try:
             async for data in iter_sse_data(self._events):
                 if data == DONE:
                     break
                 self.first_event_at = self.first_event_at or time.perf_counter()
-                event = json.loads(data)
-                if not isinstance(event, dict):
-                    raise TypeError("an SSE event that is not a JSON object")
-                self.usage = event.get("usage") or self.usage
-                last_event = event
-                if await self._guard_choices(event):
+                chunk = parse_chunk(json.loads(data))
+                last = chunk
+                event = await self._guard_chunk(chunk)
+                if event is not None:
                     yield encode_event(event)
-            if last_event is not None:  # an upstream that never sent a finish_reason
-                for location, guard in self.guards.items():
-                    tail = await guard.finish()
-                    if tail:
-                        yield encode_event(_tail_event(last_event, self._model, location, tail))
+            if last is not None:  # an upstream that never sent a finish_reason: release what is held
+                frame = chunk_frame(last, completion_id=self._completion_id, model=self._model)
+                frame.pop("usage", None)
+                for index in sorted(self._choices):
+                    delta = await self._guard_delta(index, Delta(), finishing=True)
+                    if delta:
+                        yield encode_event({**frame, "choices": [{"index": index, "delta": delta,
+                                                                  "finish_reason": None}]})
         except UpstreamError as exc:
             self.failure = RelayFailure(502, "upstream_stream_broken", outcome_of(exc))
         except DetectionFailed:
@@ -71,61 +110,141 @@ class ChatStreamRelay:
         except (ValueError, TypeError, KeyError, AttributeError):  # JSON or shape errors from upstream
             self.failure = RelayFailure(502, "upstream_malformed_stream", "rejected:malformed-stream")
 
+    async def _guard_chunk(self, chunk: Chunk) -> dict[str, Any] | None:
+        """The chunk rebuilt with every text through its guard; None: nothing to send now."""
+        event = chunk_frame(chunk, completion_id=self._completion_id, model=self._model)
+        if "usage" in event:
+            self.usage = event["usage"]
+        held_back = bool(chunk.choices)
+        for choice in chunk.choices:
+            reason = finish_reason(choice.finish_reason)
+            delta = await self._guard_delta(choice.index, choice.delta, finishing=reason is not None)
+            event["choices"].append({"index": choice.index, "delta": delta, "finish_reason": reason})
+            if reason is not None or any(value != "" for value in delta.values()) or not _carries(choice):
+                held_back = False
+        return None if held_back else event
+
     def _guard(self, location: str) -> AnswerGuard:
         guard = self.guards.get(location)
         if guard is None:
             guard = self.guards[location] = self._guard_for(location)
         return guard
 
-    async def _guard_choices(self, event: dict[str, Any]) -> bool:
-        """Pass every text of every choice through its guard. False: nothing to send now."""
-        choices = event.get("choices") or []
-        for choice in choices:
-            index = int(choice.get("index", 0))
-            choice.pop("logprobs", None)  # would carry the answer's text past the scan
-            delta = choice.setdefault("delta", {})
-            finishing = bool(choice.get("finish_reason"))
-            prefix = f"choices[{index}].delta"
-            for field in DELTA_TEXT_FIELDS:
-                location = f"{prefix}.{field}"
-                if isinstance(delta.get(field), str) or (finishing and location in self.guards):
-                    guard = self._guard(location)
-                    released = await guard.feed(delta.get(field) or "")
-                    if finishing:
-                        released += await guard.finish()
-                    if released or field in delta:
-                        delta[field] = released
-            for call in delta.get("tool_calls") or []:
-                function = call.get("function") or {}
-                if isinstance(function.get("arguments"), str):
-                    guard = self._guard(f"{prefix}.tool_calls[{int(call['index'])}].function.arguments")
-                    function["arguments"] = await guard.feed(function["arguments"])
-            if finishing:
-                await self._finish_tool_calls(prefix, delta)
-        event["model"] = self._model
-        held_back = bool(choices) and all(
-            not c.get("finish_reason") and c["delta"] and all(v == "" for v in c["delta"].values())
-            for c in choices
-        )
-        return not held_back
+    async def _release(self, location: str, text: str | None, finishing: bool) -> str:
+        released = await self._guard(location).feed(text) if text else ""
+        if finishing and location in self.guards:
+            released += await self.guards[location].finish()
+        return released
 
-    async def _finish_tool_calls(self, prefix: str, delta: dict[str, Any]) -> None:
-        for location, guard in self.guards.items():
-            if location.startswith(f"{prefix}.tool_calls["):
-                tail = await guard.finish()
-                if tail:
-                    index = int(location[len(prefix) + len(".tool_calls["):].split("]")[0])
-                    delta.setdefault("tool_calls", []).append({"index": index, "function": {"arguments": tail}})
+    async def _guard_delta(self, index: int, delta: Delta, *, finishing: bool) -> dict[str, Any]:
+        state = self._choices.setdefault(index, _ChoiceState())
+        prefix = f"choices[{index}].delta"
+        out: dict[str, Any] = {}
+        if delta.role is not None:
+            out["role"] = "assistant"
+        for name in TEXT_FIELDS:
+            text = getattr(delta, name)
+            if text is not None or (finishing and f"{prefix}.{name}" in self.guards):
+                released = await self._release(f"{prefix}.{name}", text, finishing)
+                if released or text is not None:
+                    out[name] = released
+        transcript = delta.audio.transcript if delta.audio is not None else None
+        released = await self._release(f"{prefix}.audio.transcript", transcript, finishing)
+        if released:
+            out["audio"] = {"transcript": released}
+        legacy = state.function_call
+        if delta.function_call is not None or (finishing and not legacy.closed and (
+                legacy.name or f"{prefix}.function_call.arguments" in self.guards)):
+            function_call = await self._function_delta(legacy, f"{prefix}.function_call",
+                                                       delta.function_call or AnswerFunction(), finishing)
+            legacy.closed = legacy.closed or finishing
+            if function_call:
+                out["function_call"] = function_call
+        calls = []
+        for call in delta.tool_calls or []:
+            calls.extend(await self._tool_call_delta(state, prefix, call))
+        if finishing:
+            calls.extend(await self._close_calls(state, prefix, keep=None))
+        if calls:
+            out["tool_calls"] = calls
+        if delta.annotations:
+            # Each citation's title and URL scanned whole (they arrive whole, once).
+            annotations, texts = shape_annotations(delta.annotations, ())
+            for location, text in texts:
+                n, _, name = location.path
+                slot = f"{prefix}.annotations[{state.annotations + int(n)}].url_citation.{name}"
+                annotations[int(n)]["url_citation"][str(name)] = await self._guard(slot).whole(text)
+            state.annotations += len(annotations)
+            if annotations:
+                out["annotations"] = annotations
+        return out
+
+    async def _tool_call_delta(self, state: _ChoiceState, prefix: str, call: DeltaToolCall) -> list[dict[str, Any]]:
+        entries: list[dict[str, Any]] = []
+        if call.index not in state.calls:
+            # Tool calls stream one after another: a new one means the earlier ones are complete.
+            entries.extend(await self._close_calls(state, prefix, keep=call.index))
+            state.calls[call.index] = _CallState()
+        at = f"{prefix}.tool_calls[{call.index}]"
+        function = call.function or AnswerFunction()
+        entry = await self._function_delta(state.calls[call.index], f"{at}.function", function, False,
+                                           call_id=call.id, id_location=f"{at}.id")
+        if entry:
+            entries.append({"index": call.index, **_tool_entry(entry)})
+        return entries
+
+    async def _close_calls(self, state: _ChoiceState, prefix: str, *, keep: int | None) -> list[dict[str, Any]]:
+        entries = []
+        for index in sorted(state.calls):
+            call = state.calls[index]
+            if index == keep or call.closed:
+                continue
+            at = f"{prefix}.tool_calls[{index}]"
+            entry = await self._function_delta(call, f"{at}.function", AnswerFunction(), True, id_location=f"{at}.id")
+            call.closed = True
+            if entry:
+                entries.append({"index": index, **_tool_entry(entry)})
+        return entries
+
+    async def _function_delta(self, call: _CallState, at: str, function: AnswerFunction, finishing: bool, *,
+                              call_id: str | None = None, id_location: str | None = None) -> dict[str, Any]:
+        """One piece of a function call: its id and name once released, its arguments as they pass."""
+        out: dict[str, Any] = {}
+        if call.opened:
+            # Late pieces of an id or a name (unusual): each scanned whole as it comes.
+            if call_id:
+                out["id"] = await self._guard(id_location or "").identifier(call_id, replacement=new_call_id())
+            if function.name:
+                out["name"] = await self._guard(f"{at}.name").identifier(function.name)
+        else:
+            call.id += call_id or ""
+            call.name += function.name or ""
+            if len(call.id) > MAX_HELD_IDENTIFIER_CHARS or len(call.name) > MAX_HELD_IDENTIFIER_CHARS:
+                raise MalformedAnswer("a tool call's id or name is too long")
+            if function.arguments or finishing:
+                call.opened = True
+                if call.id and id_location is not None:
+                    out["id"] = await self._guard(id_location).identifier(call.id, replacement=new_call_id())
+                if call.name:
+                    out["name"] = await self._guard(f"{at}.name").identifier(call.name)
+        if call.opened:
+            arguments = await self._release(f"{at}.arguments", function.arguments, finishing)
+            if arguments or "name" in out:
+                out["arguments"] = arguments
+        return out
 
 
-def _tail_event(template: dict[str, Any], model: str | None, location: str, text: str) -> dict[str, Any]:
-    """An event carrying what a guard still held when the upstream stopped without finishing."""
-    index = int(location.removeprefix("choices[").split("]")[0])
-    field = location.split(".delta.", 1)[1]
-    if field.startswith("tool_calls["):
-        delta: dict[str, Any] = {"tool_calls": [
-            {"index": int(field.removeprefix("tool_calls[").split("]")[0]), "function": {"arguments": text}}]}
-    else:
-        delta = {field: text}
-    return {"id": template.get("id"), "object": "chat.completion.chunk", "created": template.get("created"),
-            "model": model, "choices": [{"index": index, "delta": delta, "finish_reason": None}]}
+def _tool_entry(function_delta: dict[str, Any]) -> dict[str, Any]:
+    """A tool call's piece in the wire shape: id and type beside the function."""
+    entry: dict[str, Any] = {}
+    if "id" in function_delta:
+        entry["id"] = function_delta.pop("id")
+    if "name" in function_delta:
+        entry["type"] = "function"
+    entry["function"] = function_delta
+    return entry
+
+
+def _carries(choice: ChunkChoice) -> bool:
+    """Whether the upstream's delta had anything in it (an empty delta is passed on as it is)."""
+    return bool(choice.delta.model_fields_set)

@@ -19,6 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from gateway import keys
 from gateway.auth import Authenticator
 from gateway.config import Settings
+from gateway.openai_types import ScanLimits
 from gateway.pii.actions import ActionApplier
 from gateway.pii.detector import PiiDetector
 from gateway.pii.engine import PiiEngine, build_pii_engine
@@ -132,6 +133,7 @@ async def open_services(settings: Settings, *, builtin_demo_url: str | None,
         hmac_key=keys.derive_key(hmac_key, "ledger"),
         mode=settings.pipeline_mode,
         shadow=await asyncio.to_thread(open_shadow, settings),
+        scan_limits=ScanLimits(max_messages=settings.max_messages, max_scan_chars=settings.max_scan_chars),
     )
     watch = settings.policy_watch and not settings.opa_url
     watcher = asyncio.create_task(policy.watch(), name="policy-watch") if watch else None
