@@ -16,8 +16,8 @@ def headers_of(request: Request) -> dict[str, str]:
     return {name.lower(): value for name, value in request.headers.items()}
 
 
-def authenticated(request: Request, *roles: str) -> AuthenticatedCaller:
-    caller = services(request).authenticator.authenticate(request.headers.get("authorization"))
+async def authenticated(request: Request, *roles: str) -> AuthenticatedCaller:
+    caller = await services(request).authenticator.authenticate(request.headers.get("authorization"))
     if roles:
         caller.require(*roles)
     return caller
