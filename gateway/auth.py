@@ -2,7 +2,9 @@
 
 A key is shown once, at creation; only its sha256 is stored. Lookups are cached for a few
 seconds so the hot path does not hit the database, which bounds how long a revoked key
-keeps working (`caller_cache_ttl_s`).
+keeps working (`caller_cache_ttl_s`); a cache miss queries in a worker thread, never on the
+event loop. Failed authentications are limited per client address (`PreAuthLimiter`): an
+address past its limit gets 429 before its key is even looked up.
 """
 
 from __future__ import annotations
@@ -14,11 +16,16 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+import anyio.to_thread
+from limits import RateLimitItemPerMinute
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
 from pydantic import BaseModel
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from gateway.errors import BadRequest, Forbidden, Unauthenticated
+from gateway.errors import BadRequest, Forbidden, RateLimited, Unauthenticated
+from gateway.limits import client_address
 from gateway.store.models import ApiKey, Caller
 
 KEY_PREFIX = "gg_"
@@ -91,29 +98,76 @@ def revoke_key(engine: Engine, key_id: str) -> bool:
 NEGATIVE_CACHE_MAX = 10_000
 
 
+class PreAuthLimited(RateLimited):
+    default_code = "preauth_rate_limited"
+
+
+class PreAuthLimiter:
+    """Failed authentications per client address, in a moving one-minute window (in memory).
+
+    Only failures count, so a busy caller with a good key is never slowed; an address that
+    keeps sending bad or missing keys is refused before any lookup until its window clears.
+    """
+
+    def __init__(self, failures_per_minute: int) -> None:
+        if failures_per_minute < 1:
+            raise ValueError("failures_per_minute must be at least 1")
+        self._item = RateLimitItemPerMinute(failures_per_minute)
+        self._limiter = MovingWindowRateLimiter(MemoryStorage())
+
+    def check(self, address: str) -> None:
+        if not self._limiter.test(self._item, address):
+            reset = self._limiter.get_window_stats(self._item, address).reset_time
+            retry_after = max(0.0, reset - time.time())
+            raise PreAuthLimited(
+                f"too many failed authentications from this address; retry after {retry_after:.0f}s",
+                extra={"retry_after_s": round(retry_after, 2)},
+            )
+
+    def failed(self, address: str) -> None:
+        self._limiter.hit(self._item, address)
+
+
 @dataclass
 class Authenticator:
     engine: Engine
     cache_ttl_s: float
+    preauth: PreAuthLimiter | None = None
     # Known keys and unknown ones are cached apart, so a flood of made-up keys can only evict
     # other made-up keys, never a real caller.
     _cache: dict[str, tuple[float, AuthenticatedCaller]] = field(default_factory=dict)
     _unknown: OrderedDict[str, float] = field(default_factory=OrderedDict)
 
-    def authenticate(self, authorization: str | None) -> AuthenticatedCaller:
-        if not authorization or not authorization.lower().startswith("bearer "):
-            raise Unauthenticated("missing API key: send 'Authorization: Bearer <key>'")
-        key = authorization[7:].strip()
-        if not key.startswith(KEY_PREFIX):
-            raise Unauthenticated("invalid API key")
-        digest = hash_key(key)
+    async def authenticate(self, authorization: str | None, *, client: str | None = None) -> AuthenticatedCaller:
+        """The caller a bearer key belongs to. Raises Unauthenticated, or PreAuthLimited (429).
+
+        `client` is the peer address (default: the current request's, see gateway.limits).
+        """
+        address = client if client is not None else client_address()
+        digest = _digest(authorization)
         now = time.monotonic()
-        cached = self._cache.get(digest)
+        cached = self._cache.get(digest) if digest else None
         if cached is not None and cached[0] >= now:
             return cached[1]
+        if self.preauth is not None and address is not None:
+            self.preauth.check(address)
+        try:
+            return await self._resolve(authorization, digest, now)
+        except Unauthenticated:
+            if self.preauth is not None and address is not None:
+                self.preauth.failed(address)
+            raise
+
+    async def _resolve(self, authorization: str | None, digest: str | None, now: float) -> AuthenticatedCaller:
+        if not authorization or not authorization.lower().startswith("bearer "):
+            raise Unauthenticated("missing API key: send 'Authorization: Bearer <key>'")
+        if digest is None:
+            raise Unauthenticated("invalid API key")
         if self._unknown.get(digest, 0.0) >= now:
             raise Unauthenticated("invalid API key")
-        caller = self._lookup(digest)
+        # In a worker thread: a database that is busy (a locked SQLite file, a slow
+        # PostgreSQL) must never hold the event loop.
+        caller = await anyio.to_thread.run_sync(self._lookup, digest)
         if caller is None:
             self._unknown[digest] = now + self.cache_ttl_s
             while len(self._unknown) > NEGATIVE_CACHE_MAX:
@@ -131,3 +185,11 @@ class Authenticator:
             return None
         key, caller = row
         return AuthenticatedCaller(id=caller.id, roles=tuple(caller.roles), key_id=key.key_id)
+
+
+def _digest(authorization: str | None) -> str | None:
+    """The sha256 of a well-formed bearer key, else None."""
+    if not authorization or not authorization.lower().startswith("bearer "):
+        return None
+    key = authorization[7:].strip()
+    return hash_key(key) if key.startswith(KEY_PREFIX) else None

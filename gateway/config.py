@@ -28,6 +28,10 @@ DEFAULT_POLICY_RELOAD_POLL_S = 1.0
 # milliseconds per separately scanned text; beyond these a request gets 413, unscanned.
 DEFAULT_MAX_MESSAGES = 256
 DEFAULT_MAX_SCAN_CHARS = 50_000
+DEFAULT_DATABASE_BUSY_TIMEOUT_S = 2.0
+DEFAULT_PREAUTH_FAILURES_PER_MINUTE = 30
+DEFAULT_PII_API_MAX_CHARS = 100_000
+DEFAULT_ANONYMOUS_RECORDS_PER_MINUTE = 5
 
 
 class Settings(BaseSettings):
@@ -64,7 +68,8 @@ class Settings(BaseSettings):
     analysis_cache_size: int = DEFAULT_ANALYSIS_CACHE_SIZE
     # Which stages run: "full" in production. "policy" skips PII detection and "passthrough"
     # also reuses earlier decisions; both exist so `govgate bench` can show what each stage
-    # costs. Every decision records its mode, /readyz shows it, startup warns.
+    # costs. Every decision records its mode, /v1/policies/status shows it, startup warns,
+    # and production refuses any mode but "full".
     pipeline_mode: Literal["full", "policy", "passthrough"] = "full"
 
     @property
@@ -77,3 +82,36 @@ class Settings(BaseSettings):
     # the texts the gateway scans in one (messages, tool and schema texts, identifiers, stops).
     max_messages: int = Field(default=DEFAULT_MAX_MESSAGES, ge=1)
     max_scan_chars: int = Field(default=DEFAULT_MAX_SCAN_CHARS, ge=1)
+    # --- the request surface (docs/operations.md, "Production mode" and "Limits") ---------
+    # "production" turns the API docs off, never serves the in-process demo upstream and
+    # refuses to start on unsafe defaults (generated keys, a benchmark pipeline mode).
+    environment: Literal["development", "production"] = "development"
+    # /docs, /redoc and /openapi.json. None: on in development, off in production.
+    docs_enabled: bool | None = None
+    # How long a database statement waits for a lock another connection holds (SQLite's
+    # busy timeout, PostgreSQL's lock_timeout) before the write fails closed.
+    database_busy_timeout_s: float = Field(default=DEFAULT_DATABASE_BUSY_TIMEOUT_S, gt=0, le=60)
+    # Failed authentications per client address and minute; beyond, 429 before any lookup.
+    preauth_failures_per_minute: int = Field(default=DEFAULT_PREAUTH_FAILURES_PER_MINUTE, ge=1)
+    # Anonymous refusals (401, and 429 from the limit above) recorded one by one per client
+    # address and minute; the rest of that minute's are counted into one aggregate record.
+    anonymous_records_per_minute: int = Field(default=DEFAULT_ANONYMOUS_RECORDS_PER_MINUTE, ge=0)
+    # Characters one /v1/pii/analyze or /v1/pii/redact request may carry; beyond, 413.
+    pii_api_max_chars: int = Field(default=DEFAULT_PII_API_MAX_CHARS, ge=1)
+
+    @property
+    def serves_docs(self) -> bool:
+        return self.docs_enabled if self.docs_enabled is not None else self.environment == "development"
+
+    def production_problems(self) -> list[str]:
+        """Why this configuration must not serve in production (empty when it may)."""
+        if self.environment != "production":
+            return []
+        problems = []
+        if self.hmac_key is None:
+            problems.append("GOVGATE_HMAC_KEY is not set (a generated key in the data folder is for one dev node)")
+        if self.vault_key is None:
+            problems.append("GOVGATE_VAULT_KEY is not set (a generated key in the data folder is for one dev node)")
+        if self.pipeline_mode != "full":
+            problems.append(f"GOVGATE_PIPELINE_MODE={self.pipeline_mode} turns governance stages off")
+        return problems

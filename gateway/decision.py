@@ -71,6 +71,20 @@ class PolicyRecord(BaseModel):
     pipeline_mode: str = "full"
 
 
+class AggregateRecord(BaseModel):
+    """Anonymous refusals from one client address in one window, counted into one record.
+
+    The first few of each window are recorded one by one; a flood past them leaves this
+    record instead of a row per request (docs/decision-record.md).
+    """
+
+    client: str  # keyed HMAC of the address; "*" when too many addresses flooded at once
+    count: int
+    first_at: datetime
+    last_at: datetime
+    kinds: dict[str, int] = Field(default_factory=dict)  # request kind -> count
+
+
 class DecisionRecord(BaseModel):
     decision_id: str
     created_at: datetime
@@ -99,3 +113,7 @@ class DecisionRecord(BaseModel):
     seq: int | None = None
     prev_hash: str | None = None
     record_hash: str | None = None
+    # An anonymous refusal: the keyed HMAC of the client address (never the address itself).
+    client_pseudonym: str | None = None
+    # Set on an aggregate record only (kind "aggregate").
+    aggregate: AggregateRecord | None = None

@@ -7,6 +7,7 @@
     ├── Forbidden              403  permission_error
     │   └── PolicyDenied       403  permission_error (code: policy_denied, with rule ids)
     ├── ModelNotFound          404  invalid_request_error (code: model_not_found)
+    ├── MethodNotAllowed       405  invalid_request_error (code: method_not_allowed)
     ├── PayloadTooLarge        413  invalid_request_error
     ├── RateLimited            429  rate_limit_error
     ├── ServiceUnavailable     503  service_unavailable (PII, policy or ledger could not decide)
@@ -81,6 +82,16 @@ class ModelNotFound(GatewayError):
     status_code = 404
     error_type = "invalid_request_error"
     default_code = "model_not_found"
+
+
+class MethodNotAllowed(GatewayError):
+    status_code = 405
+    error_type = "invalid_request_error"
+    default_code = "method_not_allowed"
+
+    def __init__(self, *allowed: str) -> None:
+        super().__init__(f"this path takes {', '.join(allowed)} only")
+        self.headers = {"allow": ", ".join(allowed)}
 
 
 class PayloadTooLarge(GatewayError):

@@ -17,12 +17,13 @@ import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol, TypeVar
+from typing import Any, Literal, NoReturn, Protocol, TypeVar
 
 import anyio.to_thread
 
 from gateway.answer import AnswerGuard
-from gateway.auth import AuthenticatedCaller, Authenticator
+from gateway.anonymous import AnonymousRefusals
+from gateway.auth import AuthenticatedCaller, Authenticator, PreAuthLimited
 from gateway.customer import CustomerContext, parse_customer_headers
 from gateway.decision import RouteAttempt, ShadowRecord
 from gateway.answer_shape import (
@@ -41,13 +42,16 @@ from gateway.errors import (
     PayloadTooLarge,
     PolicyDenied,
     ServiceUnavailable,
+    Unauthenticated,
     UpstreamFailed,
     UpstreamTimedOut,
     describe_fault,
 )
 from gateway.identifiers import listed_or_digest, screen_customer
 from gateway.locations import Location, Scan, batch_texts, replace_texts, unbatch, unbatch_texts
+from gateway.limits import client_address
 from gateway.openai_types import (
+    AnalyzeRequest,
     ChatRequest,
     EmbeddingsRequest,
     RedactRequest,
@@ -58,9 +62,10 @@ from gateway.openai_types import (
     parse_json_object,
     parse_model,
 )
-from gateway.pii.actions import ActionApplier, MissingPiiAction, resolve_action
+from gateway.pii.actions import ActionApplier, AppliedFinding, MissingPiiAction, resolve_action
 from gateway.pii.detector import DetectionFailed, PiiDetector, TextTooLong
-from gateway.pii.findings import Finding
+from gateway.pii.errors import PiiInputError
+from gateway.pii.findings import Finding, Language
 from gateway.pii.output import FALLBACK_OUTPUT_ACTION, OutputScanner
 from gateway.pii.pseudonyms import ConversationPseudonyms
 from gateway.pii.vault import PseudonymVault
@@ -94,8 +99,16 @@ PipelineMode = Literal["full", "policy", "passthrough"]
 # Deny rules that mean "no such model" (docs/policy-contract.md): answered 404, not 403.
 MODEL_NOT_FOUND_RULES = frozenset({"RTE-001"})
 PASSTHROUGH_CACHE_MAX = 1024
+# What /v1/pii/analyze records for a finding: reported to the caller, nothing applied.
+REPORTED = "reported"
 INLINE_SCAN_MAX_CHARS = 512
 _UPSTREAM_PATHS: dict[ProxyKind, str] = {"chat": "/chat/completions", "embeddings": "/embeddings"}
+
+
+class TextAnalyzer(Protocol):
+    """The PII engine's own analyze (language hints included), for /v1/pii/analyze."""
+
+    def analyze(self, text: str, *, language: Language | None = None) -> list[Finding]: ...
 
 
 class PolicySource(Protocol):
@@ -124,7 +137,9 @@ class Pipeline:
     def __init__(self, *, authenticator: Authenticator, rate_limiter: RateLimiter, detector: PiiDetector,
                  policy: PolicySource, applier: ActionApplier, vault: PseudonymVault, upstream: UpstreamClient,
                  ledger: DecisionLedger, hmac_key: bytes, mode: PipelineMode = "full",
-                 shadow: ShadowEvaluator | None = None, scan_limits: ScanLimits | None = None) -> None:
+                 shadow: ShadowEvaluator | None = None, scan_limits: ScanLimits | None = None,
+                 analyzer: TextAnalyzer | None = None, pii_api_max_chars: int | None = None,
+                 anonymous: AnonymousRefusals | None = None) -> None:
         self._authenticator = authenticator
         self._rate_limiter = rate_limiter
         self._detector = detector
@@ -138,6 +153,9 @@ class Pipeline:
         self._shadow = shadow
         self._passthrough_results: dict[tuple[str, str], PolicyResult] = {}
         self._scan_limits = scan_limits or ScanLimits()
+        self._analyzer = analyzer
+        self._pii_api_max_chars = pii_api_max_chars
+        self._anonymous = anonymous
 
     # --- the proxied calls --------------------------------------------------------------
 
@@ -163,7 +181,8 @@ class Pipeline:
     async def list_models(self, headers: Mapping[str, str]) -> ProxyResponse:
         async with self._traced("models") as trace:
             caller, customer = await self._admit(trace, headers)
-            result = await self._decide(trace, caller, customer, "models", None, [], require_allow=False)
+            # A denied listing is a 403 with its rule ids, like every other denied decision.
+            result = await self._decide(trace, caller, customer, "models", None, [])
             await self._record(trace, 200)
             data = [{"id": alias, "object": "model", "created": 0, "owned_by": "govgate"} for alias in result.models]
             return ProxyResponse(trace.decision_id, {}, json={"object": "list", "data": data})
@@ -173,6 +192,7 @@ class Pipeline:
         async with self._traced("pii") as trace:
             caller, customer = await self._admit(trace, headers)
             request = parse_model(RedactRequest, parse_json_object(raw_body))
+            self._limit_pii_text(request.text)
             pseudonyms = await self._pseudonym_table(trace, caller, customer)
             texts = [("text", request.text)]
             located = await self._detect_pii(trace, texts, _cache_scope(caller, pseudonyms))
@@ -183,28 +203,93 @@ class Pipeline:
                         for f in trace.record.findings]
             return ProxyResponse(trace.decision_id, {}, json={"text": body["text"], "findings": findings})
 
+    async def analyze(self, headers: Mapping[str, str], raw_body: bytes) -> ProxyResponse:
+        """Findings only, no action applied (POST /v1/pii/analyze): admitted, decided (kind
+        "pii", as redact) and recorded like every other call. Findings carry spans, never values."""
+        async with self._traced("pii") as trace:
+            caller, customer = await self._admit(trace, headers)
+            request = parse_model(AnalyzeRequest, parse_json_object(raw_body))
+            self._limit_pii_text(request.text)
+            findings = await self._analyze_text(trace, request.text, request.language)
+            await self._decide(trace, caller, customer, "pii", None, [("text", f) for f in findings])
+            trace.record.findings.extend(finding_records("text", [AppliedFinding(f, REPORTED) for f in findings]))
+            await self._record(trace, 200)
+            return ProxyResponse(trace.decision_id, {},
+                                 json={"findings": [finding.model_dump(mode="json") for finding in findings]})
+
+    async def refuse(self, kind: str, headers: Mapping[str, str], error: GatewayError) -> NoReturn:
+        """A request refused before its body was read (too large, a method the route lacks).
+
+        Admitted first like any other request (so an anonymous caller gets its 401), then
+        recorded and answered with its decision id.
+        """
+        async with self._traced(kind) as trace:
+            await self._admit(trace, headers)
+            raise error
+
+    async def flush_anonymous(self, *, everything: bool = False) -> int:
+        """Write the aggregate records of anonymous refusals whose window ended (or all)."""
+        if self._anonymous is None:
+            return 0
+        records = self._anonymous.drain() if everything else self._anonymous.due()
+        for record in records:
+            try:
+                await self._ledger.record(record)
+            except LedgerUnavailable:
+                log.error("could not record aggregate %s of %d anonymous refusals", record.decision_id,
+                          record.aggregate.count if record.aggregate else 0)
+        return len(records)
+
     @contextlib.asynccontextmanager
     async def _traced(self, kind: str) -> AsyncIterator[Trace]:
-        """One decision record per call: a failure is recorded, then re-raised for the caller."""
+        """One decision record per call: a failure is recorded, then raised for the caller.
+
+        The error raised carries the decision id only when its record was committed;
+        otherwise the caller gets 503 ledger_unavailable without one.
+        """
         trace = Trace.start(kind)
         try:
             yield trace
         except GatewayError as error:
-            await self._record_failure(trace, error)
-            raise
+            answer = await self._record_failure(trace, error)
+            if answer is error:
+                raise
+            raise answer from None
         except Exception as exc:
             # A fault of ours: logged with the decision id (where, not what: no data in the
             # log), recorded, and answered as an OpenAI-style 500.
             log.error("unexpected error in decision %s: %s", trace.decision_id, describe_fault(exc))
             error = InternalError("internal error; quote the decision id when reporting it")
-            await self._record_failure(trace, error)
-            raise error from None
+            raise await self._record_failure(trace, error) from None
+
+    def _limit_pii_text(self, text: str) -> None:
+        if self._pii_api_max_chars is not None and len(text) > self._pii_api_max_chars:
+            raise PayloadTooLarge(f"the text is longer than the limit of {self._pii_api_max_chars} characters",
+                                  code="text_too_long", param="text")
+
+    async def _analyze_text(self, trace: Trace, text: str, language: Language | None) -> list[Finding]:
+        start = time.perf_counter()
+        try:
+            if self._analyzer is None:  # no engine with language hints: the request path's detector
+                return [f for _, f in await anyio.to_thread.run_sync(
+                    lambda: self._detector.detect([("text", text)], scope=None))]
+            analyzer = self._analyzer
+            return await anyio.to_thread.run_sync(lambda: analyzer.analyze(text, language=language))
+        except (PiiInputError, TextTooLong) as exc:
+            raise PayloadTooLarge(str(exc), code="text_too_long", param="text") from None
+        except DetectionFailed:
+            raise ServiceUnavailable("PII detection failed", code="pii_detection_failed") from None
+        except Exception as exc:  # noqa: BLE001 — a detector fault is the service's, never a 500 with a trace
+            log.error("PII analysis failed in decision %s: %s", trace.decision_id, describe_fault(exc))
+            raise ServiceUnavailable("PII detection failed", code="pii_detection_failed") from None
+        finally:
+            trace.record.timings.pii = ms_since(start)
 
     # --- stages -------------------------------------------------------------------------
 
     async def _admit(self, trace: Trace, headers: Mapping[str, str]) -> tuple[AuthenticatedCaller, CustomerContext]:
         """Authenticate the caller, read who the customer is, apply the rate limit."""
-        caller = self._authenticator.authenticate(headers.get("authorization"))
+        caller = await self._authenticator.authenticate(headers.get("authorization"))
         trace.record.caller = caller.id
         customer = await self._identify_customer(trace, headers)
         self._rate_limiter.check(caller.id)
@@ -581,19 +666,36 @@ class Pipeline:
         try:
             await self._ledger.record(record, entries)
         except LedgerUnavailable:
-            error = ServiceUnavailable("the decision could not be recorded; the answer was withheld",
-                                       code="ledger_unavailable")
-            error.decision_id = trace.decision_id
-            raise error from None
+            # No decision id: the caller must never hold an id the ledger does not have.
+            raise ServiceUnavailable("the decision could not be recorded; the answer was withheld",
+                                     code="ledger_unavailable") from None
 
-    async def _record_failure(self, trace: Trace, error: GatewayError) -> None:
-        error.decision_id = trace.decision_id
+    async def _record_failure(self, trace: Trace, error: GatewayError) -> GatewayError:
+        """Record a refusal; returns the error to answer with.
+
+        That is `error` with its decision id once recorded, or 503 ledger_unavailable without
+        an id when the record could not be written (fail closed: never a 4xx whose id is not in
+        the ledger). Anonymous refusals past the first few per address are counted into an
+        aggregate record instead (gateway/anonymous.py).
+        """
         if error.code == "ledger_unavailable" and trace.record.status_code:
-            return  # the record itself is what failed
+            return error  # the record itself is what failed
+        if self._anonymous is not None and trace.record.caller is None \
+                and isinstance(error, Unauthenticated | PreAuthLimited):
+            client = self._pseudonym(client_address() or "unknown")
+            aggregate = self._anonymous.fold(client, kind=trace.record.kind, status_code=error.status_code,
+                                             error_code=error.code)
+            if aggregate is not None:
+                error.decision_id = aggregate
+                return error
+            trace.record.client_pseudonym = client
         try:
             await self._record(trace, error.status_code, error_code=error.code)
-        except ServiceUnavailable:
+        except ServiceUnavailable as unrecorded:
             log.error("could not record failed decision %s", trace.decision_id)
+            return unrecorded
+        error.decision_id = trace.decision_id
+        return error
 
 
 _REFUSE = PiiAction(action="block", rule_id="gateway-identifier-default")

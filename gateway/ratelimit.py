@@ -1,28 +1,34 @@
-"""Per-caller request rate limit: a token bucket in memory (one gateway process)."""
+"""Per-caller request rate limit: a moving one-minute window in memory (one gateway process).
+
+The `limits` library keeps the window; a caller may send `per_minute` requests in any
+sixty seconds (a full minute's worth at once, then as the oldest ones age out).
+"""
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+
+from limits import RateLimitItemPerMinute
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
 
 from gateway.errors import RateLimited
 
 
-@dataclass
 class RateLimiter:
-    per_minute: int
-    _buckets: dict[str, tuple[float, float]] = field(default_factory=dict)
+    def __init__(self, per_minute: int) -> None:
+        if per_minute < 1:
+            raise ValueError("per_minute must be at least 1")
+        self.per_minute = per_minute
+        self._item = RateLimitItemPerMinute(per_minute)
+        self._limiter = MovingWindowRateLimiter(MemoryStorage())
 
     def check(self, caller: str) -> None:
-        now = time.monotonic()
-        rate = self.per_minute / 60.0
-        tokens, last = self._buckets.get(caller, (float(self.per_minute), now))
-        tokens = min(float(self.per_minute), tokens + (now - last) * rate)
-        if tokens < 1.0:
-            self._buckets[caller] = (tokens, now)
-            retry_after = (1.0 - tokens) / rate
-            raise RateLimited(
-                f"rate limit of {self.per_minute} requests per minute exceeded; retry after {retry_after:.1f}s",
-                extra={"retry_after_s": round(retry_after, 2)},
-            )
-        self._buckets[caller] = (tokens - 1.0, now)
+        if self._limiter.hit(self._item, caller):
+            return
+        reset = self._limiter.get_window_stats(self._item, caller).reset_time
+        retry_after = max(0.0, reset - time.time())
+        raise RateLimited(
+            f"rate limit of {self.per_minute} requests per minute exceeded; retry after {retry_after:.1f}s",
+            extra={"retry_after_s": round(retry_after, 2)},
+        )

@@ -7,6 +7,7 @@ collaborators; routers reach them through `app.state.services`. Nothing here is 
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import logging
 from collections.abc import AsyncIterator
@@ -17,7 +18,8 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from gateway import keys
-from gateway.auth import Authenticator
+from gateway.anonymous import AnonymousRefusals
+from gateway.auth import Authenticator, PreAuthLimiter
 from gateway.config import Settings
 from gateway.openai_types import ScanLimits
 from gateway.pii.actions import ActionApplier
@@ -34,7 +36,7 @@ from gateway.policy.versions import record_activation
 from gateway.ratelimit import RateLimiter
 from gateway.store.db import make_engine, migrate
 from gateway.store.ledger import DecisionLedger
-from gateway.upstream.client import UpstreamClient
+from gateway.upstream.client import BUILTIN_DEMO, UpstreamClient
 
 log = logging.getLogger(__name__)
 
@@ -52,9 +54,20 @@ class Services:
     upstream: UpstreamClient
     ledger: DecisionLedger
     pipeline: Pipeline
+    # Set when the in-process demo upstream is to be served (app.py mounts it): the secret
+    # its requests must carry.
+    builtin_demo_secret: str | None = None
 
 
 VAULT_PURGE_INTERVAL_S = 300.0
+ANONYMOUS_FLUSH_INTERVAL_S = 5.0
+
+
+async def _flush_anonymous_periodically(pipeline: Pipeline) -> None:
+    """Aggregate records of anonymous refusals join the ledger once their window ends."""
+    while True:
+        await asyncio.sleep(ANONYMOUS_FLUSH_INTERVAL_S)
+        await pipeline.flush_anonymous()
 
 
 async def _purge_vault_periodically(vault: PseudonymVault) -> None:
@@ -95,14 +108,30 @@ def open_shadow(settings: Settings) -> ShadowEvaluator | None:
         raise StartupError(f"the shadow policy in {settings.shadow_policy_dir} does not load: {exc}") from None
 
 
+def uses_builtin_demo(settings: Settings) -> bool:
+    """Whether a deployment of the local policy sends to `builtin:demo` (decided at startup)."""
+    if settings.opa_url:
+        return False  # the deployments live on the OPA server; use GOVGATE_DEMO_UPSTREAM_URL
+    try:
+        deployments = PolicyBundle.load(settings.policy_dir).data.get("deployments", {})
+    except PolicyError:
+        return False
+    return isinstance(deployments, dict) and any(
+        isinstance(d, dict) and d.get("base_url") == BUILTIN_DEMO for d in deployments.values())
+
+
 @contextlib.asynccontextmanager
 async def open_services(settings: Settings, *, builtin_demo_url: str | None,
                         pii_engine: PiiEngine | None = None) -> AsyncIterator[Services]:
+    """`builtin_demo_url`: where the in-process demo upstream would answer, None when it may
+    not be served (production, or an external GOVGATE_DEMO_UPSTREAM_URL)."""
+    if problems := settings.production_problems():
+        raise StartupError("GOVGATE_ENVIRONMENT=production refuses: " + "; ".join(problems))
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     if settings.pipeline_mode != "full":
         log.warning("GOVGATE_PIPELINE_MODE=%s: PII detection%s is OFF (a benchmark mode, never production)",
                     settings.pipeline_mode, "" if settings.pipeline_mode == "policy" else " and the policy")
-    database = make_engine(settings.effective_database_url)
+    database = make_engine(settings.effective_database_url, busy_timeout_s=settings.database_busy_timeout_s)
     await asyncio.to_thread(migrate, database)
     hmac_key = keys.hmac_key(settings.hmac_key, settings.data_dir)
     vault_key = keys.vault_key(settings.vault_key, settings.data_dir)
@@ -110,13 +139,20 @@ async def open_services(settings: Settings, *, builtin_demo_url: str | None,
     # Models take seconds to load; a test session may pass one engine to many apps.
     pii_engine = pii_engine or await asyncio.to_thread(build_pii_engine)
     policy = await asyncio.to_thread(open_policy, settings, database)
+    demo_url, demo_secret = settings.demo_upstream_url, None
+    if demo_url is None and builtin_demo_url is not None and await asyncio.to_thread(uses_builtin_demo, settings):
+        # The same secret in every worker process of this gateway (they share the HMAC key),
+        # and in none outside it: only this gateway's upstream client can reach the demo.
+        demo_url = builtin_demo_url
+        demo_secret = base64.urlsafe_b64encode(keys.derive_key(hmac_key, "demo-upstream")).decode()
     upstream = UpstreamClient(
         timeout=httpx.Timeout(settings.upstream_timeout_s, connect=settings.upstream_connect_timeout_s),
-        builtin_demo_url=builtin_demo_url,
+        builtin_demo_url=demo_url, builtin_demo_secret=demo_secret,
     )
     ledger = DecisionLedger(database, batch_max=settings.ledger_batch_max)
     await ledger.start()
-    authenticator = Authenticator(database, cache_ttl_s=settings.caller_cache_ttl_s)
+    authenticator = Authenticator(database, cache_ttl_s=settings.caller_cache_ttl_s,
+                                  preauth=PreAuthLimiter(settings.preauth_failures_per_minute))
     detector = PiiDetector(pii_engine, cache_size=settings.analysis_cache_size)
     applier = ActionApplier(hmac_key=keys.derive_key(hmac_key, "hash-action"))
     vault = PseudonymVault(engine=database, fernet_key=vault_key, hmac_key=keys.derive_key(hmac_key, "vault"),
@@ -134,20 +170,25 @@ async def open_services(settings: Settings, *, builtin_demo_url: str | None,
         mode=settings.pipeline_mode,
         shadow=await asyncio.to_thread(open_shadow, settings),
         scan_limits=ScanLimits(max_messages=settings.max_messages, max_scan_chars=settings.max_scan_chars),
+        analyzer=pii_engine,
+        pii_api_max_chars=settings.pii_api_max_chars,
+        anonymous=AnonymousRefusals(individual=settings.anonymous_records_per_minute),
     )
     watch = settings.policy_watch and not settings.opa_url
     watcher = asyncio.create_task(policy.watch(), name="policy-watch") if watch else None
     purger = asyncio.create_task(_purge_vault_periodically(vault), name="vault-purge")
+    flusher = asyncio.create_task(_flush_anonymous_periodically(pipeline), name="anonymous-flush")
     try:
         yield Services(settings=settings, database=database, authenticator=authenticator, pii_engine=pii_engine,
                        detector=detector, applier=applier, vault=vault, policy=policy, upstream=upstream,
-                       ledger=ledger, pipeline=pipeline)
+                       ledger=ledger, pipeline=pipeline, builtin_demo_secret=demo_secret)
     finally:
-        for task in (watcher, purger):
+        for task in (watcher, purger, flusher):
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+        await pipeline.flush_anonymous(everything=True)
         await ledger.close()
         await upstream.aclose()
         database.dispose()

@@ -18,8 +18,8 @@ def headers_of(request: Request) -> RequestHeaders:
     return RequestHeaders(request.headers.items())
 
 
-def authenticated(request: Request, *roles: str) -> AuthenticatedCaller:
-    caller = services(request).authenticator.authenticate(headers_of(request).get("authorization"))
+async def authenticated(request: Request, *roles: str) -> AuthenticatedCaller:
+    caller = await services(request).authenticator.authenticate(headers_of(request).get("authorization"))
     if roles:
         caller.require(*roles)
     return caller

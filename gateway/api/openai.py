@@ -1,4 +1,8 @@
-"""The OpenAI-compatible surface: chat completions (plain and streamed), embeddings, models."""
+"""The OpenAI-compatible surface: chat completions (plain and streamed), embeddings, models.
+
+Every answer on these paths is a decision with its id and its record: a body over the size
+limit and a method the path does not take are refused through the pipeline too.
+"""
 
 from __future__ import annotations
 
@@ -6,26 +10,50 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from gateway.api.deps import headers_of, services
-from gateway.pipeline import ProxyCall, ProxyResponse
+from gateway.errors import MethodNotAllowed, PayloadTooLarge
+from gateway.limits import read_body
+from gateway.pipeline import ProxyCall, ProxyKind, ProxyResponse
 
 router = APIRouter(prefix="/v1", tags=["openai"])
+OTHER_METHODS = ["GET", "HEAD", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
 @router.post("/chat/completions")
 async def chat_completions(request: Request) -> Response:
-    call = ProxyCall(kind="chat", headers=headers_of(request), raw_body=await request.body())
-    return _respond(await services(request).pipeline.proxy(call))
+    return await _proxy(request, "chat")
 
 
 @router.post("/embeddings")
 async def embeddings(request: Request) -> Response:
-    call = ProxyCall(kind="embeddings", headers=headers_of(request), raw_body=await request.body())
-    return _respond(await services(request).pipeline.proxy(call))
+    return await _proxy(request, "embeddings")
 
 
-@router.get("/models")
+@router.api_route("/models", methods=["GET", "HEAD"])
 async def models(request: Request) -> Response:
     return _respond(await services(request).pipeline.list_models(headers_of(request)))
+
+
+@router.api_route("/chat/completions", methods=OTHER_METHODS, include_in_schema=False)
+async def chat_other_methods(request: Request) -> Response:
+    await services(request).pipeline.refuse("chat", headers_of(request), MethodNotAllowed("POST"))
+
+
+@router.api_route("/embeddings", methods=OTHER_METHODS, include_in_schema=False)
+async def embeddings_other_methods(request: Request) -> Response:
+    await services(request).pipeline.refuse("embeddings", headers_of(request), MethodNotAllowed("POST"))
+
+
+@router.api_route("/models", methods=["POST", "PUT", "PATCH", "DELETE", "OPTIONS"], include_in_schema=False)
+async def models_other_methods(request: Request) -> Response:
+    await services(request).pipeline.refuse("models", headers_of(request), MethodNotAllowed("GET", "HEAD"))
+
+
+async def _proxy(request: Request, kind: ProxyKind) -> Response:
+    body = await read_body(request)
+    if isinstance(body, PayloadTooLarge):
+        await services(request).pipeline.refuse(kind, headers_of(request), body)
+    call = ProxyCall(kind=kind, headers=headers_of(request), raw_body=body)
+    return _respond(await services(request).pipeline.proxy(call))
 
 
 def _respond(result: ProxyResponse) -> Response:

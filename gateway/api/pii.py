@@ -1,40 +1,43 @@
-"""PII detection without a model call: analyze (findings only) and redact (the policy's actions)."""
+"""PII detection without a model call: analyze (findings only) and redact (the policy's actions).
+
+Both go through the pipeline like a model call: admission (key, governance headers, rate
+limit), the policy (request kind "pii"), a size limit and a decision record.
+"""
 
 from __future__ import annotations
 
-import logging
-from typing import Any
-
-import anyio.to_thread
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from gateway.api.deps import authenticated, headers_of, services
-from gateway.errors import PayloadTooLarge, ServiceUnavailable, describe_fault
-from gateway.openai_types import AnalyzeRequest, parse_json_object, parse_model
-from gateway.pii.errors import PiiInputError
+from gateway.api.deps import headers_of, services
+from gateway.errors import MethodNotAllowed, PayloadTooLarge
+from gateway.limits import read_body
 
-log = logging.getLogger(__name__)
 router = APIRouter(prefix="/v1/pii", tags=["pii"])
-PII_ROLES = ("bot", "compliance_officer", "security_admin", "admin")
+OTHER_METHODS = ["GET", "HEAD", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
 @router.post("/analyze")
-async def analyze(request: Request) -> dict[str, Any]:
-    authenticated(request, *PII_ROLES)
-    body = parse_model(AnalyzeRequest, parse_json_object(await request.body()))
-    engine = services(request).pii_engine
-    try:
-        findings = await anyio.to_thread.run_sync(lambda: engine.analyze(body.text, language=body.language))
-    except PiiInputError as exc:
-        raise PayloadTooLarge(str(exc), code="text_too_long") from None
-    except Exception as exc:  # noqa: BLE001 — a detector fault is the service's, never a 500 with a trace
-        log.error("PII analysis failed: %s", describe_fault(exc))
-        raise ServiceUnavailable("PII detection failed", code="pii_detection_failed") from None
-    return {"findings": [finding.model_dump(mode="json") for finding in findings]}
+async def analyze(request: Request) -> JSONResponse:
+    pipeline = services(request).pipeline
+    body = await read_body(request)
+    if isinstance(body, PayloadTooLarge):
+        await pipeline.refuse("pii", headers_of(request), body)
+    result = await pipeline.analyze(headers_of(request), body)
+    return JSONResponse(result.json, headers={"x-decision-id": result.decision_id})
 
 
 @router.post("/redact")
 async def redact(request: Request) -> JSONResponse:
-    result = await services(request).pipeline.redact(headers_of(request), await request.body())
+    pipeline = services(request).pipeline
+    body = await read_body(request)
+    if isinstance(body, PayloadTooLarge):
+        await pipeline.refuse("pii", headers_of(request), body)
+    result = await pipeline.redact(headers_of(request), body)
     return JSONResponse(result.json, headers={"x-decision-id": result.decision_id})
+
+
+@router.api_route("/analyze", methods=OTHER_METHODS, include_in_schema=False)
+@router.api_route("/redact", methods=OTHER_METHODS, include_in_schema=False)
+async def other_methods(request: Request) -> JSONResponse:
+    await services(request).pipeline.refuse("pii", headers_of(request), MethodNotAllowed("POST"))

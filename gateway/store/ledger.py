@@ -3,6 +3,8 @@
 Each request awaits `record()`, which returns once its record is committed. Records that
 arrive while a batch is being written wait for the next batch, so under load one
 transaction commits many records (one fsync for all) and the cost per record stays low.
+Batches are written in one worker thread, never on the event loop; a write that cannot get
+the database's lock within its busy timeout fails, and its requests fail closed.
 
 Chain: record_hash = sha256(prev_hash + canonical JSON of the record without its hashes).
 The chain head row is locked inside the writing transaction, so several gateway processes
@@ -18,7 +20,7 @@ import logging
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Engine, bindparam, insert, update
@@ -115,12 +117,10 @@ class DecisionLedger:
             while len(batch) < self.batch_max and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
             try:
-                if self.engine.dialect.name == "sqlite":
-                    # A local SQLite commit (~0.25 ms) costs less than the two thread hops it
-                    # would take, which on a busy 2-core host cost milliseconds.
-                    committed = self._write_batch(batch)
-                else:
-                    committed = await loop.run_in_executor(self._executor, self._write_batch, batch)
+                # Always in the writer thread, SQLite too: a commit is quick until another
+                # process holds the database lock, and then it waits (up to the busy timeout,
+                # `database_busy_timeout_s`) in this thread, while the event loop serves on.
+                committed = await loop.run_in_executor(self._executor, self._write_batch, batch)
             except Exception as exc:  # noqa: BLE001 — any DB failure fails these requests closed
                 self.healthy = False
                 self.last_error = type(exc).__name__
@@ -172,7 +172,7 @@ class DecisionLedger:
              limit: int = 100, before_seq: int | None = None) -> list[DecisionRecord]:
         query = select(DecisionRow).order_by(DecisionRow.seq.desc()).limit(limit)
         if since is not None:
-            query = query.where(DecisionRow.created_at >= since)
+            query = query.where(DecisionRow.created_at >= as_utc(since))
         if caller is not None:
             query = query.where(DecisionRow.caller == caller)
         if before_seq is not None:
@@ -189,7 +189,7 @@ class DecisionLedger:
         while True:
             query = select(DecisionRow).where(DecisionRow.seq > last).order_by(DecisionRow.seq).limit(batch)
             if since is not None:
-                query = query.where(DecisionRow.created_at >= since)
+                query = query.where(DecisionRow.created_at >= as_utc(since))
             with Session(self.engine) as session:
                 rows = list(session.exec(query))
             if not rows:
@@ -225,6 +225,17 @@ class DecisionLedger:
         if (head.seq, head.record_hash) != (seq, prev):
             return ChainCheck(False, checked, seq + 1, "records after this point are missing (chain head is ahead)")
         return ChainCheck(True, checked)
+
+
+def as_utc(moment: datetime) -> datetime:
+    """A time as UTC; a time without a zone is read as UTC. Raises OverflowError off the calendar.
+
+    Records are stored in UTC, and SQLite compares the stored text, so a bound in another
+    zone must be converted before the comparison, not after.
+    """
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
 
 
 def _row(record: DecisionRecord, payload: dict[str, Any]) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 
 from gateway.policy.documents import Route
+from gateway.upstream.demo import SECRET_HEADER
 from gateway.upstream.errors import UpstreamRejected, translate_errors
 
 BUILTIN_DEMO = "builtin:demo"
@@ -20,12 +21,15 @@ class UpstreamClient:
     """Sends OpenAI-shaped requests to the deployment a route names.
 
     `transport` is the seam for tests (httpx.MockTransport); `builtin_demo_url` is where the
-    in-process demo upstream answers (routes whose base_url is `builtin:demo`).
+    demo upstream answers (routes whose base_url is `builtin:demo`), and `builtin_demo_secret`
+    the secret the in-process one requires (sent to it only).
     """
 
     def __init__(self, *, timeout: httpx.Timeout, builtin_demo_url: str | None = None,
+                 builtin_demo_secret: str | None = None,
                  transport: httpx.AsyncBaseTransport | None = None) -> None:
         self._builtin_demo_url = builtin_demo_url
+        self._builtin_demo_secret = builtin_demo_secret
         limits = httpx.Limits(max_connections=200, max_keepalive_connections=100)
         self._client = httpx.AsyncClient(timeout=timeout, limits=limits, transport=transport)
 
@@ -42,6 +46,8 @@ class UpstreamClient:
 
     def _headers(self, route: Route) -> dict[str, str]:
         headers = {"content-type": "application/json"}
+        if route.base_url == BUILTIN_DEMO and self._builtin_demo_secret:
+            headers[SECRET_HEADER] = self._builtin_demo_secret
         if route.api_key_env:
             key = os.environ.get(route.api_key_env)
             if key:

@@ -8,13 +8,16 @@
 - `GET /_demo/received` returns the last request bodies it received (bounded), so tests
   can check what the gateway sent out.
 
-It runs inside the gateway (mounted under /demo-upstream) or alone: `govgate demo-upstream`.
+It runs inside the gateway (mounted under /demo-upstream, only in development, only when a
+deployment uses `builtin:demo`, and answering only requests that carry the gateway's own
+secret in `X-GovGate-Demo-Secret`) or alone, for tests and benchmarks: `govgate demo-upstream`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import hmac
 import random
 import time
 from collections import deque
@@ -22,17 +25,42 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, StreamingResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway.upstream.sse import DONE, encode_event
 
 EMBEDDING_DIMENSIONS = 64
 RECEIVED_KEPT = 200
 DEMO_MODELS = ("demo-chat", "demo-embed")
+SECRET_HEADER = "x-govgate-demo-secret"
 
 
-def create_demo_upstream(*, keep_received: bool = True) -> FastAPI:
-    """The demo model. `keep_received=False` (as mounted inside the gateway) keeps no bodies."""
+class RequireSecret:
+    """Answers 404 to any request without the secret: to anyone else the path does not exist."""
+
+    def __init__(self, app: ASGIApp, *, secret: str) -> None:
+        if not secret:
+            raise ValueError("the demo upstream's secret must not be empty")
+        self.app = app
+        self._secret = secret.encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            sent = [value for name, value in scope["headers"] if name == SECRET_HEADER.encode()]
+            if len(sent) != 1 or not hmac.compare_digest(sent[0], self._secret):
+                response = JSONResponse({"error": {"message": "not found", "type": "invalid_request_error",
+                                                   "code": "http_404", "param": None}}, status_code=404)
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def create_demo_upstream(*, keep_received: bool = True, secret: str | None = None) -> FastAPI:
+    """The demo model. `keep_received=False` (as mounted inside the gateway) keeps no bodies;
+    with `secret`, only requests carrying it in `X-GovGate-Demo-Secret` are answered."""
     app = FastAPI(title="GovGate demo upstream", docs_url=None, redoc_url=None, openapi_url=None)
+    if secret is not None:
+        app.add_middleware(RequireSecret, secret=secret)
     received: deque[dict[str, Any]] = deque(maxlen=RECEIVED_KEPT if keep_received else 0)
 
     @app.get("/v1/models")
