@@ -335,3 +335,22 @@ def _safe_message(error: Any) -> str:
     if error["type"] == "extra_forbidden":
         return "unknown field (the gateway forwards only fields it can read)"
     return str(error["msg"])
+
+
+def inline_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """The model's JSON Schema with its `$defs` inlined, so it can stand inside another
+    document (an OpenAPI requestBody) where `#/$defs/...` would point nowhere."""
+    schema = model.model_json_schema()
+    defs = schema.pop("$defs", {})
+
+    def resolve(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/$defs/"):
+                return resolve(defs[ref.removeprefix("#/$defs/")])
+            return {key: resolve(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [resolve(item) for item in node]
+        return node
+
+    return resolve(schema)

@@ -6,24 +6,33 @@ limit and a method the path does not take are refused through the pipeline too.
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request
+from pydantic import BaseModel
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from gateway.api.deps import headers_of, services
 from gateway.errors import MethodNotAllowed, PayloadTooLarge
 from gateway.limits import read_body
+from gateway.openai_types import ChatRequest, EmbeddingsRequest, inline_schema
 from gateway.pipeline import ProxyCall, ProxyKind, ProxyResponse
 
 router = APIRouter(prefix="/v1", tags=["openai"])
 OTHER_METHODS = ["GET", "HEAD", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
-@router.post("/chat/completions")
+def _declared_body(model: type[BaseModel]) -> dict[str, Any]:
+    """The body a route reads itself, declared for the OpenAPI document (and schema-driven fuzzers)."""
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": inline_schema(model)}}}}
+
+
+@router.post("/chat/completions", openapi_extra=_declared_body(ChatRequest))
 async def chat_completions(request: Request) -> Response:
     return await _proxy(request, "chat")
 
 
-@router.post("/embeddings")
+@router.post("/embeddings", openapi_extra=_declared_body(EmbeddingsRequest))
 async def embeddings(request: Request) -> Response:
     return await _proxy(request, "embeddings")
 
