@@ -6,12 +6,16 @@ limit), the policy (request kind "pii"), a size limit and a decision record.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from gateway.api.deps import headers_of, services
 from gateway.errors import MethodNotAllowed, PayloadTooLarge
+from gateway.headers import RequestHeaders
 from gateway.limits import read_body
+from gateway.pipeline import ProxyResponse
 
 router = APIRouter(prefix="/v1/pii", tags=["pii"])
 OTHER_METHODS = ["GET", "HEAD", "PUT", "PATCH", "DELETE", "OPTIONS"]
@@ -19,21 +23,20 @@ OTHER_METHODS = ["GET", "HEAD", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 @router.post("/analyze")
 async def analyze(request: Request) -> JSONResponse:
-    pipeline = services(request).pipeline
-    body = await read_body(request)
-    if isinstance(body, PayloadTooLarge):
-        await pipeline.refuse("pii", headers_of(request), body)
-    result = await pipeline.analyze(headers_of(request), body)
-    return JSONResponse(result.json, headers={"x-decision-id": result.decision_id})
+    return await _pii_call(request, services(request).pipeline.analyze)
 
 
 @router.post("/redact")
 async def redact(request: Request) -> JSONResponse:
-    pipeline = services(request).pipeline
+    return await _pii_call(request, services(request).pipeline.redact)
+
+
+async def _pii_call(request: Request, run: Callable[[RequestHeaders, bytes], Awaitable[ProxyResponse]]) -> JSONResponse:
+    """Read the body within the size limit (an oversize one is a recorded refusal), then run the stage."""
     body = await read_body(request)
     if isinstance(body, PayloadTooLarge):
-        await pipeline.refuse("pii", headers_of(request), body)
-    result = await pipeline.redact(headers_of(request), body)
+        await services(request).pipeline.refuse("pii", headers_of(request), body)
+    result = await run(headers_of(request), body)
     return JSONResponse(result.json, headers={"x-decision-id": result.decision_id})
 
 
