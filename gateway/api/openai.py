@@ -37,7 +37,8 @@ async def embeddings(request: Request) -> Response:
     return await _proxy(request, "embeddings")
 
 
-@router.api_route("/models", methods=["GET", "HEAD"])
+@router.get("/models")
+@router.head("/models", include_in_schema=False)
 async def models(request: Request) -> Response:
     return _respond(await services(request).pipeline.list_models(headers_of(request)))
 

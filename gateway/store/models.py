@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, LargeBinary, Text
+from sqlalchemy import JSON, BigInteger, Column, LargeBinary, Text
 from sqlmodel import Field, SQLModel
 
 
@@ -31,7 +31,8 @@ class ApiKey(SQLModel, table=True):
 class DecisionRow(SQLModel, table=True):
     __tablename__ = "decisions"
 
-    seq: int = Field(primary_key=True)
+    # 64-bit (migration 0002): the ledger outlives 2^31 decisions.
+    seq: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
     decision_id: str = Field(unique=True, index=True)
     created_at: datetime = Field(index=True)
     caller: str | None = Field(default=None, index=True)
@@ -52,7 +53,7 @@ class ChainHead(SQLModel, table=True):
     __tablename__ = "chain_head"
 
     id: int = Field(default=1, primary_key=True)
-    seq: int
+    seq: int = Field(sa_column=Column(BigInteger, nullable=False))
     record_hash: str
 
 

@@ -120,3 +120,14 @@ def test_a_query_column_edited_apart_from_the_record_is_detected(database) -> No
         connection.execute(text("UPDATE decisions SET status_code = 500 WHERE seq = 2"))
     check = DecisionLedger(database).verify()
     assert not check.ok and check.first_bad_seq == 2
+
+
+def test_sequence_numbers_go_past_32_bits(database) -> None:  # type: ignore[no-untyped-def]
+    # A 32-bit seq (PostgreSQL INTEGER) would end the ledger after 2^31 decisions.
+    with database.begin() as connection:
+        connection.execute(text("UPDATE chain_head SET seq = :seq WHERE id = 1"), {"seq": 2**40})
+    committed = asyncio.run(_write(database, [_record(0)]))
+    assert committed[0].seq == 2**40 + 1
+    ledger = DecisionLedger(database)
+    assert [r.seq for r in ledger.list(before_seq=2**63 - 1)] == [2**40 + 1]
+    assert ledger.list(before_seq=2**40 + 1) == []
