@@ -348,7 +348,8 @@ def inline_schema(model: type[BaseModel]) -> dict[str, Any]:
             ref = node.get("$ref")
             if isinstance(ref, str) and ref.startswith("#/$defs/"):
                 return resolve(defs[ref.removeprefix("#/$defs/")])
-            return {key: resolve(value) for key, value in node.items()}
+            # A discriminator's mapping names the $defs just inlined; its oneOf says the same.
+            return {key: resolve(value) for key, value in node.items() if key != "discriminator"}
         if isinstance(node, list):
             return [resolve(item) for item in node]
         return node

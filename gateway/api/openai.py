@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel
 from fastapi.responses import JSONResponse, Response, StreamingResponse
+from pydantic import BaseModel
 
 from gateway.api.deps import headers_of, services
 from gateway.errors import MethodNotAllowed, PayloadTooLarge

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import Gateway
+from tests.conftest import Gateway, start_gateway
 from tests.gateway.test_errors import assert_error, post, recorded
 
 BASE = '{"model": "demo-chat", "messages": [{"role": "user", "content": "hi"}]'
@@ -46,3 +46,43 @@ def test_odd_json_is_a_recorded_400(gateway: Gateway, name: str) -> None:
 def test_deep_nesting_is_a_400_on_every_route(gateway: Gateway, path: str, raw: bytes) -> None:
     response = post(gateway, raw, path=path)
     assert_error(response, 400, "invalid_request_error")
+
+
+# --- bounded work per request (item 14) -----------------------------------------------------
+
+PII_MESSAGE = {"role": "user", "content": "I am Maria Gonzalez, maria.gonzalez@example.com, +1 415 555 0134."}
+
+
+def test_too_many_messages_is_a_recorded_413_before_any_scan(gateway: Gateway) -> None:
+    response = post(gateway, {"model": "demo-chat", "messages": [PII_MESSAGE] * 1024})
+    assert_error(response, 413, "invalid_request_error", "too_many_messages")
+    record = recorded(gateway, response)
+    assert record["status_code"] == 413 and record["findings"] == []  # refused before detection ran
+    assert gateway.received() == []
+
+
+@pytest.fixture
+def small_budget(tmp_path, pii_engine, upstream):  # type: ignore[no-untyped-def]
+    gw, server = start_gateway(tmp_path, pii_engine=pii_engine, upstream_url=upstream, max_scan_chars=2000,
+                               max_messages=8)
+    gw.clear_received()
+    yield gw
+    server.stop()
+
+
+def test_the_scan_budget_counts_every_text_of_a_request(small_budget: Gateway) -> None:
+    gateway = small_budget
+    tool = {"type": "function", "function": {"name": "lookup", "description": "d" * 1500,
+                                             "parameters": {"type": "object", "properties": {
+                                                 "x": {"type": "string", "enum": ["e" * 200]}}}}}
+    under = {"model": "demo-chat", "messages": [{"role": "user", "content": "m" * 250}], "tools": [tool]}
+    assert post(gateway, under).status_code == 200
+    over = {**under, "messages": [{"role": "user", "content": "m" * 300}]}
+    response = post(gateway, over)
+    assert_error(response, 413, "invalid_request_error", "scan_budget_exceeded")
+    assert recorded(gateway, response)["status_code"] == 413
+    assert_error(post(gateway, {"model": "demo-chat", "messages": [PII_MESSAGE] * 9}), 413,
+                 "invalid_request_error", "too_many_messages")
+    assert_error(post(gateway, {"model": "demo-embed", "input": ["x" * 100] * 21}, path="/embeddings"), 413,
+                 "invalid_request_error", "scan_budget_exceeded")
+    assert len(gateway.received()) == 1

@@ -1,0 +1,80 @@
+"""A misbehaving OpenAI-compatible upstream: the test scripts what it answers.
+
+`answer` is the next non-streamed chat completion, `events` the next stream (each item a JSON
+object, or raw bytes sent as they are), `embeddings` the next embeddings answer. Every body it
+receives is kept in `received`, so a test can check what left the gateway.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+
+from gateway.bench import free_port
+from gateway.upstream.sse import encode_event
+from tests.conftest import Gateway, ServerThread, start_gateway
+
+PLAIN_ANSWER = {"id": "chatcmpl-1", "object": "chat.completion", "created": 1, "model": "m",
+                "choices": [{"index": 0, "message": {"role": "assistant", "content": "OK."}, "finish_reason": "stop"}]}
+
+
+@dataclass
+class HostileUpstream:
+    answer: dict[str, Any] | bytes = field(default_factory=lambda: PLAIN_ANSWER)
+    events: list[Any] = field(default_factory=list)
+    embeddings: dict[str, Any] | None = None
+    received: list[dict[str, Any]] = field(default_factory=list)
+
+    def app(self) -> FastAPI:
+        app = FastAPI()
+
+        @app.post("/v1/chat/completions")
+        async def chat(request: Request):  # type: ignore[no-untyped-def]
+            body = await request.json()
+            self.received.append(body)
+            if body.get("stream"):
+                return StreamingResponse(self._stream(), media_type="text/event-stream")
+            if isinstance(self.answer, bytes):
+                return Response(self.answer, media_type="application/json")
+            return JSONResponse(self.answer)
+
+        @app.post("/v1/embeddings")
+        async def embeddings(request: Request):  # type: ignore[no-untyped-def]
+            body = await request.json()
+            self.received.append(body)
+            return JSONResponse(self.embeddings)
+
+        return app
+
+    async def _stream(self):  # type: ignore[no-untyped-def]
+        for event in self.events:
+            yield event if isinstance(event, bytes) else encode_event(event)
+        yield b"data: [DONE]\n\n"
+
+    def sent(self) -> str:
+        """Everything the upstream received, as one JSON text."""
+        return json.dumps(self.received, ensure_ascii=False)
+
+
+def chunk(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> dict[str, Any]:
+    return {"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 1, "model": "m",
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}], **extra}
+
+
+def hostile_gateway(tmp_path: Path, pii_engine) -> Iterator[tuple[Gateway, HostileUpstream]]:  # type: ignore[no-untyped-def]
+    upstream = HostileUpstream()
+    server = ServerThread(upstream.app(), free_port())
+    server.start()
+    gateway, gateway_server = start_gateway(tmp_path, pii_engine=pii_engine,
+                                            upstream_url=f"http://127.0.0.1:{server.port}/v1")
+    try:
+        yield gateway, upstream
+    finally:
+        gateway_server.stop()
+        server.stop()
