@@ -7,8 +7,6 @@ would accept and near misses of them.
 
 from __future__ import annotations
 
-
-
 from gateway.app import create_app
 from gateway.config import Settings
 
