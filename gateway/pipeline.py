@@ -478,7 +478,8 @@ class Pipeline:
                     continue
                 edited, applied = self._applier.apply(text, findings, result.pii_actions, pseudonyms)
                 trace.record.findings.extend(finding_records(str(location), applied))
-                if edited != text:
+                # An identifier's findings here are all `allow` (others were refused): never edited.
+                if edited != text and not (isinstance(location, Location) and location.identifier):
                     replacements[location] = edited
         except MissingPiiAction as exc:
             raise ServiceUnavailable(f"the policy gave no action for entity type {exc.args[0]}; "
