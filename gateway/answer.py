@@ -14,7 +14,6 @@ from gateway.locations import Location, scan_form
 from gateway.pii.output import OutputScanner
 from gateway.pii.restore import StreamRestorer, restore
 
-
 _IDENTIFIER = Location((), identifier=True)
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import copy
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Union
 
@@ -36,8 +36,9 @@ class Location:
     path: tuple[Step, ...]
     # Scanned, never rewritten: a finding whose action is not `allow` refuses the request.
     identifier: bool = field(default=False, compare=False)
-    # The identifier is the last key of `path` itself (a property name), not a value under it.
-    is_key: bool = field(default=False, compare=False)
+    # The identifier is the last key of `path` itself (a property name), not the value under
+    # it: a different location from the value's, though the path is the same.
+    is_key: bool = False
 
     def __str__(self) -> str:
         return render(self.path)
@@ -51,10 +52,13 @@ class Location:
         return cls(tuple(int(index) if index else name for name, index in _STEP.findall(location)))
 
 
-def render(path: Sequence[Step]) -> str:
+def render(path: Sequence[Step], *, hidden: Collection[tuple[Step, ...]] = ()) -> str:
+    """The readable form; a key whose path is in `hidden` (a name that holds PII) shows as `[*]`."""
     out: list[str] = []
-    for step in path:
-        if isinstance(step, int):
+    for i, step in enumerate(path):
+        if hidden and tuple(path[:i + 1]) in hidden and isinstance(step, str):
+            out.append("[*]")
+        elif isinstance(step, int):
             out.append(f"[{step}]")
         elif _PLAIN_KEY.fullmatch(step):
             out.append(f".{step}" if out else step)

@@ -26,11 +26,10 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 
 from gateway.config import DEFAULT_MAX_MESSAGES, DEFAULT_MAX_SCAN_CHARS
 from gateway.errors import BadRequest, PayloadTooLarge
-from gateway.json_body import is_well_formed, parse_json_object
-from gateway.locations import Location, Step, identifier, replace_texts
+# parse_json_object is re-exported: every route reads its body through this module.
+from gateway.json_body import is_well_formed, parse_json_object  # noqa: F401
+from gateway.locations import Location, Step, identifier
 from gateway.schema_texts import schema_texts
-
-__all__ = ["parse_json_object", "replace_texts"]
 
 
 def _well_formed(text: str) -> str:

@@ -48,8 +48,8 @@ from gateway.errors import (
     describe_fault,
 )
 from gateway.identifiers import listed_or_digest, screen_customer
-from gateway.locations import Location, Scan, batch_texts, replace_texts, unbatch, unbatch_texts
 from gateway.limits import client_address
+from gateway.locations import Location, Scan, batch_texts, render, replace_texts, unbatch, unbatch_texts
 from gateway.openai_types import (
     AnalyzeRequest,
     ChatRequest,
@@ -495,10 +495,13 @@ class Pipeline:
                    and (resolve_action(result.pii_actions, finding.entity_type) or _REFUSE).action != "allow"]
         if not refused:
             return
+        # A name that holds PII is itself the value: the record shows such keys as `[*]`.
+        hidden = {location.path for location, _ in refused if isinstance(location, Location) and location.is_key}
         trace.record.findings.extend(
-            FindingRecord(entity_type=f.entity_type, location=_identifier_record(location), start=f.start, end=f.end,
-                          score=round(f.score, 4), language=f.language, action="refuse", explanation=f.explanation)
-            for location, f in refused)
+            FindingRecord(entity_type=f.entity_type, location=render(location.path, hidden=hidden), start=f.start,
+                          end=f.end, score=round(f.score, 4), language=f.language, action="refuse",
+                          explanation=f.explanation)
+            for location, f in refused if isinstance(location, Location))
         types = ", ".join(sorted({f.entity_type for _, f in refused}))
         raise BadRequest(f"an identifier (a tool or function name, a tool-call id, a schema property name) "
                          f"contains PII ({types}); identifiers cannot be rewritten, so the request was refused",
@@ -700,14 +703,6 @@ class Pipeline:
 
 
 _REFUSE = PiiAction(action="block", rule_id="gateway-identifier-default")
-
-
-def _identifier_record(location: Location | str) -> str:
-    """Where a refused identifier was, for the record: a name that holds PII is itself the
-    value, so a key shows as `*` (its position among the siblings is not kept either)."""
-    if isinstance(location, Location) and location.is_key:
-        return f"{Location(location.path[:-1])}[*]"
-    return str(location)
 
 
 def _embeddings_answer(answer: dict[str, Any], model: str | None) -> dict[str, Any]:

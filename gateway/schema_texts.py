@@ -20,6 +20,8 @@ from gateway.locations import Location, Step, identifier, render
 # Property and definition names: word characters (any script), dots and hyphens. No spaces,
 # no `@`, `+` or `/`: what is left is a name, and it is scanned as one.
 NAME = re.compile(r"[\w.-]{1,64}")
+# An unknown keyword's name (a vendor extension, `$vocabulary`).
+KEYWORD = re.compile(r"[\w.$-]{1,64}")
 # Keys that are regular expressions (`patternProperties`) or live inside example values.
 LOOSE_KEY = re.compile(r"[^\x00-\x1f\x7f]{1,128}")
 # `$ref` and friends: a URI or JSON pointer, never prose.
@@ -33,6 +35,8 @@ _SCHEMA_ONE = frozenset({"items", "additionalItems", "additionalProperties", "no
                          "contains", "propertyNames", "unevaluatedItems", "unevaluatedProperties", "contentSchema"})
 _TEXT_KEYWORDS = frozenset({"description", "title", "$comment", "pattern", "format", "contentEncoding",
                             "contentMediaType"})
+# Keywords whose values are instances (any JSON): every string in them is read.
+_VALUE_KEYWORDS = frozenset({"enum", "const", "default", "examples"})
 _REFERENCES = frozenset({"$ref", "$dynamicRef", "$id", "$anchor", "$dynamicAnchor", "$schema"})
 # Keywords whose values are numbers or booleans: nothing to read.
 _PLAIN_KEYWORDS = frozenset({
@@ -107,9 +111,9 @@ def _keyword(key: str, value: Any, path: tuple[Step, ...],
         return []
     if key in _PLAIN_KEYWORDS and not isinstance(value, (str, list, dict)):
         return []
-    if key not in _TEXT_KEYWORDS:
+    if key not in _TEXT_KEYWORDS and key not in _VALUE_KEYWORDS:
         # An unknown keyword (a vendor extension): its name is read like a property name.
-        texts.append(_name(key, path, NAME))
+        texts.append(_name(key, path, KEYWORD))
     return [("value", value, here)]
 
 

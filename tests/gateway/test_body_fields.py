@@ -47,6 +47,8 @@ def test_tool_schema_response_format_and_stop_texts_are_scanned(gateway: Gateway
             # A key that is a regular expression, with brackets: still addressable.
             "patternProperties": {"^x[0-9]+$": {"description": f"write to {EMAIL}"}},
             "required": ["email"],
+            # A vendor keyword: its name is an identifier, its value (same path) a text.
+            "x-contact": EMAIL,
         }}}]
     response_format = {"type": "json_schema", "json_schema": {
         "name": "contact", "description": f"Contact card of {NAME}",
@@ -61,7 +63,7 @@ def test_tool_schema_response_format_and_stop_texts_are_scanned(gateway: Gateway
     assert_no_raw(json.dumps(sent))
     parameters = sent["tools"][0]["function"]["parameters"]
     assert sent["tools"][0]["function"]["description"] == "Look up the orders of <PERSON_1> (<EMAIL_ADDRESS_1>)."
-    assert parameters["properties"]["email"]["default"] == "<EMAIL_ADDRESS_1>"
+    assert parameters["properties"]["email"]["default"] == parameters["x-contact"] == "<EMAIL_ADDRESS_1>"
     assert parameters["properties"]["channel"]["enum"] == ["web", "phone <PHONE_NUMBER_1>"]
     assert set(parameters["properties"]) == {"email", "channel", "a.b"}  # names are never rewritten
     assert sent["response_format"]["json_schema"]["schema"]["$defs"]["kind"]["anyOf"][0]["enum"] == [
@@ -111,7 +113,8 @@ IDENTIFIERS = {
     "response format name": {"messages": ASK, "response_format": {"type": "json_schema", "json_schema": {
         "name": "card_4111111111111111", "schema": {"type": "object"}}}},
     "schema property name": {"messages": ASK, "tools": [weather_tool(parameters={
-        "type": "object", "properties": {"Maria_Gonzalez": {"type": "string"}}})]},
+        "type": "object", "properties": {"Maria_Gonzalez": {"type": "object", "properties": {
+            "Gonzalez_Maria": {"type": "string"}}}}})]},
     "required property name": {"messages": ASK, "tools": [weather_tool(parameters={
         "type": "object", "properties": {"who": {"type": "object", "properties": {"ssn_123-45-6789": {}},
                                                   "required": ["ssn_123-45-6789"]}}})]},
@@ -128,6 +131,9 @@ def test_pii_in_an_identifier_is_refused_and_recorded(gateway: Gateway, where: s
     record = gateway.services().ledger.get(error["decision_id"])
     assert record.status_code == 400 and record.error_code == "pii_in_identifier"
     assert record.findings and all(f.action == "refuse" for f in record.findings)
+    if where == "schema property name":  # both names hold PII: neither is in the record
+        assert {f.location for f in record.findings} == {
+            "tools[0].function.parameters.properties[*]", "tools[0].function.parameters.properties[*].properties[*]"}
     stored = record.model_dump_json()
     assert "Gonzalez" not in stored and "4111" not in stored and "6789" not in stored and "0134" not in stored
 
