@@ -32,7 +32,8 @@ from gateway.policy.engine import RemoteOpaPolicyEngine, build_engine
 from gateway.policy.errors import PolicyError
 from gateway.policy.reload import PolicyHolder
 from gateway.policy.replay import ShadowEvaluator
-from gateway.policy.versions import record_activation
+from gateway.store.policy_versions import record_activation
+from gateway.store.vault import VaultStore
 from gateway.ratelimit import RateLimiter
 from gateway.store.db import make_engine, migrate
 from gateway.store.ledger import DecisionLedger
@@ -155,7 +156,7 @@ async def open_services(settings: Settings, *, builtin_demo_url: str | None,
                                   preauth=PreAuthLimiter(settings.preauth_failures_per_minute))
     detector = PiiDetector(pii_engine, cache_size=settings.analysis_cache_size)
     applier = ActionApplier(hmac_key=keys.derive_key(hmac_key, "hash-action"))
-    vault = PseudonymVault(engine=database, fernet_key=vault_key, hmac_key=keys.derive_key(hmac_key, "vault"),
+    vault = PseudonymVault(rows=VaultStore(database), fernet_key=vault_key, hmac_key=keys.derive_key(hmac_key, "vault"),
                            ttl_s=settings.vault_ttl_s)
     pipeline = Pipeline(
         authenticator=authenticator,

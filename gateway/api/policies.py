@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Request
 from gateway.api.deps import authenticated, services
 from gateway.api.query import strict_query
 from gateway.auth import AuthenticatedCaller
-from gateway.policy.versions import list_versions
+from gateway.store.policy_versions import list_versions
 
 router = APIRouter(prefix="/v1/policies", tags=["policies"])
 READER_ROLES = ("security_admin", "compliance_officer", "admin")

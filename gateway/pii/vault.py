@@ -3,9 +3,11 @@
 Values are stored only as Fernet ciphertext (key from configuration) plus a keyed HMAC
 digest; the conversation is addressed by a keyed HMAC of (caller, conversation id, customer
 id), so no caller can restore another caller's tokens, nor a customer another customer's.
-Which of a table's tokens go back into an answer is the policy's decision (`restore_pii`). Tables are cached in memory for the
-conversation's lifetime; new entries are persisted in the same transaction as the decision
-record that created them (see DecisionLedger.record).
+Which of a table's tokens go back into an answer is the policy's decision (`restore_pii`).
+Tables are cached in memory for the conversation's lifetime; new entries are persisted in
+the same transaction as the decision record that created them (see DecisionLedger.record).
+The vault never talks to the database itself: it reads through a `VaultRows` (the store's
+`gateway.store.vault.VaultStore`) and hands sealed entries to the ledger.
 """
 
 from __future__ import annotations
@@ -15,21 +17,40 @@ import hmac
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 from cryptography.fernet import Fernet, InvalidToken
-from sqlalchemy import Engine, delete
-from sqlmodel import Session, select
 
 from gateway.pii.pseudonyms import EPHEMERAL_PREFIX, ConversationPseudonyms
-from gateway.store.models import VaultEntry
 
 CACHED_CONVERSATIONS = 5_000
 
 
+@dataclass(frozen=True)
+class SealedPseudonym:
+    """One token of a conversation as it is stored: the value only encrypted and digested."""
+
+    conversation_key: str
+    token: str
+    value_digest: str
+    ciphertext: bytes
+    expires_at: datetime
+
+
+class VaultRows(Protocol):
+    """Where sealed pseudonyms are read from and purged (the store implements it)."""
+
+    def unexpired(self, conversation_key: str, now: datetime) -> Iterable[tuple[str, bytes]]: ...
+
+    def purge_expired(self, now: datetime) -> int: ...
+
+
 class PseudonymVault:
-    def __init__(self, *, engine: Engine, fernet_key: bytes, hmac_key: bytes, ttl_s: int) -> None:
-        self._engine = engine
+    def __init__(self, *, rows: VaultRows, fernet_key: bytes, hmac_key: bytes, ttl_s: int) -> None:
+        self._rows = rows
         self._fernet = Fernet(fernet_key)
         self._hmac_key = hmac_key
         self._ttl_s = ttl_s
@@ -60,30 +81,23 @@ class PseudonymVault:
             self._cache.move_to_end(conversation_key)
             return cached[1]
         table = ConversationPseudonyms(conversation_key=conversation_key)
-        with Session(self._engine) as session:
-            rows = session.exec(
-                select(VaultEntry).where(
-                    VaultEntry.conversation_key == conversation_key,
-                    VaultEntry.expires_at > _utcnow(),
-                )
-            )
-            for row in rows:
-                try:
-                    table.add_existing(row.token, self._fernet.decrypt(row.ciphertext).decode())
-                except InvalidToken:
-                    continue  # written under another key: unusable, treat as absent
+        for token, ciphertext in self._rows.unexpired(conversation_key, _utcnow()):
+            try:
+                table.add_existing(token, self._fernet.decrypt(ciphertext).decode())
+            except InvalidToken:
+                continue  # written under another key: unusable, treat as absent
         self._cache[conversation_key] = (now + self._ttl_s, table)
         while len(self._cache) > CACHED_CONVERSATIONS:
             self._cache.popitem(last=False)
         return table
 
-    def entries_to_persist(self, table: ConversationPseudonyms) -> list[VaultEntry]:
+    def entries_to_persist(self, table: ConversationPseudonyms) -> list[SealedPseudonym]:
         if table.is_ephemeral:
             table.take_new()
             return []
         expires = _utcnow() + timedelta(seconds=self._ttl_s)
         return [
-            VaultEntry(
+            SealedPseudonym(
                 conversation_key=table.conversation_key,
                 token=token,
                 value_digest=hmac.new(self._hmac_key, value.encode(), hashlib.sha256).hexdigest(),
@@ -94,9 +108,7 @@ class PseudonymVault:
         ]
 
     def purge_expired(self) -> int:
-        with Session(self._engine) as session, session.begin():
-            result = session.exec(delete(VaultEntry).where(VaultEntry.expires_at <= _utcnow()))
-            return result.rowcount or 0
+        return self._rows.purge_expired(_utcnow())
 
 
 def _utcnow() -> datetime:

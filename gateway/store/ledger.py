@@ -14,6 +14,7 @@ on one database still build a single chain. `verify()` walks it.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import json
 import logging
@@ -29,6 +30,7 @@ from sqlmodel import Session, select
 
 from gateway.decision import DecisionRecord
 from gateway.policy.documents import PolicyInput, PolicyResult
+from gateway.pii.vault import SealedPseudonym
 from gateway.store.models import ChainHead, DecisionRow, VaultEntry
 
 log = logging.getLogger(__name__)
@@ -63,7 +65,7 @@ def _hash(prev_hash: str, payload: dict[str, Any]) -> str:
 @dataclass
 class _Pending:
     record: DecisionRecord
-    vault_entries: list[VaultEntry]
+    vault_entries: list[SealedPseudonym]
     done: asyncio.Future[DecisionRecord]
 
 
@@ -101,7 +103,7 @@ class DecisionLedger:
                 pass
         self._executor.shutdown(wait=True)
 
-    async def record(self, record: DecisionRecord, vault_entries: Iterable[VaultEntry] = ()) -> DecisionRecord:
+    async def record(self, record: DecisionRecord, vault_entries: Iterable[SealedPseudonym] = ()) -> DecisionRecord:
         """Commit one record (and the vault entries its request created). Raises LedgerUnavailable."""
         if self._queue is None:
             raise LedgerUnavailable("ledger is not started")
@@ -151,7 +153,7 @@ class DecisionLedger:
                 record_hash = _hash(prev_hash, payload)
                 payload.update(seq=seq, prev_hash=prev_hash, record_hash=record_hash)
                 rows.append(_row(pending.record, payload))
-                vault_rows.extend(entry.model_dump() for entry in pending.vault_entries)
+                vault_rows.extend(dataclasses.asdict(entry) for entry in pending.vault_entries)
                 committed.append(pending.record.model_copy(
                     update={"seq": seq, "prev_hash": prev_hash, "record_hash": record_hash}))
                 prev_hash = record_hash

@@ -11,6 +11,7 @@ from sqlmodel import Session, select
 from gateway.decision import DecisionRecord, FindingRecord
 from gateway.pii.findings import FindingExplanation
 from gateway.store.ledger import GENESIS_HASH, DecisionLedger
+from gateway.pii.vault import SealedPseudonym
 from gateway.store.models import DecisionRow, VaultEntry
 
 
@@ -76,8 +77,8 @@ def test_a_second_ledger_continues_the_chain(database) -> None:  # type: ignore[
 
 
 def test_vault_entries_commit_with_the_record(database) -> None:  # type: ignore[no-untyped-def]
-    entry = VaultEntry(conversation_key="k", token="<PERSON_1>", value_digest="d", ciphertext=b"secret",
-                       expires_at=datetime(2099, 1, 1, tzinfo=UTC))
+    entry = SealedPseudonym(conversation_key="k", token="<PERSON_1>", value_digest="d", ciphertext=b"secret",
+                            expires_at=datetime(2099, 1, 1, tzinfo=UTC))
     asyncio.run(_write(database, [_record(0)], vault=[entry]))
     with Session(database) as session:
         stored = session.exec(select(VaultEntry)).all()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import httpx
 import pytest
 from sqlmodel import Session, select
@@ -104,9 +106,9 @@ def test_expired_vault_entries_are_purged(gateway: Gateway) -> None:
     vault = gateway.services().vault
     table = vault.load(vault.conversation_key("support-bot", "old-conversation", "cust-1"))
     table.token_for("PERSON", "Maria Gonzalez")
-    entries = vault.entries_to_persist(table)
-    for entry in entries:
-        entry.expires_at = datetime.now(UTC) - timedelta(seconds=1)
+    expired = datetime.now(UTC) - timedelta(seconds=1)
+    entries = [VaultEntry(**{**dataclasses.asdict(entry), "expires_at": expired})
+               for entry in vault.entries_to_persist(table)]
     with Session(gateway.services().database) as session:
         session.add_all(entries)
         session.commit()

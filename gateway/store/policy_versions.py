@@ -1,4 +1,8 @@
-"""Policy versions: every activation of a bundle, kept in the database with its time."""
+"""Policy versions: every activation of a bundle, kept in the database with its time.
+
+The policy layer reports activations through a callback (PolicyHolder on_activate); the
+app factory wires it to `record_activation`, so only the store touches the table.
+"""
 
 from __future__ import annotations
 
