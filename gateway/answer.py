@@ -7,12 +7,18 @@ One `AnswerGuard` per answer (per choice). `whole()` serves a complete answer; `
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
+from typing import Protocol
 
 from gateway.decision import FindingRecord
 from gateway.locations import Location, scan_form
-from gateway.pii.output import OutputScanner
+from gateway.offload import run_sized
+from gateway.pii.actions import ActionApplier, resolve_action
+from gateway.pii.findings import Finding
+from gateway.pii.output import FALLBACK_OUTPUT_ACTION, OutputScanner
+from gateway.pii.pseudonyms import ConversationPseudonyms
 from gateway.pii.restore import StreamRestorer, restore
+from gateway.policy.documents import PolicyResult
 
 _IDENTIFIER = Location((), identifier=True)
 
@@ -58,3 +64,45 @@ class AnswerGuard:
                           action=item.action, explanation=item.finding.explanation)
             for offset, item in self._scanner.applied
         ]
+
+
+class OutputAnalyzer(Protocol):
+    @property
+    def supported_entities(self) -> list[str]: ...
+
+    def analyze(self, text: str, entities: Collection[str] | None = None) -> list[Finding]: ...
+
+
+class AnswerGuards:
+    """The guards of one answer, one per text slot, sharing what the policy decided once:
+    which entity types the output scan looks for and which tokens may come back."""
+
+    def __init__(self, *, result: PolicyResult, pseudonyms: ConversationPseudonyms,
+                 detector: OutputAnalyzer | None, applier: ActionApplier) -> None:
+        """`detector` None: no output scan (the benchmark modes without PII detection)."""
+        self._result = result
+        self._pseudonyms = pseudonyms
+        self._detector = detector
+        self._applier = applier
+        # Only the types the policy lets back for this purpose: any other token stays a token.
+        self._tokens = pseudonyms.restorable(result.restore_pii)
+        # Looking only for types whose output action is not `allow` keeps the scan cheap:
+        # when names may pass, no NER runs.
+        self._wanted = [] if detector is None else [
+            entity_type for entity_type in detector.supported_entities
+            if (resolve_action(result.output_pii_actions, entity_type) or FALLBACK_OUTPUT_ACTION).action != "allow"]
+
+    def for_location(self, location: str) -> AnswerGuard:
+        return AnswerGuard(scanner=self._scanner(), tokens=self._tokens, location=location)
+
+    def _scanner(self) -> OutputScanner | None:
+        detector, wanted = self._detector, self._wanted
+        if detector is None or not wanted:
+            return None
+
+        async def analyze(text: str) -> list[Finding]:
+            # A streamed answer is scanned a few words at a time: mostly inline (gateway.offload).
+            return await run_sized(lambda: detector.analyze(text, wanted), chars=len(text))
+
+        return OutputScanner(analyze=analyze, applier=self._applier, actions=self._result.output_pii_actions,
+                             pseudonyms=self._pseudonyms)

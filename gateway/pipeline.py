@@ -21,7 +21,7 @@ from typing import Any, Literal, NoReturn, Protocol, TypeVar
 
 import anyio.to_thread
 
-from gateway.answer import AnswerGuard
+from gateway.answer import AnswerGuards
 from gateway.anonymous import AnonymousRefusals
 from gateway.auth import AuthenticatedCaller, Authenticator, PreAuthLimited
 from gateway.customer import CustomerContext, parse_customer_headers
@@ -50,6 +50,7 @@ from gateway.errors import (
 from gateway.identifiers import listed_or_digest, screen_customer
 from gateway.limits import client_address
 from gateway.locations import Location, Scan, batch_texts, render, replace_texts, unbatch, unbatch_texts
+from gateway.offload import run_sized
 from gateway.openai_types import (
     AnalyzeRequest,
     ChatRequest,
@@ -66,7 +67,6 @@ from gateway.pii.actions import ActionApplier, AppliedFinding, MissingPiiAction,
 from gateway.pii.detector import DetectionFailed, PiiDetector, TextTooLong
 from gateway.pii.errors import PiiInputError
 from gateway.pii.findings import Finding, Language
-from gateway.pii.output import FALLBACK_OUTPUT_ACTION, OutputScanner
 from gateway.pii.pseudonyms import ConversationPseudonyms
 from gateway.pii.vault import PseudonymVault
 from gateway.policy.documents import (
@@ -101,7 +101,6 @@ MODEL_NOT_FOUND_RULES = frozenset({"RTE-001"})
 PASSTHROUGH_CACHE_MAX = 1024
 # What /v1/pii/analyze records for a finding: reported to the caller, nothing applied.
 REPORTED = "reported"
-INLINE_SCAN_MAX_CHARS = 512
 _UPSTREAM_PATHS: dict[ProxyKind, str] = {"chat": "/chat/completions", "embeddings": "/embeddings"}
 
 
@@ -372,11 +371,8 @@ class Pipeline:
             return []
         start = time.perf_counter()
         try:
-            # Detection holds the GIL either way; for a short request a worker thread only adds
-            # hops (measured: full mode sustains ~75 instead of ~50 requests/s on 2 cores).
-            if sum(len(text) for _, text in texts) <= INLINE_SCAN_MAX_CHARS:
-                return self._detector.detect(texts, scope=cache_scope)
-            return await anyio.to_thread.run_sync(lambda: self._detector.detect(texts, scope=cache_scope))
+            return await run_sized(lambda: self._detector.detect(texts, scope=cache_scope),
+                                   chars=sum(len(text) for _, text in texts))
         except TextTooLong as exc:
             raise PayloadTooLarge(str(exc), code="text_too_long") from None
         except DetectionFailed:
@@ -555,7 +551,7 @@ class Pipeline:
                      result: PolicyResult, pseudonyms: ConversationPseudonyms) -> AsyncIterator[bytes]:
         """Relay the stream through the answer guards; record, then end with [DONE] or an error."""
         relay = ChatStreamRelay(events, model=trace.record.model, completion_id=completion_id_for(trace.decision_id),
-                                guard_for=lambda location: self._answer_guard(result, pseudonyms, location))
+                                guard_for=self._answer_guards(result, pseudonyms).for_location)
         try:
             async for chunk in relay:
                 yield chunk
@@ -590,33 +586,9 @@ class Pipeline:
         error.decision_id = trace.decision_id
         return error
 
-    def _answer_guard(self, result: PolicyResult, pseudonyms: ConversationPseudonyms, location: str) -> AnswerGuard:
-        # Only the types the policy lets back for this purpose: any other token stays a token.
-        return AnswerGuard(scanner=self._output_scanner(result, pseudonyms),
-                           tokens=pseudonyms.restorable(result.restore_pii), location=location)
-
-    def _output_scanner(self, result: PolicyResult, pseudonyms: ConversationPseudonyms) -> OutputScanner | None:
-        """A scanner for the types whose output action is not `allow` (None when there are none).
-
-        Looking only for those types keeps the scan cheap: when names may pass, no NER runs.
-        """
-        if self._mode != "full":
-            return None
-        wanted = [entity_type for entity_type in self._detector.supported_entities
-                  if (resolve_action(result.output_pii_actions, entity_type) or FALLBACK_OUTPUT_ACTION).action
-                  != "allow"]
-        if not wanted:
-            return None
-
-        async def analyze(text: str) -> list[Finding]:
-            # A streamed answer is scanned a few words at a time: such short texts cost less
-            # to analyse here than the thread hops would (bounded by INLINE_SCAN_MAX_CHARS).
-            if len(text) <= INLINE_SCAN_MAX_CHARS:
-                return self._detector.analyze(text, wanted)
-            return await anyio.to_thread.run_sync(self._detector.analyze, text, wanted)
-
-        return OutputScanner(analyze=analyze, applier=self._applier, actions=result.output_pii_actions,
-                             pseudonyms=pseudonyms)
+    def _answer_guards(self, result: PolicyResult, pseudonyms: ConversationPseudonyms) -> AnswerGuards:
+        return AnswerGuards(result=result, pseudonyms=pseudonyms, applier=self._applier,
+                            detector=self._detector if self._mode == "full" else None)
 
     async def _scan_and_restore(self, trace: Trace, answer: dict[str, Any], result: PolicyResult,
                                 pseudonyms: ConversationPseudonyms) -> dict[str, Any]:
@@ -625,8 +597,9 @@ class Pipeline:
             answer, texts = shape_completion(answer, completion_id=completion_id_for(trace.decision_id),
                                              model=trace.record.model)
             replacements: dict[Location | str, str] = {}
+            guards = self._answer_guards(result, pseudonyms)
             for location, text in texts:
-                guard = self._answer_guard(result, pseudonyms, str(location))
+                guard = guards.for_location(str(location))
                 if location.identifier:
                     replacement = new_call_id() if location.path[-1] == "id" else None
                     guarded = await guard.identifier(text, replacement=replacement)
