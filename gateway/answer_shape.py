@@ -80,14 +80,27 @@ class Audio(_Known):
     transcript: AnswerText | None = None
 
 
-class AnswerMessage(_Known):
+class _MessageTexts(_Known):
+    """What a message and a streamed delta both carry (their tool calls differ)."""
+
     content: AnswerText | None = None
     refusal: AnswerText | None = None
     reasoning_content: AnswerText | None = None
-    tool_calls: list[AnswerToolCall] | None = Field(default=None, max_length=MAX_TOOL_CALLS)
     function_call: AnswerFunction | None = None
     audio: Audio | None = None
     annotations: list[Annotation] | None = None
+
+
+class _Envelope(_Known):
+    """What a completion and a streamed chunk both carry around their choices."""
+
+    created: int | None = None
+    usage: dict[str, Any] | None = None
+    service_tier: str | None = None
+
+
+class AnswerMessage(_MessageTexts):
+    tool_calls: list[AnswerToolCall] | None = Field(default=None, max_length=MAX_TOOL_CALLS)
 
 
 class AnswerChoice(_Known):
@@ -96,11 +109,8 @@ class AnswerChoice(_Known):
     finish_reason: str | None = None
 
 
-class Completion(_Known):
-    created: int | None = None
+class Completion(_Envelope):
     choices: list[AnswerChoice] = Field(default_factory=list, max_length=MAX_CHOICES)
-    usage: dict[str, Any] | None = None
-    service_tier: str | None = None
 
 
 class DeltaToolCall(_Known):
@@ -109,15 +119,9 @@ class DeltaToolCall(_Known):
     function: AnswerFunction | None = None
 
 
-class Delta(_Known):
+class Delta(_MessageTexts):
     role: str | None = None
-    content: AnswerText | None = None
-    refusal: AnswerText | None = None
-    reasoning_content: AnswerText | None = None
     tool_calls: list[DeltaToolCall] | None = None
-    function_call: AnswerFunction | None = None
-    audio: Audio | None = None
-    annotations: list[Annotation] | None = None
 
 
 class ChunkChoice(_Known):
@@ -126,11 +130,8 @@ class ChunkChoice(_Known):
     finish_reason: str | None = None
 
 
-class Chunk(_Known):
-    created: int | None = None
+class Chunk(_Envelope):
     choices: list[ChunkChoice] = Field(default_factory=list, max_length=MAX_CHOICES)
-    usage: dict[str, Any] | None = None
-    service_tier: str | None = None
 
 
 class EmbeddingItem(_Known):
