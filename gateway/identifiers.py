@@ -25,10 +25,15 @@ Digest = Callable[[str], str]
 HoldsPii = Callable[[str], bool]
 
 
+def unlisted(value: str, digest: Digest) -> str:
+    """The stored form of a value the policy does not list: `unlisted:<keyed hash>`."""
+    return f"{UNLISTED_PREFIX}{digest(value)[:UNLISTED_HEX_CHARS]}"
+
+
 def listed_or_digest(value: str | None, listed: Collection[str], digest: Digest) -> str | None:
     if value is None or value in listed:
         return value
-    return f"{UNLISTED_PREFIX}{digest(value)[:UNLISTED_HEX_CHARS]}"
+    return unlisted(value, digest)
 
 
 def screen_customer(customer: CustomerContext, vocabulary: Vocabulary, digest: Digest,
@@ -58,7 +63,5 @@ def screen_attributes(attributes: Mapping[str, str], listed: Mapping[str, Collec
             # Neither the key nor the value is named: either could be what holds the data.
             raise BadHeader("X-Customer-Attributes holds a value that looks like personal data; "
                             "send audit categories only", code="pii_in_header", param="X-Customer-Attributes")
-        stored_key = key if key in listed else listed_or_digest(key, (), digest)
-        assert stored_key is not None
-        screened[stored_key] = listed_or_digest(value, (), digest) or ""
+        screened[key if key in listed else unlisted(key, digest)] = unlisted(value, digest)
     return screened

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from gateway.pii.evaluation import evaluate
+from tests.conftest import IN_CI
 
 # CI clones the repository with shared/ beside it, as on a developer's machine; the
 # workplace's own copy is the fallback.
@@ -34,7 +35,7 @@ FLOORS = {
 def _dataset(name: str) -> Path:
     path = DATA / name
     if not path.exists():
-        if os.environ.get("CI", "").lower() == "true":  # as tests/conftest.py reads it
+        if IN_CI:
             pytest.fail(f"PII dev dataset missing in CI: {path}")
         pytest.skip(f"PII dev dataset not available: {path}")
     return path
