@@ -12,20 +12,27 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from gateway.pii.findings import FindingExplanation
+from gateway.pii.findings import Finding, FindingExplanation
 
 
 class FindingRecord(BaseModel):
     """A finding as stored: where it was, what it was, what was done. Never the value."""
 
     entity_type: str
-    location: str  # e.g. "messages[2].content" or "output"
+    location: str  # e.g. "messages[2].content", "choices[0].message.content"
     start: int
     end: int
     score: float
     language: str
     action: str
     explanation: FindingExplanation
+
+    @classmethod
+    def of(cls, finding: Finding, *, location: str, action: str, offset: int = 0) -> FindingRecord:
+        """`offset`: where the scanned piece starts in the text `location` names."""
+        return cls(entity_type=finding.entity_type, location=location, start=finding.start + offset,
+                   end=finding.end + offset, score=round(finding.score, 4), language=finding.language,
+                   action=action, explanation=finding.explanation)
 
 
 class RouteAttempt(BaseModel):

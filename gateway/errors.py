@@ -11,9 +11,11 @@
     ├── PayloadTooLarge        413  invalid_request_error
     ├── RateLimited            429  rate_limit_error
     ├── ServiceUnavailable     503  service_unavailable (PII, policy or ledger could not decide)
+    │   └── DecisionNotRecorded 503 service_unavailable (code: ledger_unavailable; no decision id)
     ├── InternalError          500  server_error (a fault of ours; logged with the decision id)
     ├── UpstreamFailed         502  upstream_error
-    └── UpstreamTimedOut       504  timeout_error
+    ├── UpstreamTimedOut       504  timeout_error
+    └── ClientClosedRequest    499  recorded only: the caller went away mid-stream
 
 Messages never contain request content: they are safe to log and to store.
 """
@@ -112,6 +114,16 @@ class ServiceUnavailable(GatewayError):
     default_code = "governance_unavailable"
 
 
+class DecisionNotRecorded(ServiceUnavailable):
+    """The decision record itself could not be written: the answer is withheld, and the error
+    carries no decision id (the caller must never hold an id the ledger does not have)."""
+
+    default_code = "ledger_unavailable"
+
+    def __init__(self) -> None:
+        super().__init__("the decision could not be recorded; the answer was withheld")
+
+
 class InternalError(GatewayError):
     status_code = 500
     error_type = "server_error"
@@ -128,6 +140,14 @@ class UpstreamTimedOut(GatewayError):
     status_code = 504
     error_type = "timeout_error"
     default_code = "upstream_timeout"
+
+
+class ClientClosedRequest(GatewayError):
+    """The caller closed a stream before its end: never answered, only recorded (as nginx's 499)."""
+
+    status_code = 499
+    error_type = "client_closed_request"
+    default_code = "client_closed_request"
 
 
 def describe_fault(exc: BaseException) -> str:

@@ -18,6 +18,17 @@ from cryptography.fernet import Fernet
 from pydantic import SecretStr
 
 
+class KeyedDigest:
+    """HMAC-SHA256 of a text under one derived key, as hex: the one way the gateway turns an
+    identifier or a value into something it may store or compare without the value itself."""
+
+    def __init__(self, key: bytes) -> None:
+        self._key = key
+
+    def __call__(self, value: str) -> str:
+        return hmac.new(self._key, value.encode(), hashlib.sha256).hexdigest()
+
+
 def derive_key(master: bytes, purpose: str) -> bytes:
     """A separate key per use of the HMAC key, so one use's outputs never match another's
     (a hashed value sent upstream must not equal the customer pseudonym in the ledger)."""

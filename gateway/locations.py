@@ -27,8 +27,6 @@ from gateway.pii.findings import Finding
 
 Step = Union[str, int]
 _PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-# The stored form of existing locations: `messages[0].tool_calls[1].function.arguments`.
-_STEP = re.compile(r"(\w+)|\[(\d+)\]")
 
 
 @dataclass(frozen=True)
@@ -45,11 +43,6 @@ class Location:
 
     def child(self, *steps: Step) -> Location:
         return Location(self.path + steps)
-
-    @classmethod
-    def parse(cls, location: str) -> Location:
-        """A location in the stored string form (plain keys and indexes only)."""
-        return cls(tuple(int(index) if index else name for name, index in _STEP.findall(location)))
 
 
 def render(path: Sequence[Step], *, hidden: Collection[tuple[Step, ...]] = ()) -> str:
@@ -71,13 +64,13 @@ def identifier(path: tuple[Step, ...], *, is_key: bool = False) -> Location:
     return Location(path, identifier=True, is_key=is_key)
 
 
-def replace_texts(body: dict[str, Any], replacements: dict[Location | str, str]) -> dict[str, Any]:
+def replace_texts(body: dict[str, Any], replacements: dict[Location, str]) -> dict[str, Any]:
     """A copy of the body with the texts at the given locations replaced."""
     if not replacements:
         return body
     edited = copy.deepcopy(body)
     for location, text in replacements.items():
-        steps = (Location.parse(location) if isinstance(location, str) else location).path
+        steps = location.path
         target: Any = edited
         for step in steps[:-1]:
             target = target[step]
@@ -98,7 +91,7 @@ _HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 @dataclass(frozen=True)
 class Part:
-    location: Location | str
+    location: Location
     text: str  # as in the body (identifiers: as written, scanned in `scan_form`)
     start: int  # where the part starts in the batch's joined text
     end: int
@@ -114,18 +107,18 @@ class Batch:
         return f"batch of {len(self.parts)}"
 
 
-Scan = tuple[Location | str | Batch, str]
+Scan = tuple[Location | Batch, str]
 
 
-def scan_form(location: Location | str, text: str) -> str:
+def scan_form(location: Location, text: str) -> str:
     """What the detectors read. Identifiers read as words (`maria_gonzalez` → `maria gonzalez`);
     the same length, so spans still point into the identifier."""
-    if isinstance(location, Location) and location.identifier:
+    if location.identifier:
         return text.replace("_", " ").replace("-", " ")
     return text
 
 
-def batch_texts(texts: Iterable[tuple[Location | str, str]]) -> list[Scan]:
+def batch_texts(texts: Iterable[tuple[Location, str]]) -> list[Scan]:
     """Short texts joined into batches, long texts alone; empty texts need no scan.
 
     A batch never mixes messages: a conversation re-sends its history every turn, and each
@@ -160,16 +153,16 @@ def batch_texts(texts: Iterable[tuple[Location | str, str]]) -> list[Scan]:
     return scans
 
 
-def _group(location: Location | str) -> tuple[Any, ...]:
-    if isinstance(location, Location) and location.path[:1] == ("messages",):
+def _group(location: Location) -> tuple[Any, ...]:
+    if location.path[:1] == ("messages",):
         return location.path[:2]
     return ("request",)
 
 
-def unbatch(located: Iterable[tuple[Any, Finding]]) -> list[tuple[Location | str, Finding]]:
+def unbatch(located: Iterable[tuple[Any, Finding]]) -> list[tuple[Location, Finding]]:
     """Each finding on the text it came from, spans relative to that text. A finding that
     runs over a separator is cut into the parts it covers (each part then acts on its share)."""
-    found: list[tuple[Location | str, Finding]] = []
+    found: list[tuple[Location, Finding]] = []
     for location, finding in located:
         if not isinstance(location, Batch):
             found.append((location, finding))
@@ -182,10 +175,10 @@ def unbatch(located: Iterable[tuple[Any, Finding]]) -> list[tuple[Location | str
     return found
 
 
-def unbatch_texts(scans: Iterable[tuple[Any, str]]) -> list[tuple[Location | str, str]]:
+def unbatch_texts(scans: Iterable[tuple[Any, str]]) -> list[tuple[Location, str]]:
     """(location, text) as in the body, batches opened up, in path order (deterministic:
     pseudonym tokens are numbered in this order)."""
-    opened: list[tuple[Location | str, str]] = []
+    opened: list[tuple[Location, str]] = []
     for location, text in scans:
         if isinstance(location, Batch):
             opened.extend((part.location, part.text) for part in location.parts)
@@ -194,8 +187,6 @@ def unbatch_texts(scans: Iterable[tuple[Any, str]]) -> list[tuple[Location | str
     return sorted(opened, key=lambda item: _order(item[0]))
 
 
-def _order(location: Location | str) -> tuple[Any, ...]:
-    if isinstance(location, str):
-        return (1, location)
+def _order(location: Location) -> tuple[Any, ...]:
     # Keys and indexes never meet at one position of two paths; the flag keeps sorting total.
     return (0, tuple((isinstance(step, str), step) for step in location.path))

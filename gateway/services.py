@@ -20,6 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from gateway import keys
 from gateway.anonymous import AnonymousRefusals
 from gateway.auth import Authenticator, PreAuthLimiter
+from gateway.bench_modes import NoPiiDetection, RememberedDecisions
 from gateway.config import Settings
 from gateway.openai_types import ScanLimits
 from gateway.pii.actions import ActionApplier
@@ -32,11 +33,15 @@ from gateway.policy.engine import RemoteOpaPolicyEngine, build_engine
 from gateway.policy.errors import PolicyError
 from gateway.policy.reload import PolicyHolder
 from gateway.policy.replay import ShadowEvaluator
-from gateway.store.policy_versions import record_activation
-from gateway.store.vault import VaultStore
 from gateway.ratelimit import RateLimiter
+from gateway.stages.admission import Admission
+from gateway.stages.detection import PiiDetection
+from gateway.stages.policy import PolicyGate
+from gateway.stages.recording import Recorder
 from gateway.store.db import make_engine, migrate
 from gateway.store.ledger import DecisionLedger
+from gateway.store.policy_versions import record_activation
+from gateway.store.vault import VaultStore
 from gateway.upstream.client import BUILTIN_DEMO, UpstreamClient
 
 log = logging.getLogger(__name__)
@@ -121,6 +126,25 @@ def uses_builtin_demo(settings: Settings) -> bool:
         isinstance(d, dict) and d.get("base_url") == BUILTIN_DEMO for d in deployments.values())
 
 
+def _pipeline(settings: Settings, *, authenticator: Authenticator, detector: PiiDetector, analyzer: PiiEngine,
+              policy: PolicyHolder, applier: ActionApplier, vault: PseudonymVault, upstream: UpstreamClient,
+              ledger: DecisionLedger, digest: keys.KeyedDigest, shadow: ShadowEvaluator | None) -> Pipeline:
+    """The request path's stages, wired; the benchmark modes swap in their switches here."""
+    mode = settings.pipeline_mode
+    detection = PiiDetection(detector, analyzer=analyzer) if mode == "full" else NoPiiDetection(detector,
+                                                                                                  analyzer=analyzer)
+    gate = PolicyGate(policy=RememberedDecisions(policy) if mode == "passthrough" else policy, digest=digest,
+                      shadow=shadow)
+    admission = Admission(authenticator=authenticator, rate_limiter=RateLimiter(settings.rate_limit_per_minute),
+                          vocabulary=gate.vocabulary, digest=digest, detection=detection)
+    recorder = Recorder(ledger=ledger, vault=vault, digest=digest, pipeline_mode=mode,
+                        anonymous=AnonymousRefusals(individual=settings.anonymous_records_per_minute))
+    return Pipeline(admission=admission, detection=detection, policy=gate, applier=applier, vault=vault,
+                    upstream=upstream, recorder=recorder,
+                    scan_limits=ScanLimits(max_messages=settings.max_messages, max_scan_chars=settings.max_scan_chars),
+                    pii_api_max_chars=settings.pii_api_max_chars)
+
+
 @contextlib.asynccontextmanager
 async def open_services(settings: Settings, *, builtin_demo_url: str | None,
                         pii_engine: PiiEngine | None = None) -> AsyncIterator[Services]:
@@ -155,26 +179,14 @@ async def open_services(settings: Settings, *, builtin_demo_url: str | None,
     authenticator = Authenticator(database, cache_ttl_s=settings.caller_cache_ttl_s,
                                   preauth=PreAuthLimiter(settings.preauth_failures_per_minute))
     detector = PiiDetector(pii_engine, cache_size=settings.analysis_cache_size)
-    applier = ActionApplier(hmac_key=keys.derive_key(hmac_key, "hash-action"))
-    vault = PseudonymVault(rows=VaultStore(database), fernet_key=vault_key, hmac_key=keys.derive_key(hmac_key, "vault"),
+    applier = ActionApplier(digest=keys.KeyedDigest(keys.derive_key(hmac_key, "hash-action")))
+    vault = PseudonymVault(rows=VaultStore(database), fernet_key=vault_key,
+                           digest=keys.KeyedDigest(keys.derive_key(hmac_key, "vault")),
                            ttl_s=settings.vault_ttl_s)
-    pipeline = Pipeline(
-        authenticator=authenticator,
-        rate_limiter=RateLimiter(settings.rate_limit_per_minute),
-        detector=detector,
-        policy=policy,
-        applier=applier,
-        vault=vault,
-        upstream=upstream,
-        ledger=ledger,
-        hmac_key=keys.derive_key(hmac_key, "ledger"),
-        mode=settings.pipeline_mode,
-        shadow=await asyncio.to_thread(open_shadow, settings),
-        scan_limits=ScanLimits(max_messages=settings.max_messages, max_scan_chars=settings.max_scan_chars),
-        analyzer=pii_engine,
-        pii_api_max_chars=settings.pii_api_max_chars,
-        anonymous=AnonymousRefusals(individual=settings.anonymous_records_per_minute),
-    )
+    pipeline = _pipeline(settings, authenticator=authenticator, detector=detector, analyzer=pii_engine, policy=policy,
+                         applier=applier, vault=vault, upstream=upstream, ledger=ledger,
+                         digest=keys.KeyedDigest(keys.derive_key(hmac_key, "ledger")),
+                         shadow=await asyncio.to_thread(open_shadow, settings))
     watch = settings.policy_watch and not settings.opa_url
     watcher = asyncio.create_task(policy.watch(), name="policy-watch") if watch else None
     purger = asyncio.create_task(_purge_vault_periodically(vault), name="vault-purge")

@@ -12,14 +12,13 @@ Overlapping findings are resolved by Presidio (merge similar or contained spans)
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from presidio_anonymizer import AnonymizerEngine
 from presidio_anonymizer.entities import OperatorConfig, RecognizerResult
 
+from gateway.keys import KeyedDigest
 from gateway.pii.findings import Finding
 from gateway.pii.pseudonyms import ConversationPseudonyms
 from gateway.policy.documents import PiiAction
@@ -45,12 +44,9 @@ def resolve_action(actions: Mapping[str, PiiAction], entity_type: str) -> PiiAct
 
 
 class ActionApplier:
-    def __init__(self, *, hmac_key: bytes) -> None:
-        self._hmac_key = hmac_key
+    def __init__(self, *, digest: KeyedDigest) -> None:
+        self.keyed_hash = digest
         self._anonymizer = AnonymizerEngine()
-
-    def keyed_hash(self, value: str) -> str:
-        return hmac.new(self._hmac_key, value.encode(), hashlib.sha256).hexdigest()
 
     def apply(self, text: str, findings: Sequence[Finding], actions: Mapping[str, PiiAction],
               pseudonyms: ConversationPseudonyms) -> tuple[str, list[AppliedFinding]]:

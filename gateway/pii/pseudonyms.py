@@ -12,13 +12,14 @@ import threading
 from collections.abc import Collection
 from dataclasses import dataclass, field
 
-EPHEMERAL_PREFIX = "request:"
 TOKEN_PATTERN = re.compile(r"<([A-Z][A-Z0-9_]*)_(\d+)>")
 
 
 @dataclass
 class ConversationPseudonyms:
     conversation_key: str
+    # A table for one request that named no conversation: never persisted.
+    ephemeral: bool = False
     _by_value: dict[tuple[str, str], str] = field(default_factory=dict)
     _by_token: dict[str, str] = field(default_factory=dict)
     _counters: dict[str, int] = field(default_factory=dict)
@@ -45,11 +46,6 @@ class ConversationPseudonyms:
                 self._by_token[token] = value
                 self._new.append((token, value))
             return token
-
-    @property
-    def is_ephemeral(self) -> bool:
-        """A table for one request that named no conversation: never persisted."""
-        return self.conversation_key.startswith(EPHEMERAL_PREFIX)
 
     @property
     def tokens(self) -> dict[str, str]:

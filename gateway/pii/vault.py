@@ -12,8 +12,6 @@ The vault never talks to the database itself: it reads through a `VaultRows` (th
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import threading
 import time
 from collections import OrderedDict
@@ -24,7 +22,8 @@ from typing import Protocol
 
 from cryptography.fernet import Fernet, InvalidToken
 
-from gateway.pii.pseudonyms import EPHEMERAL_PREFIX, ConversationPseudonyms
+from gateway.keys import KeyedDigest
+from gateway.pii.pseudonyms import ConversationPseudonyms
 
 CACHED_CONVERSATIONS = 5_000
 
@@ -49,10 +48,10 @@ class VaultRows(Protocol):
 
 
 class PseudonymVault:
-    def __init__(self, *, rows: VaultRows, fernet_key: bytes, hmac_key: bytes, ttl_s: int) -> None:
+    def __init__(self, *, rows: VaultRows, fernet_key: bytes, digest: KeyedDigest, ttl_s: int) -> None:
         self._rows = rows
         self._fernet = Fernet(fernet_key)
-        self._hmac_key = hmac_key
+        self._digest = digest
         self._ttl_s = ttl_s
         self._cache: OrderedDict[str, tuple[float, ConversationPseudonyms]] = OrderedDict()
         # load() runs in worker threads: one lock keeps the cache consistent and makes a
@@ -62,12 +61,11 @@ class PseudonymVault:
     def conversation_key(self, caller: str, conversation_id: str, customer_id: str | None) -> str:
         """One table per caller, conversation and customer: a conversation id reused with
         another customer id (or none) sees none of the first customer's values."""
-        message = f"{caller}\x00{conversation_id}\x00{customer_id or ''}\x00{customer_id is not None}".encode()
-        return hmac.new(self._hmac_key, message, hashlib.sha256).hexdigest()
+        return self._digest(f"{caller}\x00{conversation_id}\x00{customer_id or ''}\x00{customer_id is not None}")
 
     def ephemeral(self, decision_id: str) -> ConversationPseudonyms:
         """A table for a request that names no conversation: lives as long as the request."""
-        return ConversationPseudonyms(conversation_key=f"{EPHEMERAL_PREFIX}{decision_id}")
+        return ConversationPseudonyms(conversation_key=f"request:{decision_id}", ephemeral=True)
 
     def load(self, conversation_key: str) -> ConversationPseudonyms:
         """The conversation's table (blocking on a cache miss: call it from a worker thread)."""
@@ -92,7 +90,7 @@ class PseudonymVault:
         return table
 
     def entries_to_persist(self, table: ConversationPseudonyms) -> list[SealedPseudonym]:
-        if table.is_ephemeral:
+        if table.ephemeral:
             table.take_new()
             return []
         expires = _utcnow() + timedelta(seconds=self._ttl_s)
@@ -100,7 +98,7 @@ class PseudonymVault:
             SealedPseudonym(
                 conversation_key=table.conversation_key,
                 token=token,
-                value_digest=hmac.new(self._hmac_key, value.encode(), hashlib.sha256).hexdigest(),
+                value_digest=self._digest(value),
                 ciphertext=self._fernet.encrypt(value.encode()),
                 expires_at=expires,
             )

@@ -8,6 +8,7 @@ denied before any upstream call (fail closed).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -62,6 +63,19 @@ class PolicyInput(_Strict):
     request: RequestInput
     customer: CustomerInput = CustomerInput()
     pii: PiiInput = PiiInput()
+
+    @classmethod
+    def build(cls, *, caller_id: str, roles: Iterable[str], kind: str, model: str | None = None,
+              purpose: str | None = None, region: str | None = None, cross_border_basis: str | None = None,
+              findings: Iterable[PiiFindingInput] = ()) -> PolicyInput:
+        """The one way an input document is put together (the pipeline, benchmarks, tests)."""
+        findings = list(findings)
+        return cls(
+            caller=CallerInput(id=caller_id, roles=list(roles)),
+            request=RequestInput(kind=kind, model=model, purpose=purpose),
+            customer=CustomerInput(region=region, cross_border_basis=cross_border_basis),
+            pii=PiiInput(entity_types=sorted({f.entity_type for f in findings}), findings=findings),
+        )
 
 
 # --- result ------------------------------------------------------------------------------

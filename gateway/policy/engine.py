@@ -56,8 +56,16 @@ WARMUP_INPUT = PolicyInput(
 
 @runtime_checkable
 class PolicyEngine(Protocol):
-    """What the gateway needs from a policy engine."""
+    """What the gateway needs from a policy engine.
 
+    `name` is stable (it goes into every decision record): regorus, opa-embedded, opa-remote.
+    `performs_io`: the engine waits on the network, so the pipeline calls it from a worker
+    thread; the embedded engines answer in about a millisecond while holding the GIL, where a
+    thread would only add a hop.
+    """
+
+    name: str
+    performs_io: bool
     bundle_hash: str
 
     def evaluate(self, input: PolicyInput) -> PolicyResult: ...
@@ -144,6 +152,7 @@ class RegorusPolicyEngine:
     """
 
     name = "regorus"
+    performs_io = False
 
     def __init__(self, bundle: PolicyBundle, *, with_tests: bool = False) -> None:
         self.bundle = bundle
@@ -224,7 +233,8 @@ class RegorusPolicyEngine:
 class OpaGolibPolicyEngine:
     """The real OPA engine, embedded through opa_bindings."""
 
-    name = "opa"
+    name = "opa-embedded"
+    performs_io = False
 
     def __init__(self, bundle: PolicyBundle, *, with_tests: bool = False) -> None:
         self.bundle = bundle
@@ -308,7 +318,7 @@ class RemoteOpaPolicyEngine:
     else it reads ``remote:<url>``.
     """
 
-    name = "remote-opa"
+    name = "opa-remote"
     # Evaluation waits on the network: callers on an event loop run it in a worker thread.
     performs_io = True
 

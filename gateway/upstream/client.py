@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
@@ -74,28 +73,44 @@ class UpstreamClient:
             raise UpstreamRejected(502, None)
         return answer
 
-    @asynccontextmanager
-    async def stream(self, route: Route, path: str, body: dict[str, Any]) -> AsyncIterator[AsyncIterator[bytes]]:
-        """Open a streaming POST; yields the raw byte iterator once the status is known good."""
+    async def open_stream(self, route: Route, path: str, body: dict[str, Any]) -> UpstreamStream:
+        """Send a streaming POST; the stream once its status is known good (else UpstreamRejected)."""
         request = self._client.build_request(
             "POST", self._url(route, path), json=body, headers=self._headers(route), timeout=self._timeout(route)
         )
         with translate_errors():
             response = await self._client.send(request, stream=True)
-        try:
-            if response.status_code >= 400:
+        if response.status_code >= 400:
+            try:
                 with translate_errors():
                     content = await response.aread()
-                raise UpstreamRejected(response.status_code, _json_or_none(content))
-            yield _translated(response.aiter_raw())
-        finally:
-            await response.aclose()
+            finally:
+                await response.aclose()
+            raise UpstreamRejected(response.status_code, _json_or_none(content))
+        return UpstreamStream(response)
 
 
-async def _translated(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
-    with translate_errors():
-        async for chunk in chunks:
-            yield chunk
+class UpstreamStream:
+    """One open streamed answer, and its one owner: whoever holds it closes it (`aclose()`,
+    or `async with`), however the relay ends."""
+
+    def __init__(self, response: httpx.Response) -> None:
+        self._response = response
+
+    async def events(self) -> AsyncIterator[bytes]:
+        """The raw bytes as they arrive; transport failures as UpstreamError."""
+        with translate_errors():
+            async for chunk in self._response.aiter_raw():
+                yield chunk
+
+    async def aclose(self) -> None:
+        await self._response.aclose()
+
+    async def __aenter__(self) -> UpstreamStream:
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        await self.aclose()
 
 
 def _refuse_constant(name: str) -> float:

@@ -26,7 +26,7 @@ def test_gateway_decides_with_a_remote_opa(tmp_path: Path, pii_engine, upstream:
         assert raw.headers["x-govgate-region"] == "CN"
         assert "13800138000" in raw.parse().choices[0].message.content  # restored for the caller
         record = gateway.services().ledger.get(raw.headers["x-decision-id"])
-        assert record.policy.engine == "RemoteOpaPolicyEngine"
+        assert record.policy.engine == "opa-remote"
         with pytest.raises(openai.PermissionDeniedError):
             openai.OpenAI(base_url=gateway.base_url, api_key=gateway.bot_key, max_retries=0,
                           default_headers={**SUPPORT_HEADERS, "X-Purpose": "profiling"}).chat.completions.create(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gateway.policy.documents import PolicyInput
+from gateway.policy.documents import PiiFindingInput, PolicyInput
 
 
 def make_input(
@@ -15,12 +15,8 @@ def make_input(
     roles: tuple[str, ...] = ("bot",),
     entity_types: tuple[str, ...] = (),
 ) -> PolicyInput:
-    return PolicyInput.model_validate({
-        "caller": {"id": "svc-helpdesk", "roles": list(roles)},
-        "request": {"kind": kind, "model": model, "purpose": purpose},
-        "customer": {"region": region, "cross_border_basis": basis},
-        "pii": {
-            "entity_types": list(entity_types),
-            "findings": [{"entity_type": t, "score": 0.9, "language": "en"} for t in entity_types],
-        },
-    })
+    return PolicyInput.build(
+        caller_id="svc-helpdesk", roles=roles, kind=kind, model=model, purpose=purpose, region=region,
+        cross_border_basis=basis,
+        findings=[PiiFindingInput(entity_type=t, score=0.9, language="en") for t in entity_types],
+    )

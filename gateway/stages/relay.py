@@ -21,7 +21,6 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from gateway.answer import AnswerGuard
 from gateway.answer_shape import (
     TEXT_FIELDS,
     AnswerFunction,
@@ -36,7 +35,10 @@ from gateway.answer_shape import (
     parse_chunk,
     shape_annotations,
 )
+from gateway.errors import GatewayError, ServiceUnavailable, UpstreamFailed
+from gateway.locations import Location
 from gateway.pii.detector import DetectionFailed
+from gateway.stages.answer import AnswerGuard
 from gateway.upstream.errors import UpstreamError, outcome_of
 from gateway.upstream.sse import DONE, encode_event, iter_sse_data
 
@@ -46,9 +48,12 @@ MAX_HELD_IDENTIFIER_CHARS = 256
 
 @dataclass(frozen=True)
 class RelayFailure:
-    status_code: int
-    error_code: str
+    error: GatewayError  # what the stream ends with, and the record says
     outcome: str  # how the upstream attempt ended, for the route record
+
+
+def _broken(code: str) -> UpstreamFailed:
+    return UpstreamFailed("the upstream stream broke off or was malformed", code=code)
 
 
 @dataclass
@@ -71,11 +76,11 @@ class _ChoiceState:
 class ChatStreamRelay:
     """Relays one upstream stream; `guards` holds one AnswerGuard per text slot it has seen."""
 
-    def __init__(self, events: AsyncIterator[bytes], *, guard_for: Callable[[str], AnswerGuard],
+    def __init__(self, events: AsyncIterator[bytes], *, guard_for: Callable[[Location], AnswerGuard],
                  model: str | None, completion_id: str = "chatcmpl-govgate") -> None:
         self._events = events
         self._guard_for = guard_for
-        self.guards: dict[str, AnswerGuard] = {}
+        self.guards: dict[Location, AnswerGuard] = {}
         self._model = model
         self._completion_id = completion_id
         self._choices: dict[int, _ChoiceState] = {}
@@ -104,11 +109,13 @@ class ChatStreamRelay:
                         yield encode_event({**frame, "choices": [{"index": index, "delta": delta,
                                                                   "finish_reason": None}]})
         except UpstreamError as exc:
-            self.failure = RelayFailure(502, "upstream_stream_broken", outcome_of(exc))
+            self.failure = RelayFailure(_broken("upstream_stream_broken"), outcome_of(exc))
         except DetectionFailed:
-            self.failure = RelayFailure(503, "pii_detection_failed", "ok")
+            unscanned = ServiceUnavailable("the answer could not be scanned for PII; the stream was cut",
+                                           code="pii_detection_failed")
+            self.failure = RelayFailure(unscanned, "ok")
         except (ValueError, TypeError, KeyError, AttributeError):  # JSON or shape errors from upstream
-            self.failure = RelayFailure(502, "upstream_malformed_stream", "rejected:malformed-stream")
+            self.failure = RelayFailure(_broken("upstream_malformed_stream"), "rejected:malformed-stream")
 
     async def _guard_chunk(self, chunk: Chunk) -> dict[str, Any] | None:
         """The chunk rebuilt with every text through its guard; None: nothing to send now."""
@@ -124,13 +131,13 @@ class ChatStreamRelay:
                 held_back = False
         return None if held_back else event
 
-    def _guard(self, location: str) -> AnswerGuard:
+    def _guard(self, location: Location) -> AnswerGuard:
         guard = self.guards.get(location)
         if guard is None:
             guard = self.guards[location] = self._guard_for(location)
         return guard
 
-    async def _release(self, location: str, text: str | None, finishing: bool) -> str:
+    async def _release(self, location: Location, text: str | None, finishing: bool) -> str:
         released = await self._guard(location).feed(text) if text else ""
         if finishing and location in self.guards:
             released += await self.guards[location].finish()
@@ -138,24 +145,24 @@ class ChatStreamRelay:
 
     async def _guard_delta(self, index: int, delta: Delta, *, finishing: bool) -> dict[str, Any]:
         state = self._choices.setdefault(index, _ChoiceState())
-        prefix = f"choices[{index}].delta"
+        prefix = Location(("choices", index, "delta"))
         out: dict[str, Any] = {}
         if delta.role is not None:
             out["role"] = "assistant"
         for name in TEXT_FIELDS:
             text = getattr(delta, name)
-            if text is not None or (finishing and f"{prefix}.{name}" in self.guards):
-                released = await self._release(f"{prefix}.{name}", text, finishing)
+            if text is not None or (finishing and prefix.child(name) in self.guards):
+                released = await self._release(prefix.child(name), text, finishing)
                 if released or text is not None:
                     out[name] = released
         transcript = delta.audio.transcript if delta.audio is not None else None
-        released = await self._release(f"{prefix}.audio.transcript", transcript, finishing)
+        released = await self._release(prefix.child("audio", "transcript"), transcript, finishing)
         if released:
             out["audio"] = {"transcript": released}
         legacy = state.function_call
         if delta.function_call is not None or (finishing and not legacy.closed and (
-                legacy.name or f"{prefix}.function_call.arguments" in self.guards)):
-            function_call = await self._function_delta(legacy, f"{prefix}.function_call",
+                legacy.name or prefix.child("function_call", "arguments") in self.guards)):
+            function_call = await self._function_delta(legacy, prefix.child("function_call"),
                                                        delta.function_call or AnswerFunction(), finishing)
             legacy.closed = legacy.closed or finishing
             if function_call:
@@ -172,50 +179,50 @@ class ChatStreamRelay:
             annotations, texts = shape_annotations(delta.annotations, ())
             for location, text in texts:
                 n, _, name = location.path
-                slot = f"{prefix}.annotations[{state.annotations + int(n)}].url_citation.{name}"
+                slot = prefix.child("annotations", state.annotations + int(n), "url_citation", str(name))
                 annotations[int(n)]["url_citation"][str(name)] = await self._guard(slot).whole(text)
             state.annotations += len(annotations)
             if annotations:
                 out["annotations"] = annotations
         return out
 
-    async def _tool_call_delta(self, state: _ChoiceState, prefix: str, call: DeltaToolCall) -> list[dict[str, Any]]:
+    async def _tool_call_delta(self, state: _ChoiceState, prefix: Location, call: DeltaToolCall) -> list[dict[str, Any]]:
         entries: list[dict[str, Any]] = []
         if call.index not in state.calls:
             # Tool calls stream one after another: a new one means the earlier ones are complete.
             entries.extend(await self._close_calls(state, prefix, keep=call.index))
             state.calls[call.index] = _CallState()
-        at = f"{prefix}.tool_calls[{call.index}]"
+        at = prefix.child("tool_calls", call.index)
         function = call.function or AnswerFunction()
-        entry = await self._function_delta(state.calls[call.index], f"{at}.function", function, False,
-                                           call_id=call.id, id_location=f"{at}.id")
+        entry = await self._function_delta(state.calls[call.index], at.child("function"), function, False,
+                                           call_id=call.id, id_location=at.child("id"))
         if entry:
             entries.append({"index": call.index, **_tool_entry(entry)})
         return entries
 
-    async def _close_calls(self, state: _ChoiceState, prefix: str, *, keep: int | None) -> list[dict[str, Any]]:
+    async def _close_calls(self, state: _ChoiceState, prefix: Location, *, keep: int | None) -> list[dict[str, Any]]:
         entries = []
         for index in sorted(state.calls):
             call = state.calls[index]
             if index == keep or call.closed:
                 continue
-            at = f"{prefix}.tool_calls[{index}]"
-            entry = await self._function_delta(call, f"{at}.function", AnswerFunction(), True, id_location=f"{at}.id")
+            at = prefix.child("tool_calls", index)
+            entry = await self._function_delta(call, at.child("function"), AnswerFunction(), True, id_location=at.child("id"))
             call.closed = True
             if entry:
                 entries.append({"index": index, **_tool_entry(entry)})
         return entries
 
-    async def _function_delta(self, call: _CallState, at: str, function: AnswerFunction, finishing: bool, *,
-                              call_id: str | None = None, id_location: str | None = None) -> dict[str, Any]:
+    async def _function_delta(self, call: _CallState, at: Location, function: AnswerFunction, finishing: bool, *,
+                              call_id: str | None = None, id_location: Location | None = None) -> dict[str, Any]:
         """One piece of a function call: its id and name once released, its arguments as they pass."""
         out: dict[str, Any] = {}
         if call.opened:
             # Late pieces of an id or a name (unusual): each scanned whole as it comes.
             if call_id:
-                out["id"] = await self._guard(id_location or "").identifier(call_id, replacement=new_call_id())
+                out["id"] = await self._guard(id_location or at.child("id")).identifier(call_id, replacement=new_call_id())
             if function.name:
-                out["name"] = await self._guard(f"{at}.name").identifier(function.name)
+                out["name"] = await self._guard(at.child("name")).identifier(function.name)
         else:
             call.id += call_id or ""
             call.name += function.name or ""
@@ -226,9 +233,9 @@ class ChatStreamRelay:
                 if call.id and id_location is not None:
                     out["id"] = await self._guard(id_location).identifier(call.id, replacement=new_call_id())
                 if call.name:
-                    out["name"] = await self._guard(f"{at}.name").identifier(call.name)
+                    out["name"] = await self._guard(at.child("name")).identifier(call.name)
         if call.opened:
-            arguments = await self._release(f"{at}.arguments", function.arguments, finishing)
+            arguments = await self._release(at.child("arguments"), function.arguments, finishing)
             if arguments or "name" in out:
                 out["arguments"] = arguments
         return out

@@ -1,30 +1,36 @@
 """The answer's way back to the caller: scan it for PII the caller may not see, then restore
 the caller's own values where the model wrote pseudonym tokens.
 
-One `AnswerGuard` per answer (per choice). `whole()` serves a complete answer; `feed()` and
-`finish()` serve a stream, releasing text as soon as neither step needs to hold it back.
+One `AnswerGuard` per text slot of an answer (a choice's content, a tool call's arguments…).
+`whole()` serves a complete answer; `feed()` and `finish()` serve a stream, releasing text as
+soon as neither step needs to hold it back. `guard_completion` runs a whole completion through
+its guards; `gateway.stages.relay` does the same for a stream.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
-from typing import Protocol
+from collections.abc import Mapping
+from typing import Any
 
+from gateway.answer_shape import MalformedAnswer, new_call_id, shape_completion, shape_embeddings
 from gateway.decision import FindingRecord
-from gateway.locations import Location, scan_form
+from gateway.errors import ServiceUnavailable, UpstreamFailed
+from gateway.locations import Location, replace_texts, scan_form
 from gateway.offload import run_sized
 from gateway.pii.actions import ActionApplier, resolve_action
+from gateway.pii.detector import DetectionFailed
 from gateway.pii.findings import Finding
 from gateway.pii.output import FALLBACK_OUTPUT_ACTION, OutputScanner
 from gateway.pii.pseudonyms import ConversationPseudonyms
 from gateway.pii.restore import StreamRestorer, restore
 from gateway.policy.documents import PolicyResult
+from gateway.stages.detection import OutputAnalyzer
 
 _IDENTIFIER = Location((), identifier=True)
 
 
 class AnswerGuard:
-    def __init__(self, *, scanner: OutputScanner | None, tokens: Mapping[str, str], location: str) -> None:
+    def __init__(self, *, scanner: OutputScanner | None, tokens: Mapping[str, str], location: Location) -> None:
         self._scanner = scanner
         self._tokens = tokens
         self._restorer = StreamRestorer(tokens)
@@ -57,20 +63,8 @@ class AnswerGuard:
         """What the output scan found and did, with spans in the whole answer. Never values."""
         if self._scanner is None:
             return []
-        return [
-            FindingRecord(entity_type=item.finding.entity_type, location=self.location,
-                          start=item.finding.start + offset, end=item.finding.end + offset,
-                          score=round(item.finding.score, 4), language=item.finding.language,
-                          action=item.action, explanation=item.finding.explanation)
-            for offset, item in self._scanner.applied
-        ]
-
-
-class OutputAnalyzer(Protocol):
-    @property
-    def supported_entities(self) -> list[str]: ...
-
-    def analyze(self, text: str, entities: Collection[str] | None = None) -> list[Finding]: ...
+        return [FindingRecord.of(item.finding, location=str(self.location), action=item.action, offset=offset)
+                for offset, item in self._scanner.applied]
 
 
 class AnswerGuards:
@@ -92,7 +86,7 @@ class AnswerGuards:
             entity_type for entity_type in detector.supported_entities
             if (resolve_action(result.output_pii_actions, entity_type) or FALLBACK_OUTPUT_ACTION).action != "allow"]
 
-    def for_location(self, location: str) -> AnswerGuard:
+    def for_location(self, location: Location) -> AnswerGuard:
         return AnswerGuard(scanner=self._scanner(), tokens=self._tokens, location=location)
 
     def _scanner(self) -> OutputScanner | None:
@@ -106,3 +100,37 @@ class AnswerGuards:
 
         return OutputScanner(analyze=analyze, applier=self._applier, actions=self._result.output_pii_actions,
                              pseudonyms=self._pseudonyms)
+
+
+async def guard_completion(answer: dict[str, Any], guards: AnswerGuards, *, completion_id: str,
+                           model: str | None) -> tuple[dict[str, Any], list[FindingRecord]]:
+    """The completion rebuilt from known fields, every text in it through its own guard; and
+    what the guards found."""
+    findings: list[FindingRecord] = []
+    try:
+        answer, texts = shape_completion(answer, completion_id=completion_id, model=model)
+        replacements: dict[Location, str] = {}
+        for location, text in texts:
+            guard = guards.for_location(location)
+            if location.identifier:
+                replacement = new_call_id() if location.path[-1] == "id" else None
+                guarded = await guard.identifier(text, replacement=replacement)
+            else:
+                guarded = await guard.whole(text)
+            if guarded != text:
+                replacements[location] = guarded
+            findings.extend(guard.findings())
+    except DetectionFailed:
+        raise ServiceUnavailable("the answer could not be scanned for PII and was withheld",
+                                 code="pii_detection_failed") from None
+    except MalformedAnswer as exc:
+        raise UpstreamFailed(f"the upstream answer is malformed: {exc}", code="upstream_malformed") from None
+    return replace_texts(answer, replacements), findings
+
+
+def guard_embeddings(answer: dict[str, Any], *, model: str | None) -> dict[str, Any]:
+    """Embeddings carry no text: only their shape is checked."""
+    try:
+        return shape_embeddings(answer, model=model)
+    except MalformedAnswer as exc:
+        raise UpstreamFailed(f"the upstream answer is malformed: {exc}", code="upstream_malformed") from None
