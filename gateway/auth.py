@@ -1,10 +1,11 @@
 """Callers and their API keys.
 
-A key is shown once, at creation; only its sha256 is stored. Lookups are cached for a few
-seconds so the hot path does not hit the database, which bounds how long a revoked key
-keeps working (`caller_cache_ttl_s`); a cache miss queries in a worker thread, never on the
-event loop. Failed authentications are limited per client address (`PreAuthLimiter`): an
-address past its limit gets 429 before its key is even looked up.
+A key is shown once, at creation; only its sha256 is stored (by `gateway.store.keys`, the
+only module that touches the key table). Lookups are cached for a few seconds so the hot
+path does not hit the database, which bounds how long a revoked key keeps working
+(`caller_cache_ttl_s`); a cache miss queries in a worker thread, never on the event loop.
+Failed authentications are limited per client address (`PreAuthLimiter`): an address past
+its limit gets 429 before its key is even looked up.
 """
 
 from __future__ import annotations
@@ -15,18 +16,20 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import anyio.to_thread
 from limits import RateLimitItemPerMinute
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 from pydantic import BaseModel
-from sqlalchemy import Engine
-from sqlmodel import Session, select
 
 from gateway.errors import BadRequest, Forbidden, RateLimited, Unauthenticated
 from gateway.limits import client_address
-from gateway.store.models import ApiKey, Caller
+from gateway.store.keys import KeyInfo, KeyStore
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 KEY_PREFIX = "gg_"
 ROLES = ("bot", "compliance_officer", "security_admin", "admin")
@@ -42,57 +45,26 @@ class AuthenticatedCaller(BaseModel, frozen=True):
             raise Forbidden(f"this endpoint needs one of the roles: {', '.join(roles)}", code="insufficient_role")
 
 
-class KeyInfo(BaseModel):
-    key_id: str
-    caller: str
-    roles: list[str]
-    created_at: datetime
-    revoked_at: datetime | None
-
-
 def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def create_key(engine: Engine, *, caller: str, roles: list[str]) -> tuple[str, KeyInfo]:
-    """Create (or update the roles of) a caller and issue a new key. Returns the key in clear, once."""
+def create_key(database: Engine, *, caller: str, roles: list[str]) -> tuple[str, KeyInfo]:
+    """Create (or update the roles of) a caller and issue a new key. Returns the key in clear, once.
+
+    Blocking (a database write): the CLI and tests call it; listing and revoking keys are
+    `KeyStore.all` and `KeyStore.revoke`, which need no key logic.
+    """
     unknown = sorted(set(roles) - set(ROLES))
     if unknown or not roles:
         raise BadRequest(f"roles must be chosen from {', '.join(ROLES)}; got {', '.join(unknown) or 'none'}")
     if not caller or len(caller) > 128:
         raise BadRequest("caller must be 1 to 128 characters")
-    now = datetime.now(UTC)
     key_id = secrets.token_hex(4)
     key = f"{KEY_PREFIX}{key_id}_{secrets.token_urlsafe(32)}"
-    with Session(engine) as session, session.begin():
-        existing = session.get(Caller, caller)
-        if existing is None:
-            session.add(Caller(id=caller, roles=sorted(set(roles)), created_at=now))
-        else:
-            existing.roles = sorted(set(roles))
-            session.add(existing)
-        session.flush()  # the caller row must exist before the key that references it
-        session.add(ApiKey(key_id=key_id, caller_id=caller, key_hash=hash_key(key), created_at=now))
-    return key, KeyInfo(key_id=key_id, caller=caller, roles=sorted(set(roles)), created_at=now, revoked_at=None)
-
-
-def list_keys(engine: Engine) -> list[KeyInfo]:
-    with Session(engine) as session:
-        rows = session.exec(select(ApiKey, Caller).where(ApiKey.caller_id == Caller.id).order_by(ApiKey.created_at))
-        return [
-            KeyInfo(key_id=k.key_id, caller=c.id, roles=list(c.roles), created_at=k.created_at, revoked_at=k.revoked_at)
-            for k, c in rows
-        ]
-
-
-def revoke_key(engine: Engine, key_id: str) -> bool:
-    with Session(engine) as session, session.begin():
-        key = session.get(ApiKey, key_id)
-        if key is None or key.revoked_at is not None:
-            return False
-        key.revoked_at = datetime.now(UTC)
-        session.add(key)
-        return True
+    info = KeyStore(database).create(key_id=key_id, key_hash=hash_key(key), caller=caller, roles=sorted(set(roles)),
+                                     created_at=datetime.now(UTC))
+    return key, info
 
 
 NEGATIVE_CACHE_MAX = 10_000
@@ -130,7 +102,7 @@ class PreAuthLimiter:
 
 @dataclass
 class Authenticator:
-    engine: Engine
+    keys: KeyStore
     cache_ttl_s: float
     preauth: PreAuthLimiter | None = None
     # Known keys and unknown ones are cached apart, so a flood of made-up keys can only evict
@@ -177,14 +149,11 @@ class Authenticator:
         return caller
 
     def _lookup(self, digest: str) -> AuthenticatedCaller | None:
-        with Session(self.engine) as session:
-            row = session.exec(
-                select(ApiKey, Caller).where(ApiKey.key_hash == digest, ApiKey.caller_id == Caller.id)
-            ).first()
-        if row is None or row[0].revoked_at is not None:
+        """The caller of an active key with this digest (blocking: runs in a worker thread)."""
+        info = self.keys.find_by_hash(digest)
+        if info is None or info.revoked_at is not None:
             return None
-        key, caller = row
-        return AuthenticatedCaller(id=caller.id, roles=tuple(caller.roles), key_id=key.key_id)
+        return AuthenticatedCaller(id=info.caller, roles=tuple(info.roles), key_id=info.key_id)
 
 
 def _digest(authorization: str | None) -> str | None:

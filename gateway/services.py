@@ -36,6 +36,7 @@ from gateway.store.policy_versions import record_activation
 from gateway.store.vault import VaultStore
 from gateway.ratelimit import RateLimiter
 from gateway.store.db import make_engine, migrate
+from gateway.store.keys import KeyStore
 from gateway.store.ledger import DecisionLedger
 from gateway.upstream.client import BUILTIN_DEMO, UpstreamClient
 
@@ -152,7 +153,7 @@ async def open_services(settings: Settings, *, builtin_demo_url: str | None,
     )
     ledger = DecisionLedger(database, batch_max=settings.ledger_batch_max)
     await ledger.start()
-    authenticator = Authenticator(database, cache_ttl_s=settings.caller_cache_ttl_s,
+    authenticator = Authenticator(KeyStore(database), cache_ttl_s=settings.caller_cache_ttl_s,
                                   preauth=PreAuthLimiter(settings.preauth_failures_per_minute))
     detector = PiiDetector(pii_engine, cache_size=settings.analysis_cache_size)
     applier = ActionApplier(hmac_key=keys.derive_key(hmac_key, "hash-action"))
