@@ -13,12 +13,12 @@ from __future__ import annotations
 import hashlib
 import secrets
 import time
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import anyio.to_thread
+from cachetools import TTLCache
 from limits import RateLimitItemPerMinute
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
@@ -67,7 +67,9 @@ def create_key(database: Engine, *, caller: str, roles: list[str]) -> tuple[str,
     return key, info
 
 
+# Entries each lookup cache holds; beyond, the least recently used go first.
 NEGATIVE_CACHE_MAX = 10_000
+CALLER_CACHE_MAX = 10_000
 
 
 class PreAuthLimited(RateLimited):
@@ -106,9 +108,14 @@ class Authenticator:
     cache_ttl_s: float
     preauth: PreAuthLimiter | None = None
     # Known keys and unknown ones are cached apart, so a flood of made-up keys can only evict
-    # other made-up keys, never a real caller.
-    _cache: dict[str, tuple[float, AuthenticatedCaller]] = field(default_factory=dict)
-    _unknown: OrderedDict[str, float] = field(default_factory=OrderedDict)
+    # other made-up keys, never a real caller. Both are read and written on the event loop
+    # only (the worker thread does just the lookup), so they need no lock.
+    _cache: TTLCache[str, AuthenticatedCaller] = field(init=False)
+    _unknown: TTLCache[str, bool] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._cache = TTLCache(CALLER_CACHE_MAX, ttl=self.cache_ttl_s)
+        self._unknown = TTLCache(NEGATIVE_CACHE_MAX, ttl=self.cache_ttl_s)
 
     async def authenticate(self, authorization: str | None, *, client: str | None = None) -> AuthenticatedCaller:
         """The caller a bearer key belongs to. Raises Unauthenticated, or PreAuthLimited (429).
@@ -117,35 +124,32 @@ class Authenticator:
         """
         address = client if client is not None else client_address()
         digest = _digest(authorization)
-        now = time.monotonic()
         cached = self._cache.get(digest) if digest else None
-        if cached is not None and cached[0] >= now:
-            return cached[1]
+        if cached is not None:
+            return cached
         if self.preauth is not None and address is not None:
             self.preauth.check(address)
         try:
-            return await self._resolve(authorization, digest, now)
+            return await self._resolve(authorization, digest)
         except Unauthenticated:
             if self.preauth is not None and address is not None:
                 self.preauth.failed(address)
             raise
 
-    async def _resolve(self, authorization: str | None, digest: str | None, now: float) -> AuthenticatedCaller:
+    async def _resolve(self, authorization: str | None, digest: str | None) -> AuthenticatedCaller:
         if not authorization or not authorization.lower().startswith("bearer "):
             raise Unauthenticated("missing API key: send 'Authorization: Bearer <key>'")
         if digest is None:
             raise Unauthenticated("invalid API key")
-        if self._unknown.get(digest, 0.0) >= now:
+        if digest in self._unknown:
             raise Unauthenticated("invalid API key")
         # In a worker thread: a database that is busy (a locked SQLite file, a slow
         # PostgreSQL) must never hold the event loop.
         caller = await anyio.to_thread.run_sync(self._lookup, digest)
         if caller is None:
-            self._unknown[digest] = now + self.cache_ttl_s
-            while len(self._unknown) > NEGATIVE_CACHE_MAX:
-                self._unknown.popitem(last=False)
+            self._unknown[digest] = True
             raise Unauthenticated("invalid API key")
-        self._cache[digest] = (now + self.cache_ttl_s, caller)
+        self._cache[digest] = caller
         return caller
 
     def _lookup(self, digest: str) -> AuthenticatedCaller | None:
