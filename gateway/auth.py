@@ -1,10 +1,11 @@
 """Callers and their API keys.
 
-A key is shown once, at creation; only its sha256 is stored. Lookups are cached for a few
-seconds so the hot path does not hit the database, which bounds how long a revoked key
-keeps working (`caller_cache_ttl_s`); a cache miss queries in a worker thread, never on the
-event loop. Failed authentications are limited per client address (`PreAuthLimiter`): an
-address past its limit gets 429 before its key is even looked up.
+A key is shown once, at creation; only its sha256 is stored (by `gateway.store.keys`, the
+only module that touches the key table). Lookups are cached for a few seconds so the hot
+path does not hit the database, which bounds how long a revoked key keeps working
+(`caller_cache_ttl_s`); a cache miss queries in a worker thread, never on the event loop.
+Failed authentications are limited per client address (`PreAuthLimiter`): an address past
+its limit gets 429 before its key is even looked up.
 """
 
 from __future__ import annotations
@@ -12,21 +13,23 @@ from __future__ import annotations
 import hashlib
 import secrets
 import time
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import anyio.to_thread
+from cachetools import TTLCache
 from limits import RateLimitItemPerMinute
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 from pydantic import BaseModel
-from sqlalchemy import Engine
-from sqlmodel import Session, select
 
 from gateway.errors import BadRequest, Forbidden, RateLimited, Unauthenticated
 from gateway.limits import client_address
-from gateway.store.models import ApiKey, Caller
+from gateway.store.keys import KeyInfo, KeyStore
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 KEY_PREFIX = "gg_"
 ROLES = ("bot", "compliance_officer", "security_admin", "admin")
@@ -42,60 +45,31 @@ class AuthenticatedCaller(BaseModel, frozen=True):
             raise Forbidden(f"this endpoint needs one of the roles: {', '.join(roles)}", code="insufficient_role")
 
 
-class KeyInfo(BaseModel):
-    key_id: str
-    caller: str
-    roles: list[str]
-    created_at: datetime
-    revoked_at: datetime | None
-
-
 def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def create_key(engine: Engine, *, caller: str, roles: list[str]) -> tuple[str, KeyInfo]:
-    """Create (or update the roles of) a caller and issue a new key. Returns the key in clear, once."""
+def create_key(database: Engine, *, caller: str, roles: list[str]) -> tuple[str, KeyInfo]:
+    """Create (or update the roles of) a caller and issue a new key. Returns the key in clear, once.
+
+    Blocking (a database write): the CLI and tests call it; listing and revoking keys are
+    `KeyStore.all` and `KeyStore.revoke`, which need no key logic.
+    """
     unknown = sorted(set(roles) - set(ROLES))
     if unknown or not roles:
         raise BadRequest(f"roles must be chosen from {', '.join(ROLES)}; got {', '.join(unknown) or 'none'}")
     if not caller or len(caller) > 128:
         raise BadRequest("caller must be 1 to 128 characters")
-    now = datetime.now(UTC)
     key_id = secrets.token_hex(4)
     key = f"{KEY_PREFIX}{key_id}_{secrets.token_urlsafe(32)}"
-    with Session(engine) as session, session.begin():
-        existing = session.get(Caller, caller)
-        if existing is None:
-            session.add(Caller(id=caller, roles=sorted(set(roles)), created_at=now))
-        else:
-            existing.roles = sorted(set(roles))
-            session.add(existing)
-        session.flush()  # the caller row must exist before the key that references it
-        session.add(ApiKey(key_id=key_id, caller_id=caller, key_hash=hash_key(key), created_at=now))
-    return key, KeyInfo(key_id=key_id, caller=caller, roles=sorted(set(roles)), created_at=now, revoked_at=None)
+    info = KeyStore(database).create(key_id=key_id, key_hash=hash_key(key), caller=caller, roles=sorted(set(roles)),
+                                     created_at=datetime.now(UTC))
+    return key, info
 
 
-def list_keys(engine: Engine) -> list[KeyInfo]:
-    with Session(engine) as session:
-        rows = session.exec(select(ApiKey, Caller).where(ApiKey.caller_id == Caller.id).order_by(ApiKey.created_at))
-        return [
-            KeyInfo(key_id=k.key_id, caller=c.id, roles=list(c.roles), created_at=k.created_at, revoked_at=k.revoked_at)
-            for k, c in rows
-        ]
-
-
-def revoke_key(engine: Engine, key_id: str) -> bool:
-    with Session(engine) as session, session.begin():
-        key = session.get(ApiKey, key_id)
-        if key is None or key.revoked_at is not None:
-            return False
-        key.revoked_at = datetime.now(UTC)
-        session.add(key)
-        return True
-
-
+# Entries each lookup cache holds; beyond, the least recently used go first.
 NEGATIVE_CACHE_MAX = 10_000
+CALLER_CACHE_MAX = 10_000
 
 
 class PreAuthLimited(RateLimited):
@@ -130,13 +104,18 @@ class PreAuthLimiter:
 
 @dataclass
 class Authenticator:
-    engine: Engine
+    keys: KeyStore
     cache_ttl_s: float
     preauth: PreAuthLimiter | None = None
     # Known keys and unknown ones are cached apart, so a flood of made-up keys can only evict
-    # other made-up keys, never a real caller.
-    _cache: dict[str, tuple[float, AuthenticatedCaller]] = field(default_factory=dict)
-    _unknown: OrderedDict[str, float] = field(default_factory=OrderedDict)
+    # other made-up keys, never a real caller. Both are read and written on the event loop
+    # only (the worker thread does just the lookup), so they need no lock.
+    _cache: TTLCache[str, AuthenticatedCaller] = field(init=False)
+    _unknown: TTLCache[str, bool] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._cache = TTLCache(CALLER_CACHE_MAX, ttl=self.cache_ttl_s)
+        self._unknown = TTLCache(NEGATIVE_CACHE_MAX, ttl=self.cache_ttl_s)
 
     async def authenticate(self, authorization: str | None, *, client: str | None = None) -> AuthenticatedCaller:
         """The caller a bearer key belongs to. Raises Unauthenticated, or PreAuthLimited (429).
@@ -145,46 +124,40 @@ class Authenticator:
         """
         address = client if client is not None else client_address()
         digest = _digest(authorization)
-        now = time.monotonic()
         cached = self._cache.get(digest) if digest else None
-        if cached is not None and cached[0] >= now:
-            return cached[1]
+        if cached is not None:
+            return cached
         if self.preauth is not None and address is not None:
             self.preauth.check(address)
         try:
-            return await self._resolve(authorization, digest, now)
+            return await self._resolve(authorization, digest)
         except Unauthenticated:
             if self.preauth is not None and address is not None:
                 self.preauth.failed(address)
             raise
 
-    async def _resolve(self, authorization: str | None, digest: str | None, now: float) -> AuthenticatedCaller:
+    async def _resolve(self, authorization: str | None, digest: str | None) -> AuthenticatedCaller:
         if not authorization or not authorization.lower().startswith("bearer "):
             raise Unauthenticated("missing API key: send 'Authorization: Bearer <key>'")
         if digest is None:
             raise Unauthenticated("invalid API key")
-        if self._unknown.get(digest, 0.0) >= now:
+        if digest in self._unknown:
             raise Unauthenticated("invalid API key")
         # In a worker thread: a database that is busy (a locked SQLite file, a slow
         # PostgreSQL) must never hold the event loop.
         caller = await anyio.to_thread.run_sync(self._lookup, digest)
         if caller is None:
-            self._unknown[digest] = now + self.cache_ttl_s
-            while len(self._unknown) > NEGATIVE_CACHE_MAX:
-                self._unknown.popitem(last=False)
+            self._unknown[digest] = True
             raise Unauthenticated("invalid API key")
-        self._cache[digest] = (now + self.cache_ttl_s, caller)
+        self._cache[digest] = caller
         return caller
 
     def _lookup(self, digest: str) -> AuthenticatedCaller | None:
-        with Session(self.engine) as session:
-            row = session.exec(
-                select(ApiKey, Caller).where(ApiKey.key_hash == digest, ApiKey.caller_id == Caller.id)
-            ).first()
-        if row is None or row[0].revoked_at is not None:
+        """The caller of an active key with this digest (blocking: runs in a worker thread)."""
+        info = self.keys.find_by_hash(digest)
+        if info is None or info.revoked_at is not None:
             return None
-        key, caller = row
-        return AuthenticatedCaller(id=caller.id, roles=tuple(caller.roles), key_id=key.key_id)
+        return AuthenticatedCaller(id=info.caller, roles=tuple(info.roles), key_id=info.key_id)
 
 
 def _digest(authorization: str | None) -> str | None:

@@ -112,9 +112,9 @@ def keys_create(caller: str, roles: str, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True)
 def keys_list(as_json: bool) -> None:
     """List keys (ids, callers, roles, state), never the keys themselves."""
-    from gateway.auth import list_keys
+    from gateway.store.keys import KeyStore
 
-    rows = [info.model_dump(mode="json") for info in list_keys(_database())]
+    rows = [info.model_dump(mode="json") for info in KeyStore(_database()).all()]
 
     def render(items: list[dict[str, Any]]) -> None:
         for item in items:
@@ -129,9 +129,9 @@ def keys_list(as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True)
 def keys_revoke(key_id: str, as_json: bool) -> None:
     """Revoke a key by its id."""
-    from gateway.auth import revoke_key
+    from gateway.store.keys import KeyStore
 
-    revoked = revoke_key(_database(), key_id)
+    revoked = KeyStore(_database()).revoke(key_id)
     _emit({"key_id": key_id, "revoked": revoked}, as_json,
           lambda v: click.echo(f"revoked {key_id}" if revoked else f"no active key {key_id}"))
     if not revoked:

@@ -39,6 +39,7 @@ from gateway.stages.detection import PiiDetection
 from gateway.stages.policy import PolicyGate
 from gateway.stages.recording import Recorder
 from gateway.store.db import make_engine, migrate
+from gateway.store.keys import KeyStore
 from gateway.store.ledger import DecisionLedger
 from gateway.store.policy_versions import record_activation
 from gateway.store.vault import VaultStore
@@ -176,7 +177,7 @@ async def open_services(settings: Settings, *, builtin_demo_url: str | None,
     )
     ledger = DecisionLedger(database, batch_max=settings.ledger_batch_max)
     await ledger.start()
-    authenticator = Authenticator(database, cache_ttl_s=settings.caller_cache_ttl_s,
+    authenticator = Authenticator(KeyStore(database), cache_ttl_s=settings.caller_cache_ttl_s,
                                   preauth=PreAuthLimiter(settings.preauth_failures_per_minute))
     detector = PiiDetector(pii_engine, cache_size=settings.analysis_cache_size)
     applier = ActionApplier(digest=keys.KeyedDigest(keys.derive_key(hmac_key, "hash-action")))

@@ -2,7 +2,7 @@
 
 Presidio's `LemmaContextAwareEnhancer` compares spaCy lemmas of the N tokens around a
 match with the recognizer's context words. We do not run a lemmatizer (the English
-pipeline keeps only `ner`, see `gateway.pii.nlp`) and Chinese has no spaces to count words
+pipeline keeps only `ner`, see `gateway.pii.nlp.en`) and Chinese has no spaces to count words
 by, so we look at a *character window* instead:
 
 * English: the 40 characters before the match (~6 words) and 12 after; a context word

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections import OrderedDict
 from collections.abc import Collection, Sequence
 from typing import Protocol
+
+from cachetools import LRUCache
 
 from gateway.pii.errors import PiiInputError
 from gateway.pii.findings import Finding
@@ -36,8 +37,9 @@ class TextTooLong(DetectionFailed):
 class PiiDetector:
     def __init__(self, engine: Analyzer, *, cache_size: int) -> None:
         self._engine = engine
-        self._cache: OrderedDict[tuple[str, str], list[Finding]] = OrderedDict()
-        self._cache_size = cache_size
+        # None when switched off (a size below 1): cachetools refuses to store into a cache of size 0.
+        self._cache: LRUCache[tuple[str, str], list[Finding]] | None = LRUCache(cache_size) if cache_size > 0 else None
+        # detect() runs in worker threads, and cachetools caches are not thread-safe.
         self._lock = threading.Lock()
         self.cache_hits = 0
 
@@ -59,12 +61,12 @@ class PiiDetector:
     def _analyze(self, text: str, scope: str | None, entities: Collection[str] | None = None) -> list[Finding]:
         if not text:
             return []
+        cache = self._cache
         key = (scope, hashlib.sha256(text.encode()).hexdigest()) if scope else None
-        if key is not None:
+        if key is not None and cache is not None:
             with self._lock:
-                cached = self._cache.get(key)
+                cached = cache.get(key)  # a hit becomes the most recently used
                 if cached is not None:
-                    self._cache.move_to_end(key)
                     self.cache_hits += 1
                     return cached
         try:
@@ -73,9 +75,7 @@ class PiiDetector:
             raise TextTooLong(str(exc)) from exc
         except Exception as exc:  # noqa: BLE001 — whatever broke, nothing may pass unscanned
             raise DetectionFailed(type(exc).__name__) from exc
-        if key is not None:
+        if key is not None and cache is not None:
             with self._lock:
-                self._cache[key] = findings
-                while len(self._cache) > self._cache_size:
-                    self._cache.popitem(last=False)
+                cache[key] = findings
         return findings

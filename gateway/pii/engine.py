@@ -22,7 +22,7 @@ the Latin runs of a Chinese one ("我的美国朋友 Maria Gonzalez 的电话…
 
 Thread-safety: the engine keeps no per-call state. Recognizers compile their patterns at
 build time, the LAC ONNX session is safe for concurrent `run`, and the spaCy backend
-serialises its calls with a lock (see `gateway.pii.nlp`).
+serialises its calls with a lock (see `gateway.pii.nlp.en`).
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ from gateway.pii.context import WindowContextEnhancer
 from gateway.pii.errors import PiiConfigError, PiiInputError
 from gateway.pii.findings import Finding, FindingExplanation, Language
 from gateway.pii.language import LanguageChooser
-from gateway.pii.nlp import NlpBackend, NlpResult
+from gateway.pii.nlp.base import NlpBackend, NlpResult
 from gateway.pii.normalize import NormalizedText, normalize, separated_digit_runs
 from gateway.pii.recognizers.base import SOURCE_KEY, NerRecognizer
 from gateway.pii.recognizers.en.phone_pattern import GenericPhoneRecognizer
@@ -389,7 +389,8 @@ def build_pii_engine(
     `en_prune_labels` removes the NER moves of labels GovGate never reads (see
     `SpacyNerBackend` and docs/pii.md for the measured latency and accuracy).
     """
-    from gateway.pii.nlp import load_chinese_nlp, load_english_nlp
+    from gateway.pii.nlp.en import load_english_nlp
+    from gateway.pii.nlp.zh import load_chinese_nlp
     from gateway.pii.recognizers.en.email import offline_tld_extractor
 
     languages = tuple(dict.fromkeys(languages))

@@ -13,13 +13,12 @@ The vault never talks to the database itself: it reads through a `VaultRows` (th
 from __future__ import annotations
 
 import threading
-import time
-from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
+from cachetools import TTLCache
 from cryptography.fernet import Fernet, InvalidToken
 
 from gateway.keys import KeyedDigest
@@ -53,9 +52,11 @@ class PseudonymVault:
         self._fernet = Fernet(fernet_key)
         self._digest = digest
         self._ttl_s = ttl_s
-        self._cache: OrderedDict[str, tuple[float, ConversationPseudonyms]] = OrderedDict()
-        # load() runs in worker threads: one lock keeps the cache consistent and makes a
-        # conversation load once even when two of its requests arrive together.
+        # A loaded table is kept for ttl_s; beyond CACHED_CONVERSATIONS the least recently used goes.
+        self._cache: TTLCache[str, ConversationPseudonyms] = TTLCache(CACHED_CONVERSATIONS, ttl=ttl_s)
+        # load() runs in worker threads and cachetools caches are not thread-safe: one lock
+        # keeps the cache consistent and makes a conversation load once even when two of its
+        # requests arrive together.
         self._lock = threading.Lock()
 
     def conversation_key(self, caller: str, conversation_id: str, customer_id: str | None) -> str:
@@ -73,20 +74,16 @@ class PseudonymVault:
             return self._load(conversation_key)
 
     def _load(self, conversation_key: str) -> ConversationPseudonyms:
-        now = time.monotonic()
         cached = self._cache.get(conversation_key)
-        if cached is not None and cached[0] > now:
-            self._cache.move_to_end(conversation_key)
-            return cached[1]
+        if cached is not None:
+            return cached
         table = ConversationPseudonyms(conversation_key=conversation_key)
         for token, ciphertext in self._rows.unexpired(conversation_key, _utcnow()):
             try:
                 table.add_existing(token, self._fernet.decrypt(ciphertext).decode())
             except InvalidToken:
                 continue  # written under another key: unusable, treat as absent
-        self._cache[conversation_key] = (now + self._ttl_s, table)
-        while len(self._cache) > CACHED_CONVERSATIONS:
-            self._cache.popitem(last=False)
+        self._cache[conversation_key] = table
         return table
 
     def entries_to_persist(self, table: ConversationPseudonyms) -> list[SealedPseudonym]:

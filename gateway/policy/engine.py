@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 
 import regorus
 import requests
+from cachetools import TTLCache
 from opa_bindings.engine import OpaEngine, OpaError, OpaUndefinedError
 from opa_client import OpaClient
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -348,7 +349,8 @@ class RemoteOpaPolicyEngine:
             token=token,
             retries=0,
         )
-        self._vocabulary: tuple[float, Vocabulary | None] = (0.0, None)
+        # One entry, the server's vocabulary; the lock also makes concurrent callers fetch it once.
+        self._vocabulary: TTLCache[str, Vocabulary] = TTLCache(maxsize=1, ttl=VOCABULARY_TTL_S)
         self._vocabulary_lock = threading.Lock()
 
     def evaluate(self, input: PolicyInput) -> PolicyResult:
@@ -361,12 +363,12 @@ class RemoteOpaPolicyEngine:
     def vocabulary(self) -> Vocabulary:
         """The server's vocabulary, fetched again after VOCABULARY_TTL_S (its policy may change)."""
         with self._vocabulary_lock:
-            fetched_at, vocabulary = self._vocabulary
-            if vocabulary is None or time.monotonic() - fetched_at > VOCABULARY_TTL_S:
+            vocabulary = self._vocabulary.get(VOCABULARY_RULE)
+            if vocabulary is None:
                 package, rule = VOCABULARY_RULE.rsplit(".", 1)
                 response = self._query(package, rule, {})
                 vocabulary = to_vocabulary(response.get("result") if isinstance(response, dict) else None)
-                self._vocabulary = (time.monotonic(), vocabulary)
+                self._vocabulary[VOCABULARY_RULE] = vocabulary
             return vocabulary
 
     def _query(self, package: str, rule: str, input_doc: Any) -> Any:

@@ -77,14 +77,15 @@ def test_missing_and_invalid_keys_are_401(gateway: Gateway) -> None:
 
 
 def test_revoked_key_stops_working(tmp_path: Path, pii_engine, upstream: str) -> None:  # type: ignore[no-untyped-def]
-    from gateway.auth import create_key, revoke_key
+    from gateway.auth import create_key
+    from gateway.store.keys import KeyStore
 
     gateway, server = start_gateway(tmp_path, pii_engine=pii_engine, upstream_url=upstream, caller_cache_ttl_s=0)
     try:
         database = gateway.services().database
         key, info = create_key(database, caller="short-lived", roles=["bot"])
         assert post(gateway, CHAT, key=key).status_code == 200
-        assert revoke_key(database, info.key_id)
+        assert KeyStore(database).revoke(info.key_id)
         assert_error(post(gateway, CHAT, key=key), 401, "authentication_error")
     finally:
         server.stop()

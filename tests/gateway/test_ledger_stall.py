@@ -21,6 +21,7 @@ import psycopg
 import pytest
 
 from gateway.auth import Authenticator
+from gateway.store.keys import KeyStore
 from tests.conftest import SUPPORT_HEADERS, Gateway, start_gateway
 
 CHAT = {"model": "demo-chat", "messages": [{"role": "user", "content": "Hello, I am Maria Gonzalez."}]}
@@ -148,7 +149,7 @@ def test_a_key_lookup_runs_off_the_event_loop(gateway: Gateway) -> None:
             return super()._lookup(digest)
 
     async def scenario() -> None:
-        authenticator = Watched(database, cache_ttl_s=5.0)
+        authenticator = Watched(KeyStore(database), cache_ttl_s=5.0)
         caller = await authenticator.authenticate(f"Bearer {gateway.bot_key}")
         assert caller.id == "support-bot"
         assert threads and threads[0] != threading.current_thread().name

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from gateway.pii.engine import PiiEngine
-from gateway.pii.nlp import BlankNlpBackend
+from gateway.pii.nlp.base import BlankNlpBackend
 from gateway.pii.registry import RegistryConfig, build_registry
 
 

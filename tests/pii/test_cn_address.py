@@ -1,4 +1,4 @@
-from gateway.pii.nlp import NlpResult, Token
+from gateway.pii.nlp.base import NlpResult, Token
 from gateway.pii.recognizers.zh.address import CnAddressRecognizer
 
 

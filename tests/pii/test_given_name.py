@@ -1,4 +1,4 @@
-from gateway.pii.nlp import NerSpan, NlpResult
+from gateway.pii.nlp.base import NerSpan, NlpResult
 from gateway.pii.recognizers.en.first_name import GivenNameRecognizer, load_given_names
 
 NAMES = frozenset({"tamara", "zlata", "kayla"})

@@ -1,4 +1,4 @@
-from gateway.pii.nlp import NerSpan, NlpResult
+from gateway.pii.nlp.base import NerSpan, NlpResult
 from gateway.pii.recognizers.zh.lac_ner import LacNerRecognizer
 
 
@@ -70,7 +70,7 @@ def test_places_in_sports_texts_are_clubs_unless_used_as_places():
 
 def _tok(text, *words):
     """NlpResult from (word, tag) pairs covering `text` in order; LOC/ORG/PER words become entities."""
-    from gateway.pii.nlp import Token
+    from gateway.pii.nlp.base import Token
 
     tokens, pos = [], 0
     for word, tag in words:

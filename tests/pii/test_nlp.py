@@ -1,4 +1,5 @@
-from gateway.pii.nlp import LacTagger, _chunks, load_english_nlp
+from gateway.pii.nlp.en import load_english_nlp
+from gateway.pii.nlp.zh import LacTagger, _chunks
 
 
 def test_lac_tagger_matches_packaged_decoder():
@@ -49,7 +50,7 @@ def test_windows_find_what_the_whole_text_finds():
 
 
 def test_pruned_ner_keeps_only_the_labels_we_read():
-    from gateway.pii.nlp import EN_NER_LABELS
+    from gateway.pii.nlp.en import EN_NER_LABELS
 
     pruned, full = load_english_nlp(), load_english_nlp(prune_labels=False)
     ner = pruned._nlp.get_pipe("ner")

@@ -2,7 +2,7 @@ import pytest
 
 from gateway.pii.engine import PiiEngine
 from gateway.pii.errors import PiiConfigError
-from gateway.pii.nlp import BlankNlpBackend
+from gateway.pii.nlp.base import BlankNlpBackend
 from gateway.pii.registry import RegistryConfig, build_registry, check_languages
 
 CONFIG = RegistryConfig(given_names=frozenset())
