@@ -15,7 +15,6 @@ import secrets
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 
 import anyio.to_thread
 from cachetools import TTLCache
@@ -27,9 +26,6 @@ from pydantic import BaseModel
 from gateway.errors import BadRequest, Forbidden, RateLimited, Unauthenticated
 from gateway.limits import client_address
 from gateway.store.keys import KeyInfo, KeyStore
-
-if TYPE_CHECKING:
-    from sqlalchemy import Engine
 
 KEY_PREFIX = "gg_"
 ROLES = ("bot", "compliance_officer", "security_admin", "admin")
@@ -49,7 +45,7 @@ def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def create_key(database: Engine, *, caller: str, roles: list[str]) -> tuple[str, KeyInfo]:
+def create_key(keys: KeyStore, *, caller: str, roles: list[str]) -> tuple[str, KeyInfo]:
     """Create (or update the roles of) a caller and issue a new key. Returns the key in clear, once.
 
     Blocking (a database write): the CLI and tests call it; listing and revoking keys are
@@ -62,8 +58,8 @@ def create_key(database: Engine, *, caller: str, roles: list[str]) -> tuple[str,
         raise BadRequest("caller must be 1 to 128 characters")
     key_id = secrets.token_hex(4)
     key = f"{KEY_PREFIX}{key_id}_{secrets.token_urlsafe(32)}"
-    info = KeyStore(database).create(key_id=key_id, key_hash=hash_key(key), caller=caller, roles=sorted(set(roles)),
-                                     created_at=datetime.now(UTC))
+    info = keys.create(key_id=key_id, key_hash=hash_key(key), caller=caller, roles=sorted(set(roles)),
+                       created_at=datetime.now(UTC))
     return key, info
 
 

@@ -97,10 +97,11 @@ def _database():  # type: ignore[no-untyped-def]
 def keys_create(caller: str, roles: str, as_json: bool) -> None:
     """Create a key; it is printed once and only its hash is kept."""
     from gateway.auth import create_key
+    from gateway.store.keys import KeyStore
     from gateway.errors import GatewayError
 
     try:
-        key, info = create_key(_database(), caller=caller, roles=[r.strip() for r in roles.split(",") if r.strip()])
+        key, info = create_key(KeyStore(_database()), caller=caller, roles=[r.strip() for r in roles.split(",") if r.strip()])
     except GatewayError as error:
         raise click.ClickException(error.message) from None
     _emit({"key": key, **info.model_dump(mode="json")}, as_json,

@@ -21,6 +21,7 @@ import pytest
 import uvicorn
 
 from gateway.app import create_app
+from gateway.store.keys import KeyStore
 from gateway.auth import create_key
 from gateway.bench import free_port
 from gateway.config import Settings
@@ -156,8 +157,8 @@ def start_gateway(tmp_path: Path, *, pii_engine, upstream_url: str, database_url
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     database = make_engine(settings.effective_database_url)
     migrate(database)
-    bot_key, _ = create_key(database, caller="support-bot", roles=["bot"])
-    officer_key, _ = create_key(database, caller="officer", roles=["compliance_officer"])
+    bot_key, _ = create_key(KeyStore(database), caller="support-bot", roles=["bot"])
+    officer_key, _ = create_key(KeyStore(database), caller="officer", roles=["compliance_officer"])
     database.dispose()
     app = create_app(settings, pii_engine=pii_engine)
     server = ServerThread(app, port)

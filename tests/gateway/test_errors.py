@@ -83,7 +83,7 @@ def test_revoked_key_stops_working(tmp_path: Path, pii_engine, upstream: str) ->
     gateway, server = start_gateway(tmp_path, pii_engine=pii_engine, upstream_url=upstream, caller_cache_ttl_s=0)
     try:
         database = gateway.services().database
-        key, info = create_key(database, caller="short-lived", roles=["bot"])
+        key, info = create_key(KeyStore(database), caller="short-lived", roles=["bot"])
         assert post(gateway, CHAT, key=key).status_code == 200
         assert KeyStore(database).revoke(info.key_id)
         assert_error(post(gateway, CHAT, key=key), 401, "authentication_error")

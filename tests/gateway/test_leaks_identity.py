@@ -88,8 +88,9 @@ def test_other_purpose_or_customer_gets_placeholders_only(maria_in_conversation:
 
 def test_another_caller_with_the_same_conversation_id_gets_nothing(maria_in_conversation: Gateway) -> None:
     from gateway.auth import create_key
+    from gateway.store.keys import KeyStore
 
-    other_key, _ = create_key(maria_in_conversation.services().database, caller="other-bot", roles=["bot"])
+    other_key, _ = create_key(KeyStore(maria_in_conversation.services().database), caller="other-bot", roles=["bot"])
     headers = {**SUPPORT_HEADERS, "authorization": f"Bearer {other_key}", "X-Conversation-Id": "conv-a",
                "X-Customer-Id": "cust-1"}
     body = {"model": "demo-chat", "messages": [{"role": "user", "content": TOKENS}]}

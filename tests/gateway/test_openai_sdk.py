@@ -151,8 +151,9 @@ def test_a_bots_system_prompt_is_analysed_once(gateway: Gateway) -> None:
     assert detector.cache_hits == 1
     # Another service does not share that cache (no timing side channel between callers).
     from gateway.auth import create_key
+    from gateway.store.keys import KeyStore
 
-    other_key, _ = create_key(gateway.services().database, caller="other-bot", roles=["bot"])
+    other_key, _ = create_key(KeyStore(gateway.services().database), caller="other-bot", roles=["bot"])
     client(gateway, key=other_key).chat.completions.create(
         model="demo-chat", messages=[system, {"role": "user", "content": "Hi"}])
     assert detector.cache_hits == 1

@@ -19,6 +19,7 @@ import httpx
 import pytest
 from cryptography.fernet import Fernet
 
+from gateway.store.keys import KeyStore
 from gateway.auth import create_key
 from gateway.config import Settings
 from gateway.services import StartupError, open_services
@@ -45,7 +46,7 @@ def recorded(gateway: Gateway, response: httpx.Response, status: int) -> dict:
 
 
 def key_with(gateway: Gateway, caller: str, role: str) -> str:
-    key, _ = create_key(gateway.services().database, caller=caller, roles=[role])
+    key, _ = create_key(KeyStore(gateway.services().database), caller=caller, roles=[role])
     return key
 
 
