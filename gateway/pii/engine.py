@@ -23,6 +23,9 @@ the Latin runs of a Chinese one ("我的美国朋友 Maria Gonzalez 的电话…
 Thread-safety: the engine keeps no per-call state. Recognizers compile their patterns at
 build time, the LAC ONNX session is safe for concurrent `run`, and the spaCy backend
 serialises its calls with a lock (see `gateway.pii.nlp.en`).
+
+Why one module of ~400 lines: it is one idea, the steps of `analyze()` in the order above
+(each a short method), with `build_pii_engine` assembling the registry it runs on.
 """
 
 from __future__ import annotations
