@@ -10,8 +10,8 @@ import openai
 import pytest
 from sqlalchemy import text
 
-from gateway.bench import free_port
 from tests.conftest import SUPPORT_HEADERS, Gateway, start_gateway
+from tests.net import free_port
 
 CHAT = {"model": "demo-chat", "messages": [{"role": "user", "content": "Hello, I am Maria Gonzalez."}]}
 

@@ -15,9 +15,9 @@ import pytest
 from fastapi import FastAPI, Request
 from fastapi.responses import StreamingResponse
 
-from gateway.bench import free_port
 from gateway.upstream.sse import encode_event
 from tests.conftest import SUPPORT_HEADERS, Gateway, ServerThread, start_gateway
+from tests.net import free_port
 
 FIRST_WORDS = "Thank you for waiting. "
 
