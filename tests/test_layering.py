@@ -37,3 +37,14 @@ def test_stages_do_not_reach_into_storage_or_the_api(stage: str) -> None:
 def test_the_walk_sees_imports() -> None:
     # A guard for the guard: the store itself does import sqlmodel.
     assert "sqlmodel" in imported_modules(GATEWAY / "store" / "vault.py")
+
+
+def test_the_product_does_not_import_the_tests() -> None:
+    # Fakes and helpers under tests/ (e.g. the fake OPA server) are never part of the service.
+    offenders = {
+        f"{path.relative_to(GATEWAY.parent)}: {name}"
+        for path in sorted(GATEWAY.rglob("*.py"))
+        for name in imported_modules(path)
+        if name == "tests" or name.startswith("tests.")
+    }
+    assert not offenders, sorted(offenders)
