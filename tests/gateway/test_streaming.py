@@ -180,7 +180,7 @@ def test_a_malformed_upstream_event_ends_the_stream_with_an_error_and_a_record(s
 def test_a_caller_that_hangs_up_mid_stream_still_leaves_a_record(scripted) -> None:  # type: ignore[no-untyped-def]
     import httpx
 
-    gateway, upstream = scripted
+    gateway, _ = scripted  # the "gated" scenario: the upstream waits after its first words
     headers = {**SUPPORT_HEADERS, "authorization": f"Bearer {gateway.bot_key}"}
     body = {"model": "demo-chat", "stream": True, "messages": [{"role": "user", "content": "Maria Gonzalez here"}]}
     with httpx.stream("POST", gateway.base_url + "/chat/completions", json=body, headers=headers) as response:
