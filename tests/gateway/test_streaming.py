@@ -1,5 +1,6 @@
 """Streams stay streams: first tokens pass before the upstream has finished, tokens split
-anywhere are restored, and a stream that breaks is reported and recorded."""
+anywhere are restored, and a stream that breaks is reported and recorded. On SQLite and
+PostgreSQL."""
 
 from __future__ import annotations
 
@@ -94,11 +95,13 @@ class ScriptedUpstream:
 
 
 @pytest.fixture
-def scripted(tmp_path: Path, pii_engine) -> Iterator[tuple[Gateway, ScriptedUpstream]]:  # type: ignore[no-untyped-def]
+def scripted(tmp_path: Path, pii_engine,  # type: ignore[no-untyped-def]
+             database_url: str) -> Iterator[tuple[Gateway, ScriptedUpstream]]:
+    """A gateway on each database (every stream ends in a record) in front of a new scripted upstream."""
     upstream = ScriptedUpstream()
     server = ServerThread(upstream.app, free_port())
     server.start()
-    gateway, gateway_server = start_gateway(tmp_path, pii_engine=pii_engine,
+    gateway, gateway_server = start_gateway(tmp_path, pii_engine=pii_engine, database_url=database_url,
                                             upstream_url=f"http://127.0.0.1:{server.port}/v1")
     yield gateway, upstream
     upstream.gate.set()
