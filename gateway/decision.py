@@ -19,7 +19,7 @@ class FindingRecord(BaseModel):
     """A finding as stored: where it was, what it was, what was done. Never the value."""
 
     entity_type: str
-    location: str  # e.g. "messages[2].content", "choices[0].message.content"
+    location: str  # e.g. "messages[2].content" (request) or "choices[0].message.content" (answer)
     start: int
     end: int
     score: float

@@ -23,11 +23,11 @@ import uvicorn
 from gateway.app import create_app
 from gateway.store.keys import KeyStore
 from gateway.auth import create_key
-from gateway.bench import free_port
 from gateway.config import Settings
 from gateway.pii.engine import build_pii_engine
 from gateway.store.db import make_engine, migrate
 from gateway.upstream.demo import create_demo_upstream
+from tests.net import free_port
 
 REPO = Path(__file__).resolve().parents[1]
 POLICY_DIR = REPO / "policies"

@@ -97,3 +97,14 @@ def test_packages_import_without_cycles() -> None:
 def test_the_cycle_check_sees_a_cycle() -> None:
     # A guard for the guard: a loop of two is found.
     assert _cycle({"a": {"b"}, "b": {"a"}}) == ["a", "b", "a"]
+
+
+def test_the_product_does_not_import_the_tests() -> None:
+    # Fakes and helpers under tests/ (e.g. the fake OPA server) are never part of the service.
+    offenders = {
+        f"{path.relative_to(GATEWAY.parent)}: {name}"
+        for path in sorted(GATEWAY.rglob("*.py"))
+        for name in imported_modules(path)
+        if name == "tests" or name.startswith("tests.")
+    }
+    assert not offenders, sorted(offenders)

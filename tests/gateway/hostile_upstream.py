@@ -16,9 +16,9 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
-from gateway.bench import free_port
 from gateway.upstream.sse import encode_event
 from tests.conftest import Gateway, ServerThread, start_gateway
+from tests.net import free_port
 
 PLAIN_ANSWER = {"id": "chatcmpl-1", "object": "chat.completion", "created": 1, "model": "m",
                 "choices": [{"index": 0, "message": {"role": "assistant", "content": "OK."}, "finish_reason": "stop"}]}

@@ -1,4 +1,7 @@
-"""Bad input and faults: OpenAI-style errors with the right status, recorded, fail closed."""
+"""Bad input and faults: OpenAI-style errors with the right status, recorded, fail closed.
+
+Every test runs on SQLite and on PostgreSQL: each error is recorded in the ledger.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +13,16 @@ import openai
 import pytest
 from sqlalchemy import text
 
-from gateway.bench import free_port
 from tests.conftest import SUPPORT_HEADERS, Gateway, start_gateway
+from tests.net import free_port
 
 CHAT = {"model": "demo-chat", "messages": [{"role": "user", "content": "Hello, I am Maria Gonzalez."}]}
+
+
+@pytest.fixture
+def gateway(gateway_on: Gateway) -> Gateway:
+    """This module's gateway is the one on each database (conftest's `gateway` is SQLite only)."""
+    return gateway_on
 
 
 def post(gateway: Gateway, body: bytes | dict, *, key: str | None = None, headers: dict | None = None,
@@ -76,11 +85,12 @@ def test_missing_and_invalid_keys_are_401(gateway: Gateway) -> None:
     assert_error(post(gateway, CHAT, key="gg_1234_not-a-real-key"), 401, "authentication_error")
 
 
-def test_revoked_key_stops_working(tmp_path: Path, pii_engine, upstream: str) -> None:  # type: ignore[no-untyped-def]
+def test_revoked_key_stops_working(tmp_path: Path, pii_engine, upstream: str, database_url: str) -> None:  # type: ignore[no-untyped-def]
     from gateway.auth import create_key
     from gateway.store.keys import KeyStore
 
-    gateway, server = start_gateway(tmp_path, pii_engine=pii_engine, upstream_url=upstream, caller_cache_ttl_s=0)
+    gateway, server = start_gateway(tmp_path, pii_engine=pii_engine, upstream_url=upstream, database_url=database_url,
+                                    caller_cache_ttl_s=0)
     try:
         database = gateway.services().database
         key, info = create_key(KeyStore(database), caller="short-lived", roles=["bot"])
@@ -109,12 +119,13 @@ def test_oversize_body_is_413(gateway: Gateway) -> None:
     assert gateway.received() == []
 
 
-def test_rate_limit_is_429(tmp_path: Path, pii_engine, upstream: str) -> None:  # type: ignore[no-untyped-def]
-    gateway, server = start_gateway(tmp_path, pii_engine=pii_engine, upstream_url=upstream, rate_limit_per_minute=2)
+def test_rate_limit_is_429(tmp_path: Path, pii_engine, upstream: str, database_url: str) -> None:  # type: ignore[no-untyped-def]
+    gateway, server = start_gateway(tmp_path, pii_engine=pii_engine, upstream_url=upstream, database_url=database_url,
+                                    rate_limit_per_minute=2)
     try:
         statuses = [post(gateway, CHAT).status_code for _ in range(3)]
-        assert statuses[:2] == [200, 200]
-        response = post(gateway, CHAT)
+        assert statuses == [200, 200, 429]
+        response = post(gateway, CHAT)  # still over the limit within the minute
         assert_error(response, 429, "rate_limit_error", "rate_limit_exceeded")
         assert recorded(gateway, response)["status_code"] == 429
     finally:
@@ -139,16 +150,19 @@ def add_deployments(policy_dir: Path, deployments: dict[str, dict]) -> None:
     path.write_text(json.dumps(data, indent=2))
 
 
-def gateway_with(tmp_path: Path, pii_engine, upstream: str, deployments: dict[str, dict]):  # type: ignore[no-untyped-def]
-    gateway, server = start_gateway(tmp_path, pii_engine=pii_engine, upstream_url=upstream,
+def gateway_with(tmp_path: Path, pii_engine, upstream: str, deployments: dict[str, dict], *,  # type: ignore[no-untyped-def]
+                 database_url: str):
+    gateway, server = start_gateway(tmp_path, pii_engine=pii_engine, upstream_url=upstream, database_url=database_url,
                                     prepare_policy=lambda d: add_deployments(d, deployments))
     gateway.clear_received()
     return gateway, server
 
 
-def test_upstream_error_fails_over_to_the_next_deployment(tmp_path: Path, pii_engine, upstream: str) -> None:  # type: ignore[no-untyped-def]
+def test_upstream_error_fails_over_to_the_next_deployment(tmp_path: Path, pii_engine, upstream: str,  # type: ignore[no-untyped-def]
+                                                          database_url: str) -> None:
     gateway, server = gateway_with(tmp_path, pii_engine, upstream,
-                                   {"demo-chat-us-broken": {"model": "demo-error-500", "priority": 1}})
+                                   {"demo-chat-us-broken": {"model": "demo-error-500", "priority": 1}},
+                                   database_url=database_url)
     try:
         response = post(gateway, CHAT)
         assert response.status_code == 200
@@ -159,9 +173,9 @@ def test_upstream_error_fails_over_to_the_next_deployment(tmp_path: Path, pii_en
         server.stop()
 
 
-def test_all_upstreams_failing_is_502(tmp_path: Path, pii_engine, upstream: str) -> None:  # type: ignore[no-untyped-def]
+def test_all_upstreams_failing_is_502(tmp_path: Path, pii_engine, upstream: str, database_url: str) -> None:  # type: ignore[no-untyped-def]
     broken = {name: {"model": "demo-error-503"} for name in ("demo-chat-us", "demo-chat-eu", "demo-chat-cn")}
-    gateway, server = gateway_with(tmp_path, pii_engine, upstream, broken)
+    gateway, server = gateway_with(tmp_path, pii_engine, upstream, broken, database_url=database_url)
     try:
         response = post(gateway, CHAT)
         assert_error(response, 502, "upstream_error")
@@ -170,10 +184,10 @@ def test_all_upstreams_failing_is_502(tmp_path: Path, pii_engine, upstream: str)
         server.stop()
 
 
-def test_upstream_timeout_is_504(tmp_path: Path, pii_engine, upstream: str) -> None:  # type: ignore[no-untyped-def]
+def test_upstream_timeout_is_504(tmp_path: Path, pii_engine, upstream: str, database_url: str) -> None:  # type: ignore[no-untyped-def]
     slow = {name: {"model": "demo-slow-3000", "timeout_s": 0.3} for name in ("demo-chat-us", "demo-chat-eu",
                                                                           "demo-chat-cn")}
-    gateway, server = gateway_with(tmp_path, pii_engine, upstream, slow)
+    gateway, server = gateway_with(tmp_path, pii_engine, upstream, slow, database_url=database_url)
     try:
         response = post(gateway, CHAT)
         assert_error(response, 504, "timeout_error", "upstream_timeout")
@@ -195,8 +209,9 @@ class BrokenPiiEngine:
         raise RuntimeError("detector crashed")
 
 
-def test_pii_failure_blocks_the_call(tmp_path: Path, upstream: str) -> None:
-    gateway, server = start_gateway(tmp_path, pii_engine=BrokenPiiEngine(), upstream_url=upstream)
+def test_pii_failure_blocks_the_call(tmp_path: Path, upstream: str, database_url: str) -> None:
+    gateway, server = start_gateway(tmp_path, pii_engine=BrokenPiiEngine(), upstream_url=upstream,
+                                    database_url=database_url)
     gateway.clear_received()
     try:
         response = post(gateway, CHAT)
@@ -207,8 +222,8 @@ def test_pii_failure_blocks_the_call(tmp_path: Path, upstream: str) -> None:
         server.stop()
 
 
-def test_unreachable_policy_blocks_the_call(tmp_path: Path, pii_engine, upstream: str) -> None:  # type: ignore[no-untyped-def]
-    gateway, server = start_gateway(tmp_path, pii_engine=pii_engine, upstream_url=upstream,
+def test_unreachable_policy_blocks_the_call(tmp_path: Path, pii_engine, upstream: str, database_url: str) -> None:  # type: ignore[no-untyped-def]
+    gateway, server = start_gateway(tmp_path, pii_engine=pii_engine, upstream_url=upstream, database_url=database_url,
                                     opa_url=f"http://127.0.0.1:{free_port()}")
     gateway.clear_received()
     try:

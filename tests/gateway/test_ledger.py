@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import text
 from sqlmodel import Session, select
 
@@ -94,12 +95,8 @@ def test_a_failed_write_fails_the_request_closed(database) -> None:  # type: ign
         with database.begin() as connection:
             connection.execute(text("DROP TABLE decisions"))
         try:
-            try:
+            with pytest.raises(LedgerUnavailable):
                 await ledger.record(_record(1))
-            except LedgerUnavailable:
-                pass
-            else:
-                raise AssertionError("the write should have failed")
             assert not ledger.healthy
         finally:
             await ledger.close()

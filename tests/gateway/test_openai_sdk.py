@@ -44,9 +44,16 @@ def test_chat_completion_pseudonymises_upstream_and_restores_for_the_caller(gate
     assert raw.headers["x-govgate-deployment"] == "demo-chat-us"
     record = decision(gateway, raw.headers["x-decision-id"])
     assert record["status_code"] == 200 and record["allowed"] is True
-    assert {f["entity_type"]: f["action"] for f in record["findings"] if f["location"] != "output"} == {
+    # Request findings sit under `messages[…]`, the answer guard's under `choices[…]`; nothing else.
+    request = [f for f in record["findings"] if f["location"].startswith("messages[")]
+    answer_findings = [f for f in record["findings"] if f["location"].startswith("choices[")]
+    assert len(request) + len(answer_findings) == len(record["findings"])
+    assert {f["entity_type"]: f["action"] for f in request} == {
         "PERSON": "pseudonymise", "EMAIL_ADDRESS": "pseudonymise", "CREDIT_CARD": "mask",
     }
+    assert {f["location"] for f in request} == {"messages[0].content"}
+    # The echoed answer carries only tokens and the masked card: the output scan finds nothing in it.
+    assert answer_findings == []
     assert record["customer_attributes"]["gender"] == "female"
     assert record["customer_pseudonym"] and record["customer_pseudonym"] != "cust-0042"
     assert record["route"]["deployment"] == "demo-chat-us"

@@ -1,5 +1,6 @@
 """Policy lifecycle on a live gateway: hot reload keeps the last good policy, versions are
-listed, a shadow policy's disagreements are recorded, replay reports what would change."""
+listed, a shadow policy's disagreements are recorded, replay reports what would change.
+On SQLite and PostgreSQL: versions, records and replay all go through the database."""
 
 from __future__ import annotations
 
@@ -48,8 +49,9 @@ def wait_for(condition, timeout_s: float = 10.0) -> None:  # type: ignore[no-unt
 
 
 def test_hot_reload_applies_good_edits_and_keeps_the_last_good_policy(tmp_path: Path, pii_engine,  # type: ignore[no-untyped-def]
-                                                                      upstream: str) -> None:
-    gateway, server = start_gateway(tmp_path, pii_engine=pii_engine, upstream_url=upstream, policy_watch=True)
+                                                                      upstream: str, database_url: str) -> None:
+    gateway, server = start_gateway(tmp_path, pii_engine=pii_engine, upstream_url=upstream, database_url=database_url,
+                                    policy_watch=True)
     try:
         first = status(gateway)["bundle_hash"]
         assert chat(gateway).status_code == 200
@@ -85,12 +87,12 @@ def test_hot_reload_applies_good_edits_and_keeps_the_last_good_policy(tmp_path: 
 
 
 def test_shadow_policy_records_disagreements_without_enforcing(tmp_path: Path, pii_engine,  # type: ignore[no-untyped-def]
-                                                               upstream: str) -> None:
+                                                               upstream: str, database_url: str) -> None:
     candidate = tmp_path / "candidate"
     shutil.copytree(POLICY_DIR, candidate)
     without_marketing(candidate)
     gateway, server = start_gateway(tmp_path / "gw", pii_engine=pii_engine, upstream_url=upstream,
-                                    shadow_policy_dir=candidate)
+                                    database_url=database_url, shadow_policy_dir=candidate)
     try:
         response = chat(gateway)
         assert response.status_code == 200  # the shadow does not enforce
@@ -103,13 +105,15 @@ def test_shadow_policy_records_disagreements_without_enforcing(tmp_path: Path, p
         server.stop()
 
 
-def test_replay_reports_what_a_candidate_would_change(gateway: Gateway, tmp_path: Path) -> None:
+def test_replay_reports_what_a_candidate_would_change(gateway_on: Gateway, tmp_path: Path) -> None:
+    gateway = gateway_on
     marketing = [chat(gateway).headers["x-decision-id"] for _ in range(3)]
     support = [chat(gateway, "customer-support").headers["x-decision-id"] for _ in range(2)]
     candidate = tmp_path / "candidate"
     shutil.copytree(POLICY_DIR, candidate)
     without_marketing(candidate)
-    env = {**os.environ, "GOVGATE_DATA_DIR": str(gateway.settings.data_dir)}
+    env = {**os.environ, "GOVGATE_DATA_DIR": str(gateway.settings.data_dir),
+           "GOVGATE_DATABASE_URL": gateway.settings.effective_database_url}
     result = subprocess.run([sys.executable, "-m", "gateway.cli", "policy", "replay", "--policies", str(candidate),
                              "--since", "1h", "--json"], env=env, capture_output=True, text=True, check=True)
     report = json.loads(result.stdout)

@@ -1,4 +1,5 @@
-"""The gateway deciding through a remote OPA server (GOVGATE_OPA_URL), end to end over HTTP."""
+"""The gateway deciding through a remote OPA server (GOVGATE_OPA_URL), end to end over HTTP
+(the fake OPA in tests/fakes/opa_rest.py, deciding with the real OPA engine)."""
 
 from __future__ import annotations
 
@@ -7,14 +8,14 @@ from pathlib import Path
 import openai
 import pytest
 
-from gateway.bench import free_port
 from gateway.policy.bundle import PolicyBundle
-from gateway.policy.opa_server import create_opa_app
 from tests.conftest import POLICY_DIR, SUPPORT_HEADERS, ServerThread, start_gateway
+from tests.fakes.opa_rest import create_fake_opa_app
+from tests.net import free_port
 
 
 def test_gateway_decides_with_a_remote_opa(tmp_path: Path, pii_engine, upstream: str) -> None:  # type: ignore[no-untyped-def]
-    opa = ServerThread(create_opa_app(PolicyBundle.load(POLICY_DIR)), free_port())
+    opa = ServerThread(create_fake_opa_app(PolicyBundle.load(POLICY_DIR)), free_port())
     opa.start()
     gateway, server = start_gateway(tmp_path, pii_engine=pii_engine, upstream_url=upstream,
                                     opa_url=f"http://127.0.0.1:{opa.port}")

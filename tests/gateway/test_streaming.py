@@ -1,5 +1,6 @@
 """Streams stay streams: first tokens pass before the upstream has finished, tokens split
-anywhere are restored, and a stream that breaks is reported and recorded."""
+anywhere are restored, and a stream that breaks is reported and recorded. On SQLite and
+PostgreSQL."""
 
 from __future__ import annotations
 
@@ -9,49 +10,61 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Literal
 
 import openai
 import pytest
 from fastapi import FastAPI, Request
 from fastapi.responses import StreamingResponse
 
-from gateway.bench import free_port
 from gateway.upstream.sse import encode_event
 from tests.conftest import SUPPORT_HEADERS, Gateway, ServerThread, start_gateway
+from tests.net import free_port
 
 FIRST_WORDS = "Thank you for waiting. "
 
 
-class ScriptedUpstream:
-    """An OpenAI-compatible upstream whose streams the test controls.
+Scenario = Literal["gated", "split", "malformed_event", "leak", "break_midway", "tool_call_echo"]
+# The model volunteers another customer's number and e-mail address.
+LEAK = "您好，请联系张经理，电话13912345678，或者发邮件到 zhang.li@example.com 谢谢。"
 
-    - `gate`: the stream sends FIRST_WORDS, then waits until the test opens the gate;
-    - `seed` (an OpenAI parameter the gateway passes through): the echoed last user message
-      is sent in two chunks split at that position;
-    - model `break-midway`: the connection drops after the first chunk.
+
+class ScriptedUpstream:
+    """An OpenAI-compatible upstream whose streams the test scripts by name.
+
+    A test sets `scenario` before it calls (each test gets a new upstream, on "gated"):
+
+    - "gated": FIRST_WORDS, then waits until the test opens `gate`, then the echoed last
+      user message;
+    - "split": the echoed last user message in two chunks, cut at `split_at`;
+    - "malformed_event": FIRST_WORDS, then an event whose `choices` is not a list;
+    - "leak": LEAK, three characters a chunk;
+    - "break_midway": FIRST_WORDS, then the connection drops;
+    - "tool_call_echo": a tool call `echo` whose arguments echo the last user message, split
+      mid-token.
     """
 
     def __init__(self) -> None:
         self.gate = threading.Event()
+        self.scenario: Scenario = "gated"
+        self.split_at = 0
         app = FastAPI()
 
         @app.post("/v1/chat/completions")
         async def chat(request: Request) -> StreamingResponse:
             body = await request.json()
             text = body["messages"][-1]["content"]
-            return StreamingResponse(self._events(body, text), media_type="text/event-stream")
+            return StreamingResponse(self._events(self.scenario, body, text), media_type="text/event-stream")
 
         self.app = app
 
-    async def _events(self, body: dict, text: str):  # type: ignore[no-untyped-def]
+    async def _events(self, scenario: Scenario, body: dict, text: str):  # type: ignore[no-untyped-def]
         def chunk(content: str | None, finish: str | None = None, delta: dict | None = None) -> bytes:
             delta = delta if delta is not None else ({} if content is None else {"content": content})
             return encode_event({"id": "c1", "object": "chat.completion.chunk", "created": 0, "model": body["model"],
                                  "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]})
 
-        tools = body.get("tools")
-        if tools and tools[0]["function"]["name"] == "echo":
-            # A tool call whose arguments echo the user's message, split mid-token.
+        if scenario == "tool_call_echo":
             arguments = json.dumps({"note": text})
             cut = arguments.index("<") + 3
             yield chunk(None, delta={"tool_calls": [{"index": 0, "id": "t1", "type": "function",
@@ -59,23 +72,17 @@ class ScriptedUpstream:
             for piece in (arguments[:cut], arguments[cut:]):
                 yield chunk(None, delta={"tool_calls": [{"index": 0, "function": {"arguments": piece}}]})
             yield chunk(None, "tool_calls")
-        elif body.get("seed") == -2:
-            # The model volunteers another customer's number, in small pieces.
-            leak = "您好，请联系张经理，电话13912345678，或者发邮件到 zhang.li@example.com 谢谢。"
-            for i in range(0, len(leak), 3):
-                yield chunk(leak[i:i + 3])
-            yield chunk(None, "stop")
-            yield b"data: [DONE]\n\n"
-            return
-        elif body.get("seed") == -1:
+        elif scenario == "leak":
+            for i in range(0, len(LEAK), 3):
+                yield chunk(LEAK[i:i + 3])
+        elif scenario == "malformed_event":
             yield chunk(FIRST_WORDS)
             yield b'data: {"choices": 5}\n\n'
-        elif body.get("seed") is not None:
-            cut = body["seed"]
-            yield chunk(text[:cut])
+        elif scenario == "split":
+            yield chunk(text[:self.split_at])
             await asyncio.sleep(0.01)
-            yield chunk(text[cut:])
-        elif body["model"] == "break-midway":
+            yield chunk(text[self.split_at:])
+        elif scenario == "break_midway":
             yield chunk(FIRST_WORDS)
             raise ConnectionError("upstream went away")
         else:
@@ -88,29 +95,17 @@ class ScriptedUpstream:
 
 
 @pytest.fixture
-def scripted(tmp_path: Path, pii_engine) -> Iterator[tuple[Gateway, ScriptedUpstream]]:  # type: ignore[no-untyped-def]
+def scripted(tmp_path: Path, pii_engine,  # type: ignore[no-untyped-def]
+             database_url: str) -> Iterator[tuple[Gateway, ScriptedUpstream]]:
+    """A gateway on each database (every stream ends in a record) in front of a new scripted upstream."""
     upstream = ScriptedUpstream()
     server = ServerThread(upstream.app, free_port())
     server.start()
-
-    def add_broken_model(policy_dir: Path) -> None:
-        # The sample routing tests pin the sample's upstream model names.
-        (policy_dir / "govgate" / "routing" / "routing_test.rego").unlink()
-        path = policy_dir / "data" / "deployments.json"
-        data = json.loads(path.read_text())
-        for deployment in data.values():
-            if deployment["alias"] == "demo-chat":
-                deployment["model"] = "break-midway"
-        path.write_text(json.dumps(data))
-
-    gateway, gateway_server = start_gateway(tmp_path / "a", pii_engine=pii_engine,
+    gateway, gateway_server = start_gateway(tmp_path, pii_engine=pii_engine, database_url=database_url,
                                             upstream_url=f"http://127.0.0.1:{server.port}/v1")
-    broken, broken_server = start_gateway(tmp_path / "b", pii_engine=pii_engine, prepare_policy=add_broken_model,
-                                          upstream_url=f"http://127.0.0.1:{server.port}/v1")
-    gateway.broken = broken  # type: ignore[attr-defined]
     yield gateway, upstream
     upstream.gate.set()
-    for s in (gateway_server, broken_server, server):
+    for s in (gateway_server, server):
         s.stop()
 
 
@@ -137,31 +132,34 @@ def test_first_words_arrive_before_the_upstream_finishes(scripted) -> None:  # t
 
 
 def test_a_pseudonym_split_at_every_position_is_restored(scripted) -> None:  # type: ignore[no-untyped-def]
-    gateway, _ = scripted
+    gateway, upstream = scripted
+    upstream.scenario = "split"
     message = "Call Maria Gonzalez today."
     client = sdk(gateway)
     # What the upstream echoes is "Call <PERSON_1> today."; split it at every position.
     for cut in range(len("Call <PERSON_1> today.") + 1):
-        stream = client.chat.completions.create(model="demo-chat", stream=True, seed=cut,
+        upstream.split_at = cut
+        stream = client.chat.completions.create(model="demo-chat", stream=True,
                                                 messages=[{"role": "user", "content": message}])
         text = "".join(c.choices[0].delta.content or "" for c in stream if c.choices)
         assert text == message, cut
 
 
 def test_a_broken_stream_ends_with_an_error_and_is_recorded(scripted) -> None:  # type: ignore[no-untyped-def]
-    gateway, _ = scripted
-    broken = gateway.broken
+    gateway, upstream = scripted
+    upstream.scenario = "break_midway"
     with pytest.raises(openai.APIError) as raised:
-        for _ in sdk(broken).chat.completions.create(model="demo-chat", stream=True,
+        for _ in sdk(gateway).chat.completions.create(model="demo-chat", stream=True,
                                                      messages=[{"role": "user", "content": "hello"}]):
             pass
     assert "upstream" in str(raised.value).lower()
-    records = broken.services().ledger.list(limit=1)
+    records = gateway.services().ledger.list(limit=1)
     assert records[0].status_code == 502 and records[0].error_code == "upstream_stream_broken"
 
 
 def test_tool_call_arguments_are_restored_even_split_mid_token(scripted) -> None:  # type: ignore[no-untyped-def]
-    gateway, _ = scripted
+    gateway, upstream = scripted
+    upstream.scenario = "tool_call_echo"
     tools = [{"type": "function", "function": {"name": "echo", "parameters": {"type": "object"}}}]
     stream = sdk(gateway).chat.completions.create(
         model="demo-chat", stream=True, tools=tools,
@@ -172,9 +170,10 @@ def test_tool_call_arguments_are_restored_even_split_mid_token(scripted) -> None
 
 
 def test_a_malformed_upstream_event_ends_the_stream_with_an_error_and_a_record(scripted) -> None:  # type: ignore[no-untyped-def]
-    gateway, _ = scripted
+    gateway, upstream = scripted
+    upstream.scenario = "malformed_event"
     with pytest.raises(openai.APIError):
-        for _ in sdk(gateway).chat.completions.create(model="demo-chat", stream=True, seed=-1,
+        for _ in sdk(gateway).chat.completions.create(model="demo-chat", stream=True,
                                                       messages=[{"role": "user", "content": "hello"}]):
             pass
     record = gateway.services().ledger.list(limit=1)[0]
@@ -184,7 +183,7 @@ def test_a_malformed_upstream_event_ends_the_stream_with_an_error_and_a_record(s
 def test_a_caller_that_hangs_up_mid_stream_still_leaves_a_record(scripted) -> None:  # type: ignore[no-untyped-def]
     import httpx
 
-    gateway, upstream = scripted
+    gateway, _ = scripted  # the "gated" scenario: the upstream waits after its first words
     headers = {**SUPPORT_HEADERS, "authorization": f"Bearer {gateway.bot_key}"}
     body = {"model": "demo-chat", "stream": True, "messages": [{"role": "user", "content": "Maria Gonzalez here"}]}
     with httpx.stream("POST", gateway.base_url + "/chat/completions", json=body, headers=headers) as response:
@@ -201,8 +200,9 @@ def test_a_caller_that_hangs_up_mid_stream_still_leaves_a_record(scripted) -> No
 
 
 def test_pii_the_model_streams_is_caught_even_in_pieces(scripted) -> None:  # type: ignore[no-untyped-def]
-    gateway, _ = scripted
-    stream = sdk(gateway).chat.completions.create(model="demo-chat", stream=True, seed=-2,
+    gateway, upstream = scripted
+    upstream.scenario = "leak"
+    stream = sdk(gateway).chat.completions.create(model="demo-chat", stream=True,
                                                   messages=[{"role": "user", "content": "我的快递呢？"}])
     pieces = [c.choices[0].delta.content for c in stream if c.choices and c.choices[0].delta.content]
     text = "".join(pieces)

@@ -1,4 +1,8 @@
-"""PolicyHolder keeps the last good policy on a bad edit and picks up good edits."""
+"""PolicyHolder keeps the last good policy on a bad edit and picks up good edits.
+
+The holder is wired to the store as the app factory wires it (each activation becomes a
+policy version row), on SQLite and PostgreSQL: a refused edit must leave no version behind.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ import pytest
 from policy_inputs import make_input
 
 from gateway.policy.reload import PolicyHolder
+from gateway.store.policy_versions import list_versions, record_activation
 
 
 def _edit(path, old, new):
@@ -18,36 +23,44 @@ def _edit(path, old, new):
     path.write_text(text.replace(old, new))
 
 
+def stored(database) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    """The versions in the database, oldest first: (bundle hash, source)."""
+    return [(v.bundle_hash, v.source) for v in reversed(list_versions(database))]
+
+
 @pytest.fixture
-def holder(policy_copy):
-    h = PolicyHolder(policy_copy)
+def holder(policy_copy, database):  # type: ignore[no-untyped-def]
+    h = PolicyHolder(policy_copy, on_activate=lambda activation: record_activation(database, activation))
     assert h.reload("startup")
     return h
 
 
-def test_startup_activation(holder):
+def test_startup_activation(holder, database):
     status = holder.status()
     assert status["ready"] and status["last_error"] is None
     assert status["history"][0]["source"] == "startup"
     assert status["history"][0]["bundle_hash"] == holder.bundle_hash
     assert holder.engine.evaluate(make_input()).allow
+    assert stored(database) == [(holder.bundle_hash, "startup")]
 
 
-def test_unchanged_reload_is_a_no_op(holder):
+def test_unchanged_reload_is_a_no_op(holder, database):
     assert not holder.reload("api")
     assert len(holder.history) == 1
+    assert stored(database) == [(holder.bundle_hash, "startup")]
 
 
-def test_parse_error_keeps_last_good(holder, policy_copy):
+def test_parse_error_keeps_last_good(holder, policy_copy, database):
     good = holder.bundle_hash
     _edit(policy_copy / "govgate" / "access" / "access.rego", "allow if count(deny) == 0", "allow if count(deny) ==")
     assert not holder.reload("watch")
     assert holder.bundle_hash == good
     assert holder.status()["last_error"]["source"] == "watch"
     assert holder.engine.evaluate(make_input()).allow
+    assert stored(database) == [(good, "startup")]
 
 
-def test_failing_rego_test_keeps_last_good(holder, policy_copy):
+def test_failing_rego_test_keeps_last_good(holder, policy_copy, database):
     good = holder.bundle_hash
     # Marketing stops being a permitted purpose: the policy parses, but its tests fail.
     path = policy_copy / "data" / "roles.json"
@@ -58,17 +71,19 @@ def test_failing_rego_test_keeps_last_good(holder, policy_copy):
     assert holder.bundle_hash == good
     assert "policy tests failed" in holder.last_error
     assert holder.engine.evaluate(make_input(purpose="marketing")).allow
+    assert stored(database) == [(good, "startup")]
 
 
-def test_schema_error_keeps_last_good(holder, policy_copy):
+def test_schema_error_keeps_last_good(holder, policy_copy, database):
     good = holder.bundle_hash
     _edit(policy_copy / "data" / "pii.json", '"action": "hash"', '"action": "shred"')
     assert not holder.reload("api")
     assert holder.bundle_hash == good
     assert "pii.json" in holder.last_error
+    assert stored(database) == [(good, "startup")]
 
 
-def test_good_edit_is_activated(holder, policy_copy):
+def test_good_edit_is_activated(holder, policy_copy, database):
     good = holder.bundle_hash
     _edit(policy_copy / "data" / "pii.json", '"IBAN_CODE": {"action": "mask", "keep_last": 4}', '"IBAN_CODE": {"action": "redact"}')
     assert holder.reload("api")
@@ -77,9 +92,10 @@ def test_good_edit_is_activated(holder, policy_copy):
     result = holder.engine.evaluate(make_input(entity_types=("IBAN_CODE",)))
     assert result.pii_actions["IBAN_CODE"].action == "redact"
     assert holder.last_error is None
+    assert stored(database) == [(good, "startup"), (holder.bundle_hash, "api")]
 
 
-def test_watch_picks_up_an_edit(holder, policy_copy):
+def test_watch_picks_up_an_edit(holder, policy_copy, database):
     good = holder.bundle_hash
 
     async def scenario() -> str | None:
@@ -96,3 +112,4 @@ def test_watch_picks_up_an_edit(holder, policy_copy):
 
     assert asyncio.run(scenario()) != good
     assert holder.history[-1]["source"] == "watch"
+    assert stored(database) == [(good, "startup"), (holder.bundle_hash, "watch")]

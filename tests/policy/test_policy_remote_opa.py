@@ -1,40 +1,24 @@
-"""The remote-OPA path end to end, over real HTTP against the loopback OPA shim."""
+"""The remote-OPA path end to end, over real HTTP against the fake OPA server
+(tests/fakes/opa_rest.py: OPA's REST Data API in front of the real OPA engine)."""
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
-
 import pytest
-import uvicorn
 from policy_inputs import make_input
 
 from gateway.policy.engine import RemoteOpaPolicyEngine
 from gateway.policy.errors import PolicyEvaluationError, PolicyLoadError, PolicyUndefinedError
-from gateway.policy.opa_server import create_opa_app
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.conftest import ServerThread
+from tests.fakes.opa_rest import create_fake_opa_app
+from tests.net import free_port
 
 
 @pytest.fixture(scope="module")
 def opa_url(bundle):
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_opa_app(bundle), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("OPA shim did not start")
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=5)
+    server = ServerThread(create_fake_opa_app(bundle), free_port())
+    server.start(timeout_s=10)
+    yield f"http://127.0.0.1:{server.port}"
+    server.stop()
 
 
 def test_remote_matches_embedded(opa_url, bundle, regorus_engine):
@@ -63,7 +47,7 @@ def test_remote_undefined_is_an_error(opa_url):
 
 
 def test_remote_unreachable_is_an_error():
-    remote = RemoteOpaPolicyEngine(f"http://127.0.0.1:{_free_port()}", timeout_s=0.5)
+    remote = RemoteOpaPolicyEngine(f"http://127.0.0.1:{free_port()}", timeout_s=0.5)
     with pytest.raises(PolicyEvaluationError):
         remote.evaluate(make_input())
 
@@ -74,7 +58,7 @@ def test_remote_needs_a_url(monkeypatch):
         RemoteOpaPolicyEngine()
 
 
-def test_shim_speaks_opa_data_api(opa_url):
+def test_the_fake_speaks_opa_data_api(opa_url):
     import httpx
 
     assert httpx.get(f"{opa_url}/health").status_code == 200

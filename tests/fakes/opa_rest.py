@@ -1,14 +1,21 @@
-"""A loopback OPA look-alike: the REST Data API subset, backed by the real OPA engine.
+"""A fake OPA server: the subset of OPA's REST Data API the gateway's remote engine uses.
 
-For end-to-end tests of ``RemoteOpaPolicyEngine`` without an ``opa`` binary::
+What it imitates (bound to 127.0.0.1 under uvicorn)::
 
     POST /v1/data/{path}   {"input": ...}  ->  {"result": ...}, or {} when undefined
     GET  /v1/data/{path}                   ->  the same, without input
     GET  /health                           ->  {}
 
 Errors answer like OPA: HTTP 500 with ``{"code": "internal_error", "message": ...}``;
-a body that is not JSON, 400 with ``invalid_parameter``. Run it with
-``create_opa_app(PolicyBundle.load("policies"))`` under uvicorn, bound to 127.0.0.1.
+a body that is not JSON, 400 with ``invalid_parameter``.
+
+Why a fake: the ``opa`` binary cannot be installed on our build machines, yet
+``RemoteOpaPolicyEngine`` (opa-python-client over HTTP) needs a server to talk to. Only the
+HTTP layer is imitated: the decisions come from the real OPA engine through the Go bindings
+(``opa_bindings``), the same engine ``OpaGolibPolicyEngine`` in gateway/policy/engine.py
+embeds and the differential and Rego-unit tests run. So the real evaluator stays covered;
+what this fake cannot vouch for is OPA's server itself (its routing, auth, bundle loading).
+It lives under tests/ because nothing in the product serves it.
 """
 
 from __future__ import annotations
@@ -25,8 +32,8 @@ from opa_bindings.engine import OpaEngine, OpaError, OpaUndefinedError
 from gateway.policy.bundle import PolicyBundle
 
 
-def create_opa_app(bundle: PolicyBundle) -> FastAPI:
-    """An app serving ``bundle``'s policies and data (tests are not loaded)."""
+def create_fake_opa_app(bundle: PolicyBundle) -> FastAPI:
+    """A fake OPA serving ``bundle``'s policies and data (its Rego tests are not loaded)."""
     opa = OpaEngine()
     for module in bundle.modules:
         opa.add_policy(module.path, module.source)
@@ -39,7 +46,7 @@ def create_opa_app(bundle: PolicyBundle) -> FastAPI:
         finally:
             opa.close()
 
-    app = FastAPI(title="govgate-opa-shim", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
+    app = FastAPI(title="govgate-fake-opa", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
     app.state.opa = opa
     app.state.bundle_hash = bundle.bundle_hash
 
