@@ -345,7 +345,7 @@ def decisions_list(limit: int, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True)
 def bench(mode: str, rps: int, seconds: float, stream: bool, workers: int, as_json: bool) -> None:
     """Measure the latency the gateway adds over a direct call to the same local upstream."""
-    from gateway.bench import run_bench
+    from gateway.benchmarks.load import run_bench
 
     result = run_bench(mode=mode, rps=rps, seconds=seconds, stream=stream, workers=workers)
 

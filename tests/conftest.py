@@ -22,7 +22,7 @@ import uvicorn
 
 from gateway.app import create_app
 from gateway.auth import create_key
-from gateway.bench import free_port
+from gateway.benchmarks.load import free_port
 from gateway.config import Settings
 from gateway.pii.engine import build_pii_engine
 from gateway.store.db import make_engine, migrate

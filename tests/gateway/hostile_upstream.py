@@ -16,7 +16,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
-from gateway.bench import free_port
+from gateway.benchmarks.load import free_port
 from gateway.upstream.sse import encode_event
 from tests.conftest import Gateway, ServerThread, start_gateway
 

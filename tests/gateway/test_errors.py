@@ -10,7 +10,7 @@ import openai
 import pytest
 from sqlalchemy import text
 
-from gateway.bench import free_port
+from gateway.benchmarks.load import free_port
 from tests.conftest import SUPPORT_HEADERS, Gateway, start_gateway
 
 CHAT = {"model": "demo-chat", "messages": [{"role": "user", "content": "Hello, I am Maria Gonzalez."}]}

@@ -7,7 +7,7 @@ from pathlib import Path
 import openai
 import pytest
 
-from gateway.bench import free_port
+from gateway.benchmarks.load import free_port
 from gateway.policy.bundle import PolicyBundle
 from gateway.policy.opa_server import create_opa_app
 from tests.conftest import POLICY_DIR, SUPPORT_HEADERS, ServerThread, start_gateway

@@ -15,7 +15,7 @@ import pytest
 from fastapi import FastAPI, Request
 from fastapi.responses import StreamingResponse
 
-from gateway.bench import free_port
+from gateway.benchmarks.load import free_port
 from gateway.upstream.sse import encode_event
 from tests.conftest import SUPPORT_HEADERS, Gateway, ServerThread, start_gateway
 

@@ -1,4 +1,4 @@
-from gateway.pii.bench import bench_analyze
+from gateway.benchmarks.pii import bench_analyze
 
 
 def test_bench_reports_percentiles(blank_engine):

@@ -1,4 +1,4 @@
-"""Latency of policy decisions (``python -m gateway.policy.bench [policy_dir]``).
+"""Latency of policy decisions (``python -m gateway.benchmarks.policy [policy_dir]``).
 
 Speed lives here, not in tests: ``bench_policy`` evaluates a fixed mix of realistic inputs
 ``n`` times after a warm-up and reports percentiles in milliseconds.
