@@ -149,6 +149,7 @@ async def open_services(settings: Settings, *, builtin_demo_url: str | None,
     upstream = UpstreamClient(
         timeout=httpx.Timeout(settings.upstream_timeout_s, connect=settings.upstream_connect_timeout_s),
         builtin_demo_url=demo_url, builtin_demo_secret=demo_secret,
+        api_keys={name: key.get_secret_value() for name, key in settings.upstream_keys.items()},
     )
     ledger = DecisionLedger(database, batch_max=settings.ledger_batch_max)
     await ledger.start()

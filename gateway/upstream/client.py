@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -22,14 +21,17 @@ class UpstreamClient:
 
     `transport` is the seam for tests (httpx.MockTransport); `builtin_demo_url` is where the
     demo upstream answers (routes whose base_url is `builtin:demo`), and `builtin_demo_secret`
-    the secret the in-process one requires (sent to it only).
+    the secret the in-process one requires (sent to it only). `api_keys` maps a route's
+    `api_key_env` to the key sent as a bearer token (resolved once, from settings); a route
+    whose variable is not in it, or names none, is sent no authorization header.
     """
 
     def __init__(self, *, timeout: httpx.Timeout, builtin_demo_url: str | None = None,
-                 builtin_demo_secret: str | None = None,
+                 builtin_demo_secret: str | None = None, api_keys: Mapping[str, str] | None = None,
                  transport: httpx.AsyncBaseTransport | None = None) -> None:
         self._builtin_demo_url = builtin_demo_url
         self._builtin_demo_secret = builtin_demo_secret
+        self._api_keys = dict(api_keys or {})
         limits = httpx.Limits(max_connections=200, max_keepalive_connections=100)
         self._client = httpx.AsyncClient(timeout=timeout, limits=limits, transport=transport)
 
@@ -49,7 +51,7 @@ class UpstreamClient:
         if route.base_url == BUILTIN_DEMO and self._builtin_demo_secret:
             headers[SECRET_HEADER] = self._builtin_demo_secret
         if route.api_key_env:
-            key = os.environ.get(route.api_key_env)
+            key = self._api_keys.get(route.api_key_env)
             if key:
                 headers["authorization"] = f"Bearer {key}"
         return headers
