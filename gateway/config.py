@@ -23,6 +23,8 @@ DEFAULT_POLICY_DIR = Path("policies")
 DEFAULT_MAX_BODY_BYTES = 2 * 1024 * 1024
 DEFAULT_UPSTREAM_TIMEOUT_S = 60.0
 DEFAULT_UPSTREAM_CONNECT_TIMEOUT_S = 5.0
+# Each call to a remote OPA server (GOVGATE_OPA_URL): a policy decision sits on every request.
+DEFAULT_OPA_TIMEOUT_S = 1.5
 DEFAULT_RATE_LIMIT_PER_MINUTE = 6000
 DEFAULT_CALLER_CACHE_TTL_S = 5.0
 DEFAULT_LEDGER_BATCH_MAX = 256
@@ -86,6 +88,7 @@ class Settings(BaseSettings):
     policy_dir: Path = DEFAULT_POLICY_DIR
     # Set to use a remote OPA server (REST Data API) instead of the embedded engine.
     opa_url: str | None = None
+    opa_timeout_s: float = Field(default=DEFAULT_OPA_TIMEOUT_S, gt=0)
     # Where deployments whose base_url is `builtin:demo` are sent. None: the demo upstream
     # built into this process (served under /demo-upstream). Tests and benchmarks point it
     # at a demo upstream running as its own server (`govgate demo-upstream`).

@@ -92,7 +92,7 @@ def open_policy(settings: Settings, database: Engine) -> PolicyHolder:
     """The active policy: the policy folder on the embedded engine, or a remote OPA server."""
     holder = PolicyHolder(settings.policy_dir, on_activate=lambda a: record_activation(database, a))
     if settings.opa_url:
-        holder.activate(RemoteOpaPolicyEngine(settings.opa_url), source="startup")
+        holder.activate(RemoteOpaPolicyEngine(settings.opa_url, timeout_s=settings.opa_timeout_s), source="startup")
         return holder
     holder.reload(source="startup")
     if not holder.ready:

@@ -12,13 +12,13 @@ malformed, so a caller can only ever hold a valid result or an exception (fail c
 - ``OpaGolibPolicyEngine``: the real OPA Go engine in-process (opa_bindings); for tests,
   differential checks and ``--engine opa``. OPA serialises evaluations on its own lock.
 - ``RemoteOpaPolicyEngine``: an OPA server over its REST Data API (opa-python-client),
-  at ``GOVGATE_OPA_URL``. A response without ``result`` is undefined, hence an error.
+  at the URL it is given (the gateway passes ``GOVGATE_OPA_URL`` from its settings). A
+  response without ``result`` is undefined, hence an error.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import threading
 import time
 from typing import Any, Literal, Protocol, runtime_checkable
@@ -41,8 +41,6 @@ from gateway.policy.errors import (
 
 EngineName = Literal["regorus", "opa"]
 ENGINE_NAMES: tuple[str, ...] = ("regorus", "opa")
-OPA_URL_ENV = "GOVGATE_OPA_URL"
-DEFAULT_REMOTE_TIMEOUT_S = 1.5
 # How long a remote OPA server's vocabulary is trusted before it is fetched again.
 VOCABULARY_TTL_S = 30.0
 _REGORUS_UNDEFINED = '"<undefined>"'
@@ -304,8 +302,8 @@ class RemoteOpaPolicyEngine:
     """An OPA server's Data API: POST /v1/data/govgate/decision {"input": ...}.
 
     The server holds its own copy of the policy, so ``bundle_hash`` cannot be computed
-    here: pass the hash of the bundle deployed to it (the CLI passes the local bundle's),
-    else it reads ``remote:<url>``.
+    here: pass the hash of the bundle deployed to it, else it reads ``remote:<url>``.
+    ``timeout_s`` bounds each call (the gateway passes ``opa_timeout_s`` from its settings).
     """
 
     name = "remote-opa"
@@ -314,16 +312,15 @@ class RemoteOpaPolicyEngine:
 
     def __init__(
         self,
-        url: str | None = None,
+        url: str,
         *,
+        timeout_s: float,
         bundle_hash: str | None = None,
-        timeout_s: float = DEFAULT_REMOTE_TIMEOUT_S,
         token: str | None = None,
         entrypoint: str = ENTRYPOINT,
     ) -> None:
-        url = url or os.environ.get(OPA_URL_ENV)
         if not url:
-            raise PolicyLoadError(f"no OPA URL given and {OPA_URL_ENV} is not set")
+            raise PolicyLoadError("no OPA URL given")
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise PolicyLoadError(f"OPA URL {url!r} is not http(s)://host[:port]")
