@@ -1,4 +1,5 @@
-"""Latency of policy decisions (``python -m gateway.benchmarks.policy [policy_dir]``).
+"""Latency of policy decisions (``python -m gateway.benchmarks.policy [policy_dir]``; default: the
+settings' policy folder, GOVGATE_POLICY_DIR or policies/).
 
 Speed lives here, not in tests: ``bench_policy`` evaluates a fixed mix of realistic inputs
 ``n`` times after a warm-up and reports percentiles in milliseconds.
@@ -11,6 +12,7 @@ import sys
 import time
 from collections.abc import Sequence
 
+from gateway.config import Settings
 from gateway.policy.documents import PolicyInput
 from gateway.policy.engine import PolicyEngine
 
@@ -60,7 +62,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from gateway.policy.engine import build_engine
 
     args = list(sys.argv[1:] if argv is None else argv)
-    bundle = PolicyBundle.load(args[0] if args else "policies")
+    bundle = PolicyBundle.load(args[0] if args else Settings().policy_dir)
     for name in ("regorus", "opa"):
         print(name, bench_policy(build_engine(bundle, name)))
     return 0

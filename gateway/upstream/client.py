@@ -32,6 +32,8 @@ class UpstreamClient:
         self._builtin_demo_url = builtin_demo_url
         self._builtin_demo_secret = builtin_demo_secret
         self._api_keys = dict(api_keys or {})
+        # A route's own timeout never waits longer to connect than the client's default does.
+        self._connect_timeout_s = timeout.connect
         limits = httpx.Limits(max_connections=200, max_keepalive_connections=100)
         self._client = httpx.AsyncClient(timeout=timeout, limits=limits, transport=transport)
 
@@ -59,7 +61,8 @@ class UpstreamClient:
     def _timeout(self, route: Route) -> Any:  # httpx.Timeout, or httpx.USE_CLIENT_DEFAULT
         if route.timeout_s is None:
             return httpx.USE_CLIENT_DEFAULT
-        return httpx.Timeout(route.timeout_s, connect=min(route.timeout_s, 5.0))
+        connect = route.timeout_s if self._connect_timeout_s is None else min(route.timeout_s, self._connect_timeout_s)
+        return httpx.Timeout(route.timeout_s, connect=connect)
 
     async def post_json(self, route: Route, path: str, body: dict[str, Any]) -> dict[str, Any]:
         with translate_errors():
