@@ -30,7 +30,6 @@ DEFAULT_CALLER_CACHE_TTL_S = 5.0
 DEFAULT_LEDGER_BATCH_MAX = 256
 DEFAULT_VAULT_TTL_S = 24 * 3600
 DEFAULT_ANALYSIS_CACHE_SIZE = 10_000
-DEFAULT_POLICY_RELOAD_POLL_S = 1.0
 # Work per request: PII detection costs ~20-40 µs per character (English-Chinese) plus a few
 # milliseconds per separately scanned text; beyond these a request gets 413, unscanned.
 DEFAULT_MAX_MESSAGES = 256

@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 from urllib.parse import urlsplit
 
 import regorus
@@ -39,7 +39,6 @@ from gateway.policy.errors import (
     PolicyUndefinedError,
 )
 
-EngineName = Literal["regorus", "opa"]
 ENGINE_NAMES: tuple[str, ...] = ("regorus", "opa")
 # How long a remote OPA server's vocabulary is trusted before it is fetched again.
 VOCABULARY_TTL_S = 30.0
@@ -143,13 +142,12 @@ class RegorusPolicyEngine:
 
     name = "regorus"
 
-    def __init__(self, bundle: PolicyBundle, *, with_tests: bool = False) -> None:
+    def __init__(self, bundle: PolicyBundle) -> None:
         self.bundle = bundle
         self.bundle_hash = bundle.bundle_hash
         self._rule = f"data.{ENTRYPOINT}"
-        self._modules = bundle.modules + (bundle.tests if with_tests else ())
+        self._modules = bundle.modules
         self._data_json = json.dumps(bundle.data_document)
-        self._key = (self.bundle_hash, with_tests)
         self._prototype()  # parse errors surface here, at load time
         try:
             self.evaluate(WARMUP_INPUT)
@@ -161,8 +159,8 @@ class RegorusPolicyEngine:
         return self._vocabulary
 
     def _prototype(self) -> regorus.Engine:
-        engines: dict[tuple[str, bool], regorus.Engine] = _per_thread.__dict__.setdefault("engines", {})
-        prototype = engines.get(self._key)
+        engines: dict[str, regorus.Engine] = _per_thread.__dict__.setdefault("engines", {})
+        prototype = engines.get(self.bundle_hash)
         if prototype is not None:
             return prototype
         prototype = regorus.Engine()
@@ -180,7 +178,7 @@ class RegorusPolicyEngine:
         # dropped here, on their own thread.
         while len(engines) >= MAX_BUNDLES_PER_THREAD:
             engines.pop(next(iter(engines)))
-        engines[self._key] = prototype
+        engines[self.bundle_hash] = prototype
         return prototype
 
     def evaluate(self, input: PolicyInput) -> PolicyResult:
@@ -224,12 +222,12 @@ class OpaGolibPolicyEngine:
 
     name = "opa"
 
-    def __init__(self, bundle: PolicyBundle, *, with_tests: bool = False) -> None:
+    def __init__(self, bundle: PolicyBundle) -> None:
         self.bundle = bundle
         self.bundle_hash = bundle.bundle_hash
         self._opa = OpaEngine()
         try:
-            for module in bundle.modules + (bundle.tests if with_tests else ()):
+            for module in bundle.modules:
                 self._opa.add_policy(module.path, module.source)
             self._opa.add_data(bundle.data_document)
         except OpaError as exc:
@@ -253,10 +251,6 @@ class OpaGolibPolicyEngine:
             return None
         except OpaError as exc:
             raise PolicyEvaluationError(f"opa: {exc}") from exc
-
-    @property
-    def opa(self) -> OpaEngine:
-        return self._opa
 
     def evaluate(self, input: PolicyInput) -> PolicyResult:
         return to_result(self._eval(input, coverage=False)[0], input)
@@ -316,7 +310,6 @@ class RemoteOpaPolicyEngine:
         *,
         timeout_s: float,
         bundle_hash: str | None = None,
-        token: str | None = None,
         entrypoint: str = ENTRYPOINT,
     ) -> None:
         if not url:
@@ -332,7 +325,6 @@ class RemoteOpaPolicyEngine:
             port=parts.port or (443 if parts.scheme == "https" else 8181),
             ssl=parts.scheme == "https",
             timeout=timeout_s,
-            token=token,
             retries=0,
         )
         self._vocabulary: tuple[float, Vocabulary | None] = (0.0, None)
@@ -379,10 +371,3 @@ def build_engine(bundle: PolicyBundle, engine: str = "regorus") -> RegorusPolicy
     if engine == "opa":
         return OpaGolibPolicyEngine(bundle)
     raise ValueError(f"unknown policy engine {engine!r}; choose one of {ENGINE_NAMES}")
-
-
-def timed_evaluate(engine: PolicyEngine, input: PolicyInput) -> tuple[PolicyResult, float]:
-    """Evaluate and return the result with the elapsed milliseconds."""
-    start = time.perf_counter()
-    result = engine.evaluate(input)
-    return result, (time.perf_counter() - start) * 1000.0
