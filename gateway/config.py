@@ -78,7 +78,6 @@ class Settings(BaseSettings):
         # _Environment so that it also gathers the upstream keys.
         return init_settings, _Environment(settings_cls), dotenv_settings, file_secret_settings
 
-
     host: str = DEFAULT_HOST
     port: int = DEFAULT_PORT
     data_dir: Path = DEFAULT_DATA_DIR
@@ -87,6 +86,7 @@ class Settings(BaseSettings):
     policy_dir: Path = DEFAULT_POLICY_DIR
     # Set to use a remote OPA server (REST Data API) instead of the embedded engine.
     opa_url: str | None = None
+    # Each call to that server; beyond it the request fails closed (503 policy_unavailable).
     opa_timeout_s: float = Field(default=DEFAULT_OPA_TIMEOUT_S, gt=0)
     # Where deployments whose base_url is `builtin:demo` are sent. None: the demo upstream
     # built into this process (served under /demo-upstream). Tests and benchmarks point it
