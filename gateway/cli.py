@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from gateway.config import Settings
+from gateway.config import DEFAULT_HOST, DEFAULT_PORT, Settings
 
 
 def _settings() -> Settings:
@@ -36,8 +36,8 @@ def main() -> None:
 
 
 @main.command()
-@click.option("--host", default=None, help="Bind address (default GOVGATE_HOST or 127.0.0.1).")
-@click.option("--port", type=int, default=None, help="Port (default GOVGATE_PORT or 8080).")
+@click.option("--host", default=None, help=f"Bind address (default GOVGATE_HOST or {DEFAULT_HOST}).")
+@click.option("--port", type=int, default=None, help=f"Port (default GOVGATE_PORT or {DEFAULT_PORT}).")
 @click.option("--workers", type=int, default=1, show_default=True,
               help="Gateway processes sharing the port (each loads its own PII models).")
 def serve(host: str | None, port: int | None, workers: int) -> None:
@@ -346,7 +346,7 @@ def decisions_list(limit: int, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True)
 def bench(mode: str, rps: int, seconds: float, stream: bool, workers: int, as_json: bool) -> None:
     """Measure the latency the gateway adds over a direct call to the same local upstream."""
-    from gateway.bench import run_bench
+    from gateway.benchmarks.load import run_bench
 
     result = run_bench(mode=mode, rps=rps, seconds=seconds, stream=stream, workers=workers)
 

@@ -5,11 +5,16 @@ Every default lives here as a constant; call sites read `settings.x`, never a li
 
 from __future__ import annotations
 
+import os
+import re
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
+
+from gateway.policy.documents import UPSTREAM_KEY_ENV_PATTERN
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
@@ -18,12 +23,13 @@ DEFAULT_POLICY_DIR = Path("policies")
 DEFAULT_MAX_BODY_BYTES = 2 * 1024 * 1024
 DEFAULT_UPSTREAM_TIMEOUT_S = 60.0
 DEFAULT_UPSTREAM_CONNECT_TIMEOUT_S = 5.0
+# Each call to a remote OPA server (GOVGATE_OPA_URL): a policy decision sits on every request.
+DEFAULT_OPA_TIMEOUT_S = 1.5
 DEFAULT_RATE_LIMIT_PER_MINUTE = 6000
 DEFAULT_CALLER_CACHE_TTL_S = 5.0
 DEFAULT_LEDGER_BATCH_MAX = 256
 DEFAULT_VAULT_TTL_S = 24 * 3600
 DEFAULT_ANALYSIS_CACHE_SIZE = 10_000
-DEFAULT_POLICY_RELOAD_POLL_S = 1.0
 # Work per request: PII detection costs ~20-40 µs per character (English-Chinese) plus a few
 # milliseconds per separately scanned text; beyond these a request gets 413, unscanned.
 DEFAULT_MAX_MESSAGES = 256
@@ -34,8 +40,43 @@ DEFAULT_PII_API_MAX_CHARS = 100_000
 DEFAULT_ANONYMOUS_RECORDS_PER_MINUTE = 5
 
 
+class _Environment(EnvSettingsSource):
+    """GOVGATE_* variables, read once; `upstream_keys` gathered from GOVGATE_UPSTREAM_KEY_*.
+
+    The key names are open-ended (a deployment's `api_key_env` picks one, and a hot-reloaded
+    policy may pick another), so no fixed field can name them: every such variable is read
+    here, with the other settings, and never again. Empty values are left out, so a route
+    whose variable is unset or empty is sent no key. `upstream_keys` given as an argument is
+    taken as it is (not merged with the environment), and no single GOVGATE_UPSTREAM_KEYS
+    variable stands in for them.
+    """
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        if field_name == "upstream_keys":
+            return None, field_name, False
+        return super().get_field_value(field, field_name)
+
+    def __call__(self) -> dict[str, Any]:
+        values = super().__call__()
+        if "upstream_keys" not in self.current_state:
+            pattern = re.compile(UPSTREAM_KEY_ENV_PATTERN)
+            values["upstream_keys"] = {name: value for name, value in os.environ.items()
+                                       if value and pattern.match(name)}
+        return values
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="GOVGATE_", extra="ignore")
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+                                   env_settings: PydanticBaseSettingsSource,
+                                   dotenv_settings: PydanticBaseSettingsSource,
+                                   file_secret_settings: PydanticBaseSettingsSource,
+                                   ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The default order (arguments, then the environment), with the environment read by
+        # _Environment so that it also gathers the upstream keys.
+        return init_settings, _Environment(settings_cls), dotenv_settings, file_secret_settings
 
     host: str = DEFAULT_HOST
     port: int = DEFAULT_PORT
@@ -45,6 +86,8 @@ class Settings(BaseSettings):
     policy_dir: Path = DEFAULT_POLICY_DIR
     # Set to use a remote OPA server (REST Data API) instead of the embedded engine.
     opa_url: str | None = None
+    # Each call to that server; beyond it the request fails closed (503 policy_unavailable).
+    opa_timeout_s: float = Field(default=DEFAULT_OPA_TIMEOUT_S, gt=0)
     # Where deployments whose base_url is `builtin:demo` are sent. None: the demo upstream
     # built into this process (served under /demo-upstream). Tests and benchmarks point it
     # at a demo upstream running as its own server (`govgate demo-upstream`).
@@ -58,6 +101,9 @@ class Settings(BaseSettings):
     # None: generated once and kept in data_dir (fine for a single node; set both in production).
     hmac_key: SecretStr | None = None
     vault_key: SecretStr | None = None
+    # Upstream API keys by variable name (GOVGATE_UPSTREAM_KEY_*, see _Environment): read once
+    # at startup; the upstream client looks a route's `api_key_env` up here, not in os.environ.
+    upstream_keys: dict[str, SecretStr] = Field(default_factory=dict)
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     upstream_timeout_s: float = DEFAULT_UPSTREAM_TIMEOUT_S
     upstream_connect_timeout_s: float = DEFAULT_UPSTREAM_CONNECT_TIMEOUT_S

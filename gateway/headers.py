@@ -47,8 +47,3 @@ class RequestHeaders(Mapping[str, str]):
 
     def __contains__(self, name: object) -> bool:
         return isinstance(name, str) and name.lower() in self._values
-
-
-def as_request_headers(headers: Mapping[str, str] | RequestHeaders) -> RequestHeaders:
-    """Plain mappings (tests, the CLI) have one value per name by construction."""
-    return headers if isinstance(headers, RequestHeaders) else RequestHeaders(headers.items())

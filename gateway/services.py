@@ -20,7 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from gateway import keys
 from gateway.anonymous import AnonymousRefusals
 from gateway.auth import Authenticator, PreAuthLimiter
-from gateway.bench_modes import NoPiiDetection, RememberedDecisions
+from gateway.benchmarks.modes import NoPiiDetection, RememberedDecisions
 from gateway.config import Settings
 from gateway.openai_types import ScanLimits
 from gateway.pii.actions import ActionApplier
@@ -98,7 +98,7 @@ def open_policy(settings: Settings, database: Engine) -> PolicyHolder:
     """The active policy: the policy folder on the embedded engine, or a remote OPA server."""
     holder = PolicyHolder(settings.policy_dir, on_activate=lambda a: record_activation(database, a))
     if settings.opa_url:
-        holder.activate(RemoteOpaPolicyEngine(settings.opa_url), source="startup")
+        holder.activate(RemoteOpaPolicyEngine(settings.opa_url, timeout_s=settings.opa_timeout_s), source="startup")
         return holder
     holder.reload(source="startup")
     if not holder.ready:
@@ -174,6 +174,7 @@ async def open_services(settings: Settings, *, builtin_demo_url: str | None,
     upstream = UpstreamClient(
         timeout=httpx.Timeout(settings.upstream_timeout_s, connect=settings.upstream_connect_timeout_s),
         builtin_demo_url=demo_url, builtin_demo_secret=demo_secret,
+        api_keys={name: key.get_secret_value() for name, key in settings.upstream_keys.items()},
     )
     ledger = DecisionLedger(database, batch_max=settings.ledger_batch_max)
     await ledger.start()

@@ -1,6 +1,6 @@
 """Loopback networking for tests: the one place the suite asks the OS for a free port.
 
-The benchmarks keep their own helper (gateway.bench); tests do not import product code
+The benchmarks keep their own helper (gateway.benchmarks.load); tests do not import product code
 for plumbing of their own.
 """
 

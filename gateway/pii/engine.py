@@ -30,7 +30,6 @@ Why one module of ~400 lines: it is one idea, the steps of `analyze()` in the or
 
 from __future__ import annotations
 
-import os
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 
@@ -397,12 +396,6 @@ def build_pii_engine(
     from gateway.pii.recognizers.en.email import offline_tld_extractor
 
     languages = tuple(dict.fromkeys(languages))
-    # tldextract must never fetch the public suffix list. New `TLDExtract()` instances read
-    # TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS ("" = no URLs, use the bundled snapshot); setdefault
-    # leaves an operator's own value alone. tldextract's module-level extractor (the one
-    # Presidio's EmailRecognizer calls) was built at import, before this line, which is why
-    # our e-mail recognizers are also handed an explicitly offline extractor.
-    os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
     loaders = {
         "en": lambda: load_english_nlp(windows=en_ner_windows, prune_labels=en_prune_labels),
         "zh": lambda: load_chinese_nlp(threads=lac_threads),
@@ -410,6 +403,11 @@ def build_pii_engine(
     unknown = [lang for lang in languages if lang not in loaders]
     if unknown:
         raise PiiConfigError(f"no NLP backend for languages {unknown}")
+    # tldextract must never fetch the public suffix list: every e-mail recognizer is handed
+    # this explicitly offline extractor (no URLs, the bundled snapshot). No environment
+    # variable is set for it: tldextract's module-level extractor (the one Presidio's own
+    # EmailRecognizer would call) reads TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS at import, so
+    # setting it here never reached that one, and nothing else in the process makes one.
     registry = build_registry(RegistryConfig(languages=languages, tld_extractor=offline_tld_extractor()))
     engine = PiiEngine(registry, {lang: loaders[lang]() for lang in languages}, score_threshold=score_threshold)
     for lang in languages:  # compile Presidio's lazily-compiled patterns, initialise ONNX

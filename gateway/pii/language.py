@@ -76,7 +76,3 @@ class LanguageChooser:
             if end > start:
                 runs.append(CjkRun(start, end))
         return runs
-
-    @staticmethod
-    def has_cjk(text: str) -> bool:
-        return _HAN.search(text) is not None

@@ -33,7 +33,7 @@ explicit `(?<![0-9A-Za-z])` guards) so values glued to Chinese characters are fo
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 
 import tldextract
@@ -153,13 +153,6 @@ def check_languages(registry: RecognizerRegistry, languages: Collection[str]) ->
     strays = {r.supported_language for r in registry.recognizers} - registry_languages
     if strays:
         raise PiiConfigError(f"registry holds recognizers for undeclared languages {sorted(strays)}")
-
-
-def recognizers_for(registry: RecognizerRegistry, language: str, entities: Sequence[str] | None):
-    """Presidio's filter; raises ValueError when nothing can serve the request."""
-    if entities is None:
-        return registry.get_recognizers(language=language, all_fields=True)
-    return registry.get_recognizers(language=language, entities=list(entities))
 
 
 def _ascii(recognizer):

@@ -12,16 +12,16 @@ malformed, so a caller can only ever hold a valid result or an exception (fail c
 - ``OpaGolibPolicyEngine``: the real OPA Go engine in-process (opa_bindings); for tests,
   differential checks and ``--engine opa``. OPA serialises evaluations on its own lock.
 - ``RemoteOpaPolicyEngine``: an OPA server over its REST Data API (opa-python-client),
-  at ``GOVGATE_OPA_URL``. A response without ``result`` is undefined, hence an error.
+  at the URL it is given (the gateway passes ``GOVGATE_OPA_URL`` from its settings). A
+  response without ``result`` is undefined, hence an error.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import threading
 import time
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 from urllib.parse import urlsplit
 
 import regorus
@@ -40,10 +40,7 @@ from gateway.policy.errors import (
     PolicyUndefinedError,
 )
 
-EngineName = Literal["regorus", "opa"]
 ENGINE_NAMES: tuple[str, ...] = ("regorus", "opa")
-OPA_URL_ENV = "GOVGATE_OPA_URL"
-DEFAULT_REMOTE_TIMEOUT_S = 1.5
 # How long a remote OPA server's vocabulary is trusted before it is fetched again.
 VOCABULARY_TTL_S = 30.0
 _REGORUS_UNDEFINED = '"<undefined>"'
@@ -155,13 +152,12 @@ class RegorusPolicyEngine:
     name = "regorus"
     performs_io = False
 
-    def __init__(self, bundle: PolicyBundle, *, with_tests: bool = False) -> None:
+    def __init__(self, bundle: PolicyBundle) -> None:
         self.bundle = bundle
         self.bundle_hash = bundle.bundle_hash
         self._rule = f"data.{ENTRYPOINT}"
-        self._modules = bundle.modules + (bundle.tests if with_tests else ())
+        self._modules = bundle.modules
         self._data_json = json.dumps(bundle.data_document)
-        self._key = (self.bundle_hash, with_tests)
         self._prototype()  # parse errors surface here, at load time
         try:
             self.evaluate(WARMUP_INPUT)
@@ -173,8 +169,8 @@ class RegorusPolicyEngine:
         return self._vocabulary
 
     def _prototype(self) -> regorus.Engine:
-        engines: dict[tuple[str, bool], regorus.Engine] = _per_thread.__dict__.setdefault("engines", {})
-        prototype = engines.get(self._key)
+        engines: dict[str, regorus.Engine] = _per_thread.__dict__.setdefault("engines", {})
+        prototype = engines.get(self.bundle_hash)
         if prototype is not None:
             return prototype
         prototype = regorus.Engine()
@@ -192,7 +188,7 @@ class RegorusPolicyEngine:
         # dropped here, on their own thread.
         while len(engines) >= MAX_BUNDLES_PER_THREAD:
             engines.pop(next(iter(engines)))
-        engines[self._key] = prototype
+        engines[self.bundle_hash] = prototype
         return prototype
 
     def evaluate(self, input: PolicyInput) -> PolicyResult:
@@ -237,12 +233,12 @@ class OpaGolibPolicyEngine:
     name = "opa-embedded"
     performs_io = False
 
-    def __init__(self, bundle: PolicyBundle, *, with_tests: bool = False) -> None:
+    def __init__(self, bundle: PolicyBundle) -> None:
         self.bundle = bundle
         self.bundle_hash = bundle.bundle_hash
         self._opa = OpaEngine()
         try:
-            for module in bundle.modules + (bundle.tests if with_tests else ()):
+            for module in bundle.modules:
                 self._opa.add_policy(module.path, module.source)
             self._opa.add_data(bundle.data_document)
         except OpaError as exc:
@@ -266,10 +262,6 @@ class OpaGolibPolicyEngine:
             return None
         except OpaError as exc:
             raise PolicyEvaluationError(f"opa: {exc}") from exc
-
-    @property
-    def opa(self) -> OpaEngine:
-        return self._opa
 
     def evaluate(self, input: PolicyInput) -> PolicyResult:
         return to_result(self._eval(input, coverage=False)[0], input)
@@ -315,8 +307,8 @@ class RemoteOpaPolicyEngine:
     """An OPA server's Data API: POST /v1/data/govgate/decision {"input": ...}.
 
     The server holds its own copy of the policy, so ``bundle_hash`` cannot be computed
-    here: pass the hash of the bundle deployed to it (the CLI passes the local bundle's),
-    else it reads ``remote:<url>``.
+    here: pass the hash of the bundle deployed to it, else it reads ``remote:<url>``.
+    ``timeout_s`` bounds each call (the gateway passes ``opa_timeout_s`` from its settings).
     """
 
     name = "opa-remote"
@@ -325,16 +317,14 @@ class RemoteOpaPolicyEngine:
 
     def __init__(
         self,
-        url: str | None = None,
+        url: str,
         *,
+        timeout_s: float,
         bundle_hash: str | None = None,
-        timeout_s: float = DEFAULT_REMOTE_TIMEOUT_S,
-        token: str | None = None,
         entrypoint: str = ENTRYPOINT,
     ) -> None:
-        url = url or os.environ.get(OPA_URL_ENV)
         if not url:
-            raise PolicyLoadError(f"no OPA URL given and {OPA_URL_ENV} is not set")
+            raise PolicyLoadError("no OPA URL given")
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise PolicyLoadError(f"OPA URL {url!r} is not http(s)://host[:port]")
@@ -346,7 +336,6 @@ class RemoteOpaPolicyEngine:
             port=parts.port or (443 if parts.scheme == "https" else 8181),
             ssl=parts.scheme == "https",
             timeout=timeout_s,
-            token=token,
             retries=0,
         )
         # One entry, the server's vocabulary; the lock also makes concurrent callers fetch it once.
@@ -394,10 +383,3 @@ def build_engine(bundle: PolicyBundle, engine: str = "regorus") -> RegorusPolicy
     if engine == "opa":
         return OpaGolibPolicyEngine(bundle)
     raise ValueError(f"unknown policy engine {engine!r}; choose one of {ENGINE_NAMES}")
-
-
-def timed_evaluate(engine: PolicyEngine, input: PolicyInput) -> tuple[PolicyResult, float]:
-    """Evaluate and return the result with the elapsed milliseconds."""
-    start = time.perf_counter()
-    result = engine.evaluate(input)
-    return result, (time.perf_counter() - start) * 1000.0

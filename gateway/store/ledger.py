@@ -28,6 +28,7 @@ from sqlalchemy import Engine, bindparam, insert, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
+from gateway.config import DEFAULT_LEDGER_BATCH_MAX
 from gateway.decision import DecisionRecord
 from gateway.policy.documents import PolicyInput, PolicyResult
 from gateway.pii.vault import SealedPseudonym
@@ -80,7 +81,7 @@ class ChainCheck:
 @dataclass
 class DecisionLedger:
     engine: Engine
-    batch_max: int = 256
+    batch_max: int = DEFAULT_LEDGER_BATCH_MAX
     _queue: asyncio.Queue[_Pending] | None = None
     _writer: asyncio.Task[None] | None = None
     # One thread: the chain is built in order, and SQLite wants a single writer anyway.

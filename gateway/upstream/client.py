@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 import httpx
@@ -21,14 +20,19 @@ class UpstreamClient:
 
     `transport` is the seam for tests (httpx.MockTransport); `builtin_demo_url` is where the
     demo upstream answers (routes whose base_url is `builtin:demo`), and `builtin_demo_secret`
-    the secret the in-process one requires (sent to it only).
+    the secret the in-process one requires (sent to it only). `api_keys` maps a route's
+    `api_key_env` to the key sent as a bearer token (resolved once, from settings); a route
+    whose variable is not in it, or names none, is sent no authorization header.
     """
 
     def __init__(self, *, timeout: httpx.Timeout, builtin_demo_url: str | None = None,
-                 builtin_demo_secret: str | None = None,
+                 builtin_demo_secret: str | None = None, api_keys: Mapping[str, str] | None = None,
                  transport: httpx.AsyncBaseTransport | None = None) -> None:
         self._builtin_demo_url = builtin_demo_url
         self._builtin_demo_secret = builtin_demo_secret
+        self._api_keys = dict(api_keys or {})
+        # A route's own timeout never waits longer to connect than the client's default does.
+        self._connect_timeout_s = timeout.connect
         limits = httpx.Limits(max_connections=200, max_keepalive_connections=100)
         self._client = httpx.AsyncClient(timeout=timeout, limits=limits, transport=transport)
 
@@ -48,7 +52,7 @@ class UpstreamClient:
         if route.base_url == BUILTIN_DEMO and self._builtin_demo_secret:
             headers[SECRET_HEADER] = self._builtin_demo_secret
         if route.api_key_env:
-            key = os.environ.get(route.api_key_env)
+            key = self._api_keys.get(route.api_key_env)
             if key:
                 headers["authorization"] = f"Bearer {key}"
         return headers
@@ -56,7 +60,8 @@ class UpstreamClient:
     def _timeout(self, route: Route) -> Any:  # httpx.Timeout, or httpx.USE_CLIENT_DEFAULT
         if route.timeout_s is None:
             return httpx.USE_CLIENT_DEFAULT
-        return httpx.Timeout(route.timeout_s, connect=min(route.timeout_s, 5.0))
+        connect = route.timeout_s if self._connect_timeout_s is None else min(route.timeout_s, self._connect_timeout_s)
+        return httpx.Timeout(route.timeout_s, connect=connect)
 
     async def post_json(self, route: Route, path: str, body: dict[str, Any]) -> dict[str, Any]:
         with translate_errors():

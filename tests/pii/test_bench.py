@@ -1,4 +1,4 @@
-from gateway.pii.bench import bench_analyze
+from gateway.benchmarks.pii import bench_analyze
 
 # The benchmark's shape and what it calls, never how fast: speed is measured by the
 # benchmarks themselves (make bench), not asserted in tests.

@@ -3,6 +3,7 @@ import pytest
 from gateway.pii.engine import PiiEngine
 from gateway.pii.errors import PiiConfigError
 from gateway.pii.nlp.base import BlankNlpBackend
+from gateway.pii.recognizers.en.email import OfflineEmailRecognizer
 from gateway.pii.registry import RegistryConfig, build_registry, check_languages
 
 CONFIG = RegistryConfig(given_names=frozenset())
@@ -34,3 +35,10 @@ def test_unknown_language_fails_at_build():
 def test_backend_language_must_match_its_slot():
     with pytest.raises(PiiConfigError):
         PiiEngine(build_registry(CONFIG), {"en": BlankNlpBackend("zh"), "zh": BlankNlpBackend("zh")})
+
+
+def test_every_email_recognizer_is_offline():
+    # tldextract's module-level extractor may fetch the public suffix list: no recognizer may use it.
+    emails = [r for r in build_registry(CONFIG).recognizers if "EMAIL_ADDRESS" in r.supported_entities]
+    assert {r.supported_language for r in emails} == {"en", "zh"}
+    assert all(isinstance(r, OfflineEmailRecognizer) and r._tld.suffix_list_urls == () for r in emails)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from policy_inputs import make_input
 
+from gateway.config import DEFAULT_OPA_TIMEOUT_S, Settings
 from gateway.policy.engine import RemoteOpaPolicyEngine
 from gateway.policy.errors import PolicyEvaluationError, PolicyLoadError, PolicyUndefinedError
 from tests.conftest import ServerThread
@@ -22,7 +23,7 @@ def opa_url(bundle):
 
 
 def test_remote_matches_embedded(opa_url, bundle, regorus_engine):
-    remote = RemoteOpaPolicyEngine(opa_url, bundle_hash=bundle.bundle_hash)
+    remote = RemoteOpaPolicyEngine(opa_url, timeout_s=DEFAULT_OPA_TIMEOUT_S, bundle_hash=bundle.bundle_hash)
     for policy_input in [
         make_input(entity_types=("PERSON", "CREDIT_CARD")),
         make_input(region="CN", basis="pipl-standard-contract"),
@@ -33,15 +34,16 @@ def test_remote_matches_embedded(opa_url, bundle, regorus_engine):
     assert remote.bundle_hash == bundle.bundle_hash
 
 
-def test_remote_from_environment(opa_url, monkeypatch):
+def test_remote_from_settings(opa_url, monkeypatch):
     monkeypatch.setenv("GOVGATE_OPA_URL", opa_url)
-    remote = RemoteOpaPolicyEngine()
+    settings = Settings()
+    remote = RemoteOpaPolicyEngine(settings.opa_url, timeout_s=settings.opa_timeout_s)
     assert remote.evaluate(make_input()).allow
     assert remote.bundle_hash == f"remote:{opa_url}"
 
 
 def test_remote_undefined_is_an_error(opa_url):
-    remote = RemoteOpaPolicyEngine(opa_url, entrypoint="govgate.no_such_rule")
+    remote = RemoteOpaPolicyEngine(opa_url, timeout_s=DEFAULT_OPA_TIMEOUT_S, entrypoint="govgate.no_such_rule")
     with pytest.raises(PolicyUndefinedError):
         remote.evaluate(make_input())
 
@@ -52,10 +54,11 @@ def test_remote_unreachable_is_an_error():
         remote.evaluate(make_input())
 
 
-def test_remote_needs_a_url(monkeypatch):
-    monkeypatch.delenv("GOVGATE_OPA_URL", raising=False)
+@pytest.mark.parametrize("url", ["", "ftp://opa.example", "http://"])
+def test_remote_needs_an_http_url(url, monkeypatch):
+    monkeypatch.setenv("GOVGATE_OPA_URL", "http://127.0.0.1:8181")  # never read by the engine
     with pytest.raises(PolicyLoadError):
-        RemoteOpaPolicyEngine()
+        RemoteOpaPolicyEngine(url, timeout_s=DEFAULT_OPA_TIMEOUT_S)
 
 
 def test_the_fake_speaks_opa_data_api(opa_url):

@@ -38,7 +38,6 @@ _STRONG_CUE = r"(?:name(?:\s+is|\s+was|\s*:)|call\s+me|calls\s+me|called\s+me|na
 # A cue or a title right before position `start` (only whitespace/punctuation in between).
 CUE_BEFORE = regex.compile(rf"(?i)(?<![\p{{L}}])(?:{_CUE}|{TITLE}\.?)[\s,:\"'“]*$")
 STRONG_CUE_BEFORE = regex.compile(rf"(?i)(?<![\p{{L}}])(?:{_STRONG_CUE}|{TITLE}\.?)[\s,:\"'“]*$")
-TITLE_BEFORE = regex.compile(rf"(?i)(?<![\p{{L}}]){TITLE}\.?\s+$")
 # A title and the following one to three name words (capitalised, or any case after a title
 # in lower-case text). Group "name" is the name without the title.
 TITLE_NAME = regex.compile(

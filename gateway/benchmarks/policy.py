@@ -1,4 +1,5 @@
-"""Latency of policy decisions (``python -m gateway.policy.bench [policy_dir]``).
+"""Latency of policy decisions (``python -m gateway.benchmarks.policy [policy_dir]``; default: the
+settings' policy folder, GOVGATE_POLICY_DIR or policies/).
 
 Speed lives here, not in tests: ``bench_policy`` evaluates a fixed mix of realistic inputs
 ``n`` times after a warm-up and reports percentiles in milliseconds.
@@ -11,7 +12,8 @@ import sys
 import time
 from collections.abc import Sequence
 
-from gateway.policy.documents import PolicyInput
+from gateway.config import Settings
+from gateway.policy.documents import PiiFindingInput, PolicyInput
 from gateway.policy.engine import PolicyEngine
 
 DEFAULT_N = 2000
@@ -20,16 +22,11 @@ WARMUP = 50
 
 def sample_inputs() -> list[PolicyInput]:
     """A small mix: allowed chat/embeddings per region, a denial, a models listing."""
-    def make(kind: str, model: str | None, purpose: str | None, region: str | None, types: list[str], roles=("bot",), basis=None) -> PolicyInput:
-        return PolicyInput.model_validate({
-            "caller": {"id": "svc-helpdesk", "roles": list(roles)},
-            "request": {"kind": kind, "model": model, "purpose": purpose},
-            "customer": {"region": region, "cross_border_basis": basis},
-            "pii": {
-                "entity_types": types,
-                "findings": [{"entity_type": t, "score": 0.85, "language": "en"} for t in types],
-            },
-        })
+    def make(kind: str, model: str | None, purpose: str | None, region: str | None, types: list[str],
+             roles: tuple[str, ...] = ("bot",), basis: str | None = None) -> PolicyInput:
+        return PolicyInput.build(caller_id="svc-helpdesk", roles=roles, kind=kind, model=model, purpose=purpose,
+                                 region=region, cross_border_basis=basis,
+                                 findings=[PiiFindingInput(entity_type=t, score=0.85, language="en") for t in types])
 
     return [
         make("chat", "demo-chat", "customer-support", "EU", ["PERSON", "EMAIL_ADDRESS", "CREDIT_CARD"]),
@@ -60,7 +57,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from gateway.policy.engine import build_engine
 
     args = list(sys.argv[1:] if argv is None else argv)
-    bundle = PolicyBundle.load(args[0] if args else "policies")
+    bundle = PolicyBundle.load(args[0] if args else Settings().policy_dir)
     for name in ("regorus", "opa"):
         print(name, bench_policy(build_engine(bundle, name)))
     return 0

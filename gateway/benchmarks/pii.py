@@ -1,6 +1,6 @@
 """Latency of `PiiEngine.analyze` on realistic ~300-character support messages.
 
-    python -m gateway.pii.bench [--n 500]
+    python -m gateway.benchmarks.pii [--n 500]
 
 Messages come from `gateway.pii.samples` (fixed seed). Each call is timed on its own with
 `perf_counter`; the first `warmup` calls are discarded. Reported in milliseconds.

@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from gateway.bench import run_bench
+from gateway.benchmarks.load import run_bench
 from gateway.config import Settings
 
 
@@ -44,14 +44,14 @@ def main(argv: list[str] | None = None) -> int:
     _write(args.out, f"gateway-full-stream-{args.sustained_rps}rps",
            run_bench(mode="full", rps=args.sustained_rps, seconds=seconds, stream=True))
 
-    from gateway.pii.bench import bench_analyze
+    from gateway.benchmarks.pii import bench_analyze
     from gateway.pii.engine import build_pii_engine
 
     engine = build_pii_engine()
     n = 200 if args.quick else 1000
     _write(args.out, "pii-analyze", {lang: bench_analyze(engine, language=lang, n=n) for lang in ("en", "zh")})
 
-    from gateway.policy.bench import bench_policy
+    from gateway.benchmarks.policy import bench_policy
     from gateway.policy.bundle import PolicyBundle
     from gateway.policy.engine import build_engine
 

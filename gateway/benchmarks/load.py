@@ -24,7 +24,7 @@ from typing import Any
 import aiohttp
 import httpx
 
-from gateway.config import Settings
+from gateway.config import DEFAULT_RATE_LIMIT_PER_MINUTE, Settings
 
 BENCH_MESSAGE = (
     "Hi, this is Maria Gonzalez. My card 4111 1111 1111 1111 was charged twice for order 55120 on "
@@ -147,7 +147,7 @@ def run_bench(*, mode: str, rps: int, seconds: float, stream: bool = False, work
         env = {**os.environ, "GOVGATE_DATA_DIR": str(workdir / "data"), "GOVGATE_POLICY_DIR": str(policy_dir),
                "GOVGATE_DEMO_UPSTREAM_URL": upstream_url,
                "GOVGATE_PORT": str(gateway_port), "GOVGATE_PIPELINE_MODE": mode,
-               "GOVGATE_RATE_LIMIT_PER_MINUTE": str(max(6000, rps * 120)), "GOVGATE_POLICY_WATCH": "false"}
+               "GOVGATE_RATE_LIMIT_PER_MINUTE": str(max(DEFAULT_RATE_LIMIT_PER_MINUTE, rps * 120)), "GOVGATE_POLICY_WATCH": "false"}
         env.pop("GOVGATE_DATABASE_URL", None)
         cli = [sys.executable, "-m", "gateway.cli"]
         upstream = subprocess.Popen([*cli, "demo-upstream", "--port", str(upstream_port)], env=env,
