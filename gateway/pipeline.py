@@ -14,19 +14,21 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
 import anyio
 
 from gateway.answer_shape import completion_id_for
+from gateway.auth import AuthenticatedCaller
 from gateway.errors import ClientClosedRequest, GatewayError, InternalError, PayloadTooLarge, ServiceUnavailable, \
     describe_fault
 from gateway.decision import FindingRecord
 from gateway.locations import Location
 from gateway.openai_types import AnalyzeRequest, RedactRequest, ScanLimits, parse_json_object, parse_model
 from gateway.pii.actions import ActionApplier
+from gateway.pii.findings import Finding
 from gateway.pii.pseudonyms import ConversationPseudonyms
 from gateway.pii.vault import PseudonymVault
 from gateway.stages.admission import Admission, Customer
@@ -84,10 +86,10 @@ class Pipeline:
         async with self._run(call.kind) as run:
             caller, customer = await self._admit(run, call.headers)
             run.request = request = parse_request(call.kind, call.raw_body, self._scan_limits)
-            run.pseudonyms = pseudonyms = await self._pseudonym_table(run, customer)
+            run.pseudonyms = pseudonyms = await self._pseudonym_table(run.decision_id, caller, customer)
             with run.timed("pii"):
                 located = await self._detection.detect(request.scans, scope=_cache_scope(caller.id, pseudonyms))
-            decision = await self._decide(run, call.kind, request.model, located)
+            decision = await self._decide(run, caller, customer, call.kind, request.model, located)
             obligations = apply_obligations(self._applier, request.body, decision.result, located, request.scans,
                                             pseudonyms)
             run.request_findings = obligations.findings
@@ -114,9 +116,9 @@ class Pipeline:
 
     async def list_models(self, headers: Mapping[str, str]) -> ProxyResponse:
         async with self._run("models") as run:
-            await self._admit(run, headers)
+            caller, customer = await self._admit(run, headers)
             # A denied listing is a 403 with its rule ids, like every other denied decision.
-            decision = await self._decide(run, "models", None, [])
+            decision = await self._decide(run, caller, customer, "models", None, [])
             await self._recorder.record(run, 200)
             data = [{"id": alias, "object": "model", "created": 0, "owned_by": "govgate"}
                     for alias in decision.result.models]
@@ -128,11 +130,11 @@ class Pipeline:
             caller, customer = await self._admit(run, headers)
             request = parse_model(RedactRequest, parse_json_object(raw_body))
             self._limit_pii_text(request.text)
-            run.pseudonyms = pseudonyms = await self._pseudonym_table(run, customer)
+            run.pseudonyms = pseudonyms = await self._pseudonym_table(run.decision_id, caller, customer)
             scans = [(_TEXT, request.text)]
             with run.timed("pii"):
                 located = await self._detection.detect(scans, scope=_cache_scope(caller.id, pseudonyms))
-            decision = await self._decide(run, "pii", None, located)
+            decision = await self._decide(run, caller, customer, "pii", None, located)
             obligations = apply_obligations(self._applier, {"text": request.text}, decision.result, located, scans,
                                             pseudonyms)
             run.request_findings = obligations.findings
@@ -147,12 +149,12 @@ class Pipeline:
         """Findings only, no action applied (POST /v1/pii/analyze): admitted, decided (kind
         "pii", as redact) and recorded like every other call. Findings carry spans, never values."""
         async with self._run("pii") as run:
-            await self._admit(run, headers)
+            caller, customer = await self._admit(run, headers)
             request = parse_model(AnalyzeRequest, parse_json_object(raw_body))
             self._limit_pii_text(request.text)
             with run.timed("pii"):
                 findings = await self._detection.analyze(request.text, request.language, decision_id=run.decision_id)
-            await self._decide(run, "pii", None, [(_TEXT, f) for f in findings])
+            await self._decide(run, caller, customer, "pii", None, [(_TEXT, f) for f in findings])
             run.request_findings = [FindingRecord.of(f, location=str(_TEXT), action=REPORTED) for f in findings]
             await self._recorder.record(run, 200)
             return ProxyResponse(run.decision_id, {},
@@ -195,17 +197,17 @@ class Pipeline:
             error = InternalError("internal error; quote the decision id when reporting it")
             raise await self._recorder.record_failure(run, error) from None
 
-    async def _admit(self, run: Run, headers: Mapping[str, str]) -> tuple[Any, Customer]:
+    async def _admit(self, run: Run, headers: Mapping[str, str]) -> tuple[AuthenticatedCaller, Customer]:
         """Authenticate the caller, read who the customer is, apply the rate limit."""
         run.caller = caller = await self._admission.caller(headers)
         run.customer = customer = await self._admission.customer(headers)
         self._admission.limit(caller)
         return caller, customer
 
-    async def _decide(self, run: Run, kind: str, model: str | None, located: list[tuple[Any, Any]]) -> PolicyDecision:
+    async def _decide(self, run: Run, caller: AuthenticatedCaller, customer: Customer, kind: str, model: str | None,
+                      located: Sequence[tuple[Any, Finding]]) -> PolicyDecision:
         """Ask the policy; a decision that does not let the request through is raised."""
-        assert run.caller is not None and run.customer is not None
-        run.question = question = await self._policy.question(run.caller, run.customer, kind, model, located)
+        run.question = question = await self._policy.question(caller, customer, kind, model, located)
         with run.timed("policy"):
             run.decision = decision = await self._policy.decide(question)
         if (refusal := decision.refusal(kind)) is not None:
@@ -217,12 +219,12 @@ class Pipeline:
             raise PayloadTooLarge(f"the text is longer than the limit of {self._pii_api_max_chars} characters",
                                   code="text_too_long", param="text")
 
-    async def _pseudonym_table(self, run: Run, customer: Customer) -> ConversationPseudonyms:
+    async def _pseudonym_table(self, decision_id: str, caller: AuthenticatedCaller,
+                               customer: Customer) -> ConversationPseudonyms:
         context = customer.context
         if context.conversation_id is None:
-            return self._vault.ephemeral(run.decision_id)
-        assert run.caller is not None
-        key = self._vault.conversation_key(run.caller.id, context.conversation_id, context.customer_id)
+            return self._vault.ephemeral(decision_id)
+        key = self._vault.conversation_key(caller.id, context.conversation_id, context.customer_id)
         try:
             return await anyio.to_thread.run_sync(self._vault.load, key)
         except Exception as exc:  # noqa: BLE001 — a vault we cannot read cannot restore: fail closed
