@@ -36,7 +36,7 @@ from gateway.answer_shape import (
     shape_annotations,
 )
 from gateway.errors import GatewayError, ServiceUnavailable, UpstreamFailed
-from gateway.locations import Location
+from gateway.locations import Location, Step
 from gateway.pii.detector import DetectionFailed
 from gateway.stages.answer import AnswerGuard
 from gateway.upstream.errors import UpstreamError, outcome_of
@@ -84,6 +84,8 @@ class ChatStreamRelay:
         self._model = model
         self._completion_id = completion_id
         self._choices: dict[int, _ChoiceState] = {}
+        # Each slot's Location made once: a stream has hundreds of deltas, each naming its slots.
+        self._slots: dict[tuple[Step, ...], Location] = {}
         self.first_event_at: float | None = None
         self.usage: dict[str, Any] | None = None
         self.failure: RelayFailure | None = None
@@ -131,6 +133,12 @@ class ChatStreamRelay:
                 held_back = False
         return None if held_back else event
 
+    def _at(self, *path: Step) -> Location:
+        location = self._slots.get(path)
+        if location is None:
+            location = self._slots[path] = Location(path)
+        return location
+
     def _guard(self, location: Location) -> AnswerGuard:
         guard = self.guards.get(location)
         if guard is None:
@@ -145,24 +153,24 @@ class ChatStreamRelay:
 
     async def _guard_delta(self, index: int, delta: Delta, *, finishing: bool) -> dict[str, Any]:
         state = self._choices.setdefault(index, _ChoiceState())
-        prefix = Location(("choices", index, "delta"))
+        prefix: tuple[Step, ...] = ("choices", index, "delta")
         out: dict[str, Any] = {}
         if delta.role is not None:
             out["role"] = "assistant"
         for name in TEXT_FIELDS:
             text = getattr(delta, name)
-            if text is not None or (finishing and prefix.child(name) in self.guards):
-                released = await self._release(prefix.child(name), text, finishing)
+            if text is not None or (finishing and self._at(*prefix, name) in self.guards):
+                released = await self._release(self._at(*prefix, name), text, finishing)
                 if released or text is not None:
                     out[name] = released
         transcript = delta.audio.transcript if delta.audio is not None else None
-        released = await self._release(prefix.child("audio", "transcript"), transcript, finishing)
+        released = await self._release(self._at(*prefix, "audio", "transcript"), transcript, finishing)
         if released:
             out["audio"] = {"transcript": released}
         legacy = state.function_call
         if delta.function_call is not None or (finishing and not legacy.closed and (
-                legacy.name or prefix.child("function_call", "arguments") in self.guards)):
-            function_call = await self._function_delta(legacy, prefix.child("function_call"),
+                legacy.name or self._at(*prefix, "function_call", "arguments") in self.guards)):
+            function_call = await self._function_delta(legacy, (*prefix, "function_call"),
                                                        delta.function_call or AnswerFunction(), finishing)
             legacy.closed = legacy.closed or finishing
             if function_call:
@@ -179,50 +187,51 @@ class ChatStreamRelay:
             annotations, texts = shape_annotations(delta.annotations, ())
             for location, text in texts:
                 n, _, name = location.path
-                slot = prefix.child("annotations", state.annotations + int(n), "url_citation", str(name))
+                slot = self._at(*prefix, "annotations", state.annotations + int(n), "url_citation", str(name))
                 annotations[int(n)]["url_citation"][str(name)] = await self._guard(slot).whole(text)
             state.annotations += len(annotations)
             if annotations:
                 out["annotations"] = annotations
         return out
 
-    async def _tool_call_delta(self, state: _ChoiceState, prefix: Location, call: DeltaToolCall) -> list[dict[str, Any]]:
+    async def _tool_call_delta(self, state: _ChoiceState, prefix: tuple[Step, ...], call: DeltaToolCall) -> list[dict[str, Any]]:
         entries: list[dict[str, Any]] = []
         if call.index not in state.calls:
             # Tool calls stream one after another: a new one means the earlier ones are complete.
             entries.extend(await self._close_calls(state, prefix, keep=call.index))
             state.calls[call.index] = _CallState()
-        at = prefix.child("tool_calls", call.index)
+        at = (*prefix, "tool_calls", call.index)
         function = call.function or AnswerFunction()
-        entry = await self._function_delta(state.calls[call.index], at.child("function"), function, False,
-                                           call_id=call.id, id_location=at.child("id"))
+        entry = await self._function_delta(state.calls[call.index], (*at, "function"), function, False,
+                                           call_id=call.id, id_location=self._at(*at, "id"))
         if entry:
             entries.append({"index": call.index, **_tool_entry(entry)})
         return entries
 
-    async def _close_calls(self, state: _ChoiceState, prefix: Location, *, keep: int | None) -> list[dict[str, Any]]:
+    async def _close_calls(self, state: _ChoiceState, prefix: tuple[Step, ...], *, keep: int | None) -> list[dict[str, Any]]:
         entries = []
         for index in sorted(state.calls):
             call = state.calls[index]
             if index == keep or call.closed:
                 continue
-            at = prefix.child("tool_calls", index)
-            entry = await self._function_delta(call, at.child("function"), AnswerFunction(), True, id_location=at.child("id"))
+            at = (*prefix, "tool_calls", index)
+            entry = await self._function_delta(call, (*at, "function"), AnswerFunction(), True,
+                                               id_location=self._at(*at, "id"))
             call.closed = True
             if entry:
                 entries.append({"index": index, **_tool_entry(entry)})
         return entries
 
-    async def _function_delta(self, call: _CallState, at: Location, function: AnswerFunction, finishing: bool, *,
+    async def _function_delta(self, call: _CallState, at: tuple[Step, ...], function: AnswerFunction, finishing: bool, *,
                               call_id: str | None = None, id_location: Location | None = None) -> dict[str, Any]:
         """One piece of a function call: its id and name once released, its arguments as they pass."""
         out: dict[str, Any] = {}
         if call.opened:
             # Late pieces of an id or a name (unusual): each scanned whole as it comes.
             if call_id:
-                out["id"] = await self._guard(id_location or at.child("id")).identifier(call_id, replacement=new_call_id())
+                out["id"] = await self._guard(id_location or self._at(*at, "id")).identifier(call_id, replacement=new_call_id())
             if function.name:
-                out["name"] = await self._guard(at.child("name")).identifier(function.name)
+                out["name"] = await self._guard(self._at(*at, "name")).identifier(function.name)
         else:
             call.id += call_id or ""
             call.name += function.name or ""
@@ -233,9 +242,9 @@ class ChatStreamRelay:
                 if call.id and id_location is not None:
                     out["id"] = await self._guard(id_location).identifier(call.id, replacement=new_call_id())
                 if call.name:
-                    out["name"] = await self._guard(at.child("name")).identifier(call.name)
+                    out["name"] = await self._guard(self._at(*at, "name")).identifier(call.name)
         if call.opened:
-            arguments = await self._release(at.child("arguments"), function.arguments, finishing)
+            arguments = await self._release(self._at(*at, "arguments"), function.arguments, finishing)
             if arguments or "name" in out:
                 out["arguments"] = arguments
         return out
