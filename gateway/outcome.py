@@ -30,7 +30,8 @@ _SITE_WORD = re.compile(r"[a-z][a-z0-9_]{0,47}")
 _CLIENT_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")  # outcome ids, and conversation ids as X-Conversation-Id
 _DECISION_ID = re.compile(r"dec_[0-9a-f]{32}")
 # ISO 8601 with seconds and an explicit zone; [0-9], not \d, which takes any script's digits.
-_TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?(Z|[+-][0-9]{2}:[0-9]{2})")
+_TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?"
+                        r"(Z|[+-][0-9]{2}:[0-9]{2})")
 
 RULES = {
     "outcome_id": "your own id for this report, 1-128 characters of A-Z a-z 0-9 . _ : -",

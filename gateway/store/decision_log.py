@@ -46,6 +46,8 @@ DEFAULT_PAGE_SIZE = 500
 DEFAULT_BATCH_SIZE = 10_000
 _DECISIONS: Table = DecisionRow.__table__  # type: ignore[attr-defined]
 _OUTCOMES: Table = OutcomeRow.__table__  # type: ignore[attr-defined]
+_DECISION_HEAD: Table = ChainHead.__table__  # type: ignore[attr-defined]
+_OUTCOME_HEAD: Table = OutcomeChainHead.__table__  # type: ignore[attr-defined]
 
 
 def as_utc(moment: datetime) -> datetime:
@@ -103,6 +105,20 @@ class DecisionFilter(BaseModel):
     # language: Annotated[str | None, QueryColumn("language")] = None
 
 
+def _targets() -> dict[str, QueryColumn | RecordField]:
+    """Each filter's column or record field; a filter without one fails here, at import."""
+    targets = {}
+    for name, info in DecisionFilter.model_fields.items():
+        found = [m for m in info.metadata if isinstance(m, QueryColumn | RecordField)]
+        if len(found) != 1:
+            raise TypeError(f"DecisionFilter.{name} must name one QueryColumn or RecordField")
+        targets[name] = found[0]
+    return targets
+
+
+_FILTER_TARGETS = _targets()
+
+
 def record_text(dialect: str, key: str) -> ColumnElement[str]:
     """`record.<key>` as text, written as the expression index of migration 0003b writes it."""
     RecordField(key)  # checks the key
@@ -114,11 +130,10 @@ def record_text(dialect: str, key: str) -> ColumnElement[str]:
 def _conditions(where: DecisionFilter, dialect: str, since: datetime | None,
                 until: datetime | None) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
-    for name, info in DecisionFilter.model_fields.items():
+    for name, target in _FILTER_TARGETS.items():
         value = getattr(where, name)
         if value is None:
             continue
-        target = next(m for m in info.metadata if isinstance(m, QueryColumn | RecordField))
         column = _DECISIONS.c[target.name] if isinstance(target, QueryColumn) else record_text(dialect, target.key)
         conditions.append(column == value)
     if since is not None:
@@ -268,10 +283,10 @@ class DecisionLog:
         return LedgerCheck(decisions=self.verify_decisions(), outcomes=self.verify_outcomes())
 
     def verify_decisions(self) -> ChainCheck:
-        return self._verify(_DECISIONS, ChainHead.__table__, _DECISION_COLUMNS, "decision_id")  # type: ignore[attr-defined]
+        return self._verify(_DECISIONS, _DECISION_HEAD, _DECISION_COLUMNS, "decision_id")
 
     def verify_outcomes(self) -> ChainCheck:
-        return self._verify(_OUTCOMES, OutcomeChainHead.__table__, _OUTCOME_COLUMNS, "outcome_key")  # type: ignore[attr-defined]
+        return self._verify(_OUTCOMES, _OUTCOME_HEAD, _OUTCOME_COLUMNS, "outcome_key")
 
     # --- internals -----------------------------------------------------------------------
 
@@ -298,7 +313,7 @@ class DecisionLog:
     def _pages(self, since: datetime | None, until: datetime | None,
                where: DecisionFilter) -> Iterator[list[DecisionRecord]]:
         """Reads the head now (not at the first next()), so the window's end is fixed when opened."""
-        upto, _ = self._head(ChainHead.__table__)  # type: ignore[attr-defined]
+        upto, _ = self._head(_DECISION_HEAD)
         conditions = _conditions(where, self._dialect, since, until)
         pages = self._keyset(_DECISIONS, (_DECISIONS.c.seq, _DECISIONS.c.record), conditions, upto)
         return ([DecisionRecord.model_validate(row.record) for row in rows] for rows in pages)

@@ -9,12 +9,13 @@ import inspect
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import event, text, update
 
 from gateway.decision import DecisionRecord
 from gateway.outcome import OutcomeRecord
 from gateway.store.decision_log import DecisionFilter, DecisionLog
 from gateway.store.ledger import DecisionLedger
+from gateway.store.models import DecisionRow
 from gateway.store.outcomes import OutcomeStore
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
@@ -60,7 +61,8 @@ def test_a_window_streams_matching_records_in_seq_order(database, thirty) -> Non
     combined = [r for r in thirty if r.customer_region == "EU" and r.kind == "chat" and not r.allowed]
     assert combined and ids(log.window(where=DecisionFilter(region="EU", kind="chat", allowed=False))) == ids(combined)
     assert ids(log.window(where=DecisionFilter(status_code=403))) == ids(r for r in thirty if r.status_code == 403)
-    assert ids(log.window(where=DecisionFilter(purpose="marketing"))) == ids(r for r in thirty if r.purpose == "marketing")
+    marketing = [r for r in thirty if r.purpose == "marketing"]
+    assert ids(log.window(where=DecisionFilter(purpose="marketing"))) == ids(marketing)
     assert ids(log.window(where=DecisionFilter(conversation_id="conv-digest-2"))) == ids(thirty[10:15])
     assert list(log.window(where=DecisionFilter(caller="nobody"))) == []
 
@@ -70,7 +72,8 @@ def test_a_window_is_half_open_in_time_and_converts_zones(database, thirty) -> N
     assert ids(log.window(since=T0 + timedelta(minutes=10), until=T0 + timedelta(minutes=20))) == ids(thirty[10:20])
     # The same bounds written in UTC+8 and as naive UTC select the same records.
     plus8 = T0.astimezone(timezone(timedelta(hours=8)))
-    assert ids(log.window(since=plus8 + timedelta(minutes=10), until=plus8 + timedelta(minutes=20))) == ids(thirty[10:20])
+    in_plus8 = log.window(since=plus8 + timedelta(minutes=10), until=plus8 + timedelta(minutes=20))
+    assert ids(in_plus8) == ids(thirty[10:20])
     naive = T0.replace(tzinfo=None)
     assert ids(log.window(since=naive + timedelta(minutes=25))) == ids(thirty[25:])
 
@@ -159,7 +162,8 @@ def test_outcomes_join_their_decisions_and_conversations(database, thirty) -> No
     log = DecisionLog(database, page_size=6)
     assert [o.outcome_key for o in log.outcomes_for(thirty[3].decision_id)] == ["k1"]
     billing_in_2 = [r for r in thirty[10:15] if r.caller == "billing-bot"]
-    assert billing_in_2 and all([o.outcome_key for o in log.outcomes_for(r.decision_id)] == ["k2"] for r in billing_in_2)
+    assert billing_in_2
+    assert all([o.outcome_key for o in log.outcomes_for(r.decision_id)] == ["k2"] for r in billing_in_2)
     assert all(log.outcomes_for(r.decision_id) == [] for r in thirty[10:15] if r.caller != "billing-bot")
     assert all([o.outcome_key for o in log.outcomes_for(r.decision_id)] == ["k3"] for r in thirty[15:20])
     assert log.outcomes_for("dec_" + "f" * 32) == []
@@ -199,8 +203,9 @@ def test_a_record_inserted_past_the_head_is_detected_even_with_a_good_hash(datab
 
 def test_a_created_at_column_edited_apart_from_the_record_is_detected(database, thirty) -> None:  # type: ignore[no-untyped-def]
     # Windows select on the column: moving a record out of its window must not go unseen.
+    decisions = DecisionRow.__table__
     with database.begin() as connection:
-        connection.execute(text("UPDATE decisions SET created_at = :at WHERE seq = 7"), {"at": T0 - timedelta(days=9)})
+        connection.execute(update(decisions).where(decisions.c.seq == 7).values(created_at=T0 - timedelta(days=9)))
     check = DecisionLog(database).verify_decisions()
     assert not check.ok and check.first_bad_seq == 7 and "query columns" in check.problem
 
