@@ -8,7 +8,8 @@ Who may report (docs/decision-record.md, "Outcomes"):
   write the facts they audit.
 
 Answers 201 with the stored outcome, or 200 with the same stored outcome when the reporter
-repeats an outcome_id with the same report; 409 when it reuses one for a different report.
+repeats an outcome_id with the same report; 409 when it reuses one for a different report;
+503 when the database could not take the write (nothing stored: retrying is safe).
 Every refusal is an OpenAI-style error that names the field, never its value.
 """
 
@@ -23,14 +24,14 @@ from fastapi.responses import JSONResponse
 
 from gateway.api.deps import authenticated, services
 from gateway.auth import AuthenticatedCaller
-from gateway.errors import Conflict, ConversationNotFound, DecisionNotFound, PayloadTooLarge
+from gateway.errors import Conflict, ConversationNotFound, DecisionNotFound, PayloadTooLarge, ServiceUnavailable
 from gateway.json_body import parse_json_object
 from gateway.keys import KeyedDigest
 from gateway.limits import read_body
 from gateway.openai_types import inline_schema
 from gateway.outcome import OutcomeRecord, OutcomeRequest, check_time
 from gateway.store.decision_log import DecisionLog, as_utc
-from gateway.store.outcomes import Attached, OutcomeConflict, OutcomeStore
+from gateway.store.outcomes import Attached, OutcomeConflict, OutcomesUnavailable, OutcomeStore
 
 router = APIRouter(prefix="/v1/outcomes", tags=["outcomes"])
 REPORTER_ROLES = ("bot", "admin")
@@ -80,6 +81,9 @@ def attach(report: OutcomeRequest, caller: AuthenticatedCaller, *, log: Decision
     except OutcomeConflict:
         raise Conflict("this outcome_id was already used for a different report; use a new outcome_id",
                        code="outcome_conflict", param="outcome_id") from None
+    except OutcomesUnavailable:
+        raise ServiceUnavailable("the outcome could not be stored; nothing was recorded, retry with the same "
+                                 "outcome_id", code="outcomes_unavailable") from None
 
 
 def outcome_body(stored: OutcomeRecord, outcome_id: str) -> dict[str, Any]:

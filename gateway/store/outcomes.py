@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Engine, bindparam, insert, select, update
+from sqlalchemy.exc import OperationalError
 
 from gateway.outcome import OutcomeRecord
 from gateway.store.chain import CHAIN_FIELDS, chain_hash
@@ -35,6 +36,10 @@ class OutcomeConflict(Exception):
     """This reporter already used the outcome id for a different report."""
 
 
+class OutcomesUnavailable(Exception):
+    """The outcome could not be committed (the database lock or connection): nothing was stored."""
+
+
 @dataclass(frozen=True)
 class Attached:
     record: OutcomeRecord  # as stored, with its place in the chain
@@ -49,8 +54,15 @@ class OutcomeStore:
         """Commit `record` to the outcome chain, or return the one stored under its key.
 
         Blocking (a database transaction): call it from a worker thread. Raises
-        OutcomeConflict when the key holds a different report.
+        OutcomeConflict when the key holds a different report, OutcomesUnavailable when the
+        database could not take the write (e.g. its lock stayed held past the busy timeout).
         """
+        try:
+            return self._attach(record)
+        except OperationalError:
+            raise OutcomesUnavailable() from None
+
+    def _attach(self, record: OutcomeRecord) -> Attached:
         with self.engine.begin() as connection:
             # Lock first (a row lock on PostgreSQL, the write lock on SQLite), then look.
             connection.execute(_LOCK_HEAD)

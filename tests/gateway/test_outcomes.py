@@ -16,6 +16,8 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import text
 
 from gateway.auth import create_key
@@ -157,6 +159,21 @@ def test_the_same_outcome_id_for_another_report_is_409(site: Site, change: dict[
     response = post(gateway, {**body, **change})
     error = error_of(response, 409, code="outcome_conflict", param="outcome_id")
     assert body["outcome_id"] not in response.text and error["type"] == "invalid_request_error"
+    assert len(gateway.services().decision_log.outcomes_for(decision)) == 1
+
+
+def test_racing_retries_store_one_outcome(site: Site) -> None:
+    # The idempotency check runs under the outcome chain's head lock: retries sent at once
+    # cannot both insert, whichever database.
+    from concurrent.futures import ThreadPoolExecutor
+
+    gateway = site.gateway
+    decision = chat(gateway)
+    body = {"outcome_id": new_id(), "decision_id": decision, "outcome": "resolved", "csat": 5}
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        responses = list(pool.map(lambda _: post(gateway, body), range(8)))
+    assert sorted(r.status_code for r in responses) == [200] * 7 + [201]
+    assert len({r.json()["record_hash"] for r in responses}) == 1
     assert len(gateway.services().decision_log.outcomes_for(decision)) == 1
 
 
@@ -342,6 +359,24 @@ def test_a_bad_conversation_id_is_a_400(site: Site, conversation_id: str) -> Non
 def test_bodies_that_are_not_one_clear_json_object_are_400(site: Site, raw: bytes, code: str | None) -> None:
     response = post(site.gateway, raw=raw)
     error_of(response, 400, code=code)
+
+
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(st.characters(codec="utf-8"), max_size=40),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3),
+    max_leaves=6)
+_field_names = st.sampled_from([*RULES, "x", "Outcome", "csat "])
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=st.dictionaries(_field_names, _json_values | st.sampled_from(
+    ["resolved", "site:callback_promised", UNKNOWN_DECISION, "2026-12-02T10:00:00Z", 3]), max_size=6))
+def test_no_body_makes_a_5xx(site: Site, body: dict[str, Any]) -> None:
+    response = post(site.gateway, body)
+    assert response.status_code in (200, 201, 400, 404, 409), response.text
+    if response.status_code >= 400:
+        assert set(response.json()["error"]) >= {"message", "type", "code", "param"}
 
 
 def test_other_methods_are_405(site: Site) -> None:
