@@ -265,14 +265,14 @@ def policy_replay(policy_dir: Path, since: str, engine: str, as_json: bool) -> N
     from gateway.policy.engine import build_engine
     from gateway.policy.errors import PolicyError
     from gateway.policy.replay import replay
-    from gateway.store.ledger import DecisionLedger, recorded_decisions
+    from gateway.store.decision_log import DecisionLog
 
     try:
         candidate = build_engine(PolicyBundle.load(policy_dir), engine)
     except PolicyError as exc:
         raise click.ClickException(f"the candidate policy does not load: {exc}") from None
-    ledger = DecisionLedger(_database())
-    report = replay(recorded_decisions(ledger, since=datetime.now(UTC) - _duration(since)), candidate)
+    log = DecisionLog(_database())
+    report = replay(log.policy_decisions(since=datetime.now(UTC) - _duration(since)), candidate)
     payload = report.model_dump(mode="json")
 
     def render(value: dict[str, Any]) -> None:
@@ -304,17 +304,26 @@ def decisions() -> None:
 @decisions.command("verify")
 @click.option("--json", "as_json", is_flag=True)
 def decisions_verify(as_json: bool) -> None:
-    """Recompute the hash chain from the first record; non-zero exit if it is broken."""
-    from gateway.store.ledger import DecisionLedger
+    """Recompute both hash chains (decisions, outcomes) from the first record; non-zero exit if one is broken."""
+    from gateway.store.decision_log import DecisionLog
 
-    check = DecisionLedger(_database()).verify()
-    payload = {"ok": check.ok, "checked": check.checked, "first_bad_seq": check.first_bad_seq,
-               "problem": check.problem}
-    _emit(payload, as_json, lambda v: click.echo(
-        f"chain intact: {v['checked']} records" if v["ok"]
-        else f"chain BROKEN at record {v['first_bad_seq']}: {v['problem']} ({v['checked']} records good before it)"))
+    check = DecisionLog(_database()).verify()
+
+    def render(value: dict[str, Any]) -> None:
+        click.echo(_chain_line("chain", "records", value))
+        click.echo(_chain_line("outcome chain", "outcomes", value["outcomes"]))
+
+    _emit(check.as_dict(), as_json, render)
     if not check.ok:
         sys.exit(1)
+
+
+def _chain_line(chain: str, things: str, value: dict[str, Any]) -> str:
+    if value["ok"]:
+        return f"{chain} intact: {value['checked']} {things}"
+    named = f" ({value['outcome_key']})" if value.get("outcome_key") else ""
+    return (f"{chain} BROKEN at {things[:-1]} {value['first_bad_seq']}{named}: {value['problem']} "
+            f"({value['checked']} {things} good before it)")
 
 
 @decisions.command("list")
@@ -322,9 +331,9 @@ def decisions_verify(as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True)
 def decisions_list(limit: int, as_json: bool) -> None:
     """The most recent decisions."""
-    from gateway.store.ledger import DecisionLedger
+    from gateway.store.decision_log import DecisionLog
 
-    records = [r.model_dump(mode="json") for r in DecisionLedger(_database()).list(limit=limit)]
+    records = [r.model_dump(mode="json") for r in DecisionLog(_database()).page(limit=limit)]
 
     def render(items: list[dict[str, Any]]) -> None:
         for r in items:
@@ -332,6 +341,23 @@ def decisions_list(limit: int, as_json: bool) -> None:
                        f"{r['status_code']}  {r['route']['deployment'] or '-'}")
 
     _emit(records, as_json, render)
+
+
+@main.group()
+def outcomes() -> None:
+    """Verify the outcomes reported on decisions."""
+
+
+@outcomes.command("verify")
+@click.option("--json", "as_json", is_flag=True)
+def outcomes_verify(as_json: bool) -> None:
+    """Recompute the outcome chain only; non-zero exit if it is broken."""
+    from gateway.store.decision_log import DecisionLog, outcome_check_dict
+
+    value = outcome_check_dict(DecisionLog(_database()).verify_outcomes())
+    _emit(value, as_json, lambda v: click.echo(_chain_line("outcome chain", "outcomes", v)))
+    if not value["ok"]:
+        sys.exit(1)
 
 
 # --- benchmark ---------------------------------------------------------------------------

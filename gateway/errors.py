@@ -7,7 +7,11 @@
     ├── Forbidden              403  permission_error
     │   └── PolicyDenied       403  permission_error (code: policy_denied, with rule ids)
     ├── ModelNotFound          404  invalid_request_error (code: model_not_found)
+    ├── NotFound               404  invalid_request_error (also for what exists but is not yours)
+    │   ├── DecisionNotFound   404  invalid_request_error (code: decision_not_found)
+    │   └── ConversationNotFound 404 invalid_request_error (code: conversation_not_found)
     ├── MethodNotAllowed       405  invalid_request_error (code: method_not_allowed)
+    ├── Conflict               409  invalid_request_error (an outcome_id reused for another report)
     ├── PayloadTooLarge        413  invalid_request_error
     ├── RateLimited            429  rate_limit_error
     ├── ServiceUnavailable     503  service_unavailable (PII, policy or ledger could not decide)
@@ -84,6 +88,28 @@ class ModelNotFound(GatewayError):
     status_code = 404
     error_type = "invalid_request_error"
     default_code = "model_not_found"
+
+
+class NotFound(GatewayError):
+    """Also what a caller gets for a thing that exists but is not theirs: existence never leaks."""
+
+    status_code = 404
+    error_type = "invalid_request_error"
+    default_code = "not_found"
+
+
+class DecisionNotFound(NotFound):
+    default_code = "decision_not_found"
+
+
+class ConversationNotFound(NotFound):
+    default_code = "conversation_not_found"
+
+
+class Conflict(GatewayError):
+    status_code = 409
+    error_type = "invalid_request_error"
+    default_code = "conflict"
 
 
 class MethodNotAllowed(GatewayError):

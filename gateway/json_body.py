@@ -7,7 +7,9 @@ Each of these is a clear 400 here, on every POST route, before any model sees th
 
 - nesting is measured on the raw text without recursion and capped at `MAX_JSON_DEPTH`;
 - number literals are capped at `MAX_NUMBER_CHARS` and must be finite;
-- every string, keys included, must be well-formed Unicode.
+- every string, keys included, must be well-formed Unicode;
+- with `unique_keys`, an object may not name a key twice (Python keeps the last silently, other
+  parsers the first: a body that two readers would read differently is refused).
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ class _Refused(ValueError):
         self.message, self.code = message, code
 
 
-def parse_json_object(raw: bytes) -> dict[str, Any]:
+def parse_json_object(raw: bytes, *, unique_keys: bool = False) -> dict[str, Any]:
     """The body as a JSON object, or a BadRequest that never quotes the body."""
     if not raw:
         raise BadRequest("the request body is empty; send a JSON object")
@@ -50,7 +52,8 @@ def parse_json_object(raw: bytes) -> dict[str, Any]:
     if _nesting_depth(text) > MAX_JSON_DEPTH:
         raise BadRequest(f"the request body nests deeper than {MAX_JSON_DEPTH} levels", code="json_too_deep")
     try:
-        body = json.loads(text, parse_constant=_refuse_constant, parse_int=_parse_int, parse_float=_parse_float)
+        body = json.loads(text, parse_constant=_refuse_constant, parse_int=_parse_int, parse_float=_parse_float,
+                          object_pairs_hook=_unique_object if unique_keys else None)
     except _Refused as refused:
         raise BadRequest(refused.message, code=refused.code) from None
     except json.JSONDecodeError as exc:
@@ -70,6 +73,13 @@ def _nesting_depth(text: str) -> int:
         return 0  # cannot be deeper than the number of openings
     brackets = _NOT_BRACKET.sub("", _STRING.sub("", text))
     return max(accumulate(map(_DEPTH_STEP.__getitem__, brackets)), default=0)
+
+
+def _unique_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        raise _Refused("the request body names a key twice in one object", "repeated_key")
+    return obj
 
 
 def _refuse_constant(_name: str) -> Any:

@@ -39,8 +39,10 @@ from gateway.stages.detection import PiiDetection
 from gateway.stages.policy import PolicyGate
 from gateway.stages.recording import Recorder
 from gateway.store.db import make_engine, migrate
+from gateway.store.decision_log import DecisionLog
 from gateway.store.keys import KeyStore
 from gateway.store.ledger import DecisionLedger
+from gateway.store.outcomes import OutcomeStore
 from gateway.store.policy_versions import record_activation
 from gateway.store.vault import VaultStore
 from gateway.upstream.client import BUILTIN_DEMO, UpstreamClient
@@ -61,6 +63,13 @@ class Services:
     upstream: UpstreamClient
     ledger: DecisionLedger
     pipeline: Pipeline
+    # The one way to read the ledger and its outcomes; the outcome chain's writer.
+    decision_log: DecisionLog
+    outcomes: OutcomeStore
+    # The keyed HMAC the ledger stores conversation ids as (outcomes look conversations up by it),
+    # and the one outcome ids are stored as.
+    ledger_digest: keys.KeyedDigest
+    outcome_digest: keys.KeyedDigest
     # Set when the in-process demo upstream is to be served (app.py mounts it): the secret
     # its requests must carry.
     builtin_demo_secret: str | None = None
@@ -185,9 +194,9 @@ async def open_services(settings: Settings, *, builtin_demo_url: str | None,
     vault = PseudonymVault(rows=VaultStore(database), fernet_key=vault_key,
                            digest=keys.KeyedDigest(keys.derive_key(hmac_key, "vault")),
                            ttl_s=settings.vault_ttl_s)
+    ledger_digest = keys.KeyedDigest(keys.derive_key(hmac_key, "ledger"))
     pipeline = _pipeline(settings, authenticator=authenticator, detector=detector, analyzer=pii_engine, policy=policy,
-                         applier=applier, vault=vault, upstream=upstream, ledger=ledger,
-                         digest=keys.KeyedDigest(keys.derive_key(hmac_key, "ledger")),
+                         applier=applier, vault=vault, upstream=upstream, ledger=ledger, digest=ledger_digest,
                          shadow=await asyncio.to_thread(open_shadow, settings))
     watch = settings.policy_watch and not settings.opa_url
     watcher = asyncio.create_task(policy.watch(), name="policy-watch") if watch else None
@@ -196,7 +205,10 @@ async def open_services(settings: Settings, *, builtin_demo_url: str | None,
     try:
         yield Services(settings=settings, database=database, authenticator=authenticator, pii_engine=pii_engine,
                        detector=detector, applier=applier, vault=vault, policy=policy, upstream=upstream,
-                       ledger=ledger, pipeline=pipeline, builtin_demo_secret=demo_secret)
+                       ledger=ledger, pipeline=pipeline, decision_log=DecisionLog(database),
+                       outcomes=OutcomeStore(database), ledger_digest=ledger_digest,
+                       outcome_digest=keys.KeyedDigest(keys.derive_key(hmac_key, "outcome-id")),
+                       builtin_demo_secret=demo_secret)
     finally:
         for task in (watcher, purger, flusher):
             if task is not None:

@@ -108,3 +108,18 @@ def test_the_product_does_not_import_the_tests() -> None:
         if name == "tests" or name.startswith("tests.")
     }
     assert not offenders, sorted(offenders)
+
+
+# Writers and readers are different doors: only the pipeline's recorder (and the factory that
+# builds it) hold the ledger's writer; everything that reads uses gateway.store.decision_log.
+LEDGER_WRITER_USERS = ("services.py", "stages/recording.py")
+
+
+def test_only_the_recorder_and_the_factory_import_the_ledger_writer() -> None:
+    offenders = sorted(
+        str(path.relative_to(GATEWAY.parent))
+        for path in GATEWAY.rglob("*.py")
+        if not str(path.relative_to(GATEWAY)).startswith(("store/", *LEDGER_WRITER_USERS))
+        and "gateway.store.ledger" in imported_modules(path)
+    )
+    assert not offenders, offenders

@@ -6,38 +6,34 @@ transaction commits many records (one fsync for all) and the cost per record sta
 Batches are written in one worker thread, never on the event loop; a write that cannot get
 the database's lock within its busy timeout fails, and its requests fail closed.
 
-Chain: record_hash = sha256(prev_hash + canonical JSON of the record without its hashes).
-The chain head row is locked inside the writing transaction, so several gateway processes
-on one database still build a single chain. `verify()` walks it.
+Chain: record_hash = sha256(prev_hash + canonical JSON of the record without its hashes)
+(gateway/store/chain.py). The chain head row is locked inside the writing transaction, so
+several gateway processes on one database still build a single chain.
+
+This is the writer only. Every reader (the decision API, the CLI, replay, audits, and the
+chain's verification) reads through `gateway.store.decision_log.DecisionLog`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
-import hashlib
-import json
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, insert, update
+from sqlalchemy import Engine, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session, select
 
 from gateway.config import DEFAULT_LEDGER_BATCH_MAX
 from gateway.decision import DecisionRecord
-from gateway.policy.documents import PolicyInput, PolicyResult
 from gateway.pii.vault import SealedPseudonym
+from gateway.store.chain import CHAIN_FIELDS, chain_hash
 from gateway.store.models import ChainHead, DecisionRow, VaultEntry
 
 log = logging.getLogger(__name__)
-
-GENESIS_HASH = "0" * 64
-_HASH_EXCLUDED = {"seq", "prev_hash", "record_hash"}
 
 
 # The batch writer's statements, built once (building them per batch costs more than the write).
@@ -55,27 +51,11 @@ class LedgerUnavailable(Exception):
     """The ledger could not commit: callers must fail closed."""
 
 
-def canonical_json(payload: dict[str, Any]) -> str:
-    return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
-def _hash(prev_hash: str, payload: dict[str, Any]) -> str:
-    return hashlib.sha256((prev_hash + canonical_json(payload)).encode()).hexdigest()
-
-
 @dataclass
 class _Pending:
     record: DecisionRecord
     vault_entries: list[SealedPseudonym]
     done: asyncio.Future[DecisionRecord]
-
-
-@dataclass
-class ChainCheck:
-    ok: bool
-    checked: int
-    first_bad_seq: int | None = None
-    problem: str | None = None
 
 
 @dataclass
@@ -150,8 +130,8 @@ class DecisionLedger:
             seq, prev_hash = connection.execute(_READ_HEAD).one()
             for pending in batch:
                 seq += 1
-                payload = pending.record.model_dump(mode="json", exclude=_HASH_EXCLUDED)
-                record_hash = _hash(prev_hash, payload)
+                payload = pending.record.model_dump(mode="json", exclude=CHAIN_FIELDS)
+                record_hash = chain_hash(prev_hash, payload)
                 payload.update(seq=seq, prev_hash=prev_hash, record_hash=record_hash)
                 rows.append(_row(pending.record, payload))
                 vault_rows.extend(dataclasses.asdict(entry) for entry in pending.vault_entries)
@@ -163,82 +143,6 @@ class DecisionLedger:
                 connection.execute(_INSERT_VAULT[connection.dialect.name == "postgresql"], vault_rows)
             connection.execute(_MOVE_HEAD, {"new_seq": seq, "new_hash": prev_hash})
         return committed
-
-    # --- readers --------------------------------------------------------------------------
-
-    def get(self, decision_id: str) -> DecisionRecord | None:
-        with Session(self.engine) as session:
-            row = session.exec(select(DecisionRow).where(DecisionRow.decision_id == decision_id)).first()
-            return _record(row) if row else None
-
-    def list(self, *, since: datetime | None = None, caller: str | None = None,
-             limit: int = 100, before_seq: int | None = None) -> list[DecisionRecord]:
-        query = select(DecisionRow).order_by(DecisionRow.seq.desc()).limit(limit)
-        if since is not None:
-            query = query.where(DecisionRow.created_at >= as_utc(since))
-        if caller is not None:
-            query = query.where(DecisionRow.caller == caller)
-        if before_seq is not None:
-            query = query.where(DecisionRow.seq < before_seq)
-        with Session(self.engine) as session:
-            return [_record(row) for row in session.exec(query)]
-
-    def iter_all(self, *, since: datetime | None = None, batch: int = 500) -> Iterator[DecisionRecord]:
-        for row in self._rows(since=since, batch=batch):
-            yield _record(row)
-
-    def _rows(self, *, since: datetime | None = None, batch: int = 500) -> Iterator[DecisionRow]:
-        last = 0
-        while True:
-            query = select(DecisionRow).where(DecisionRow.seq > last).order_by(DecisionRow.seq).limit(batch)
-            if since is not None:
-                query = query.where(DecisionRow.created_at >= as_utc(since))
-            with Session(self.engine) as session:
-                rows = list(session.exec(query))
-            if not rows:
-                return
-            yield from rows
-            last = rows[-1].seq
-
-    def verify(self) -> ChainCheck:
-        """Recompute every hash from the genesis over the stored JSON, as it was hashed.
-
-        Also checks that no record is missing (consecutive seq), that the query columns say
-        what the record says, and that the last record is the chain head (no cut-off tail).
-        """
-        prev, seq, checked = GENESIS_HASH, 0, 0
-        for row in self._rows():
-            stored = dict(row.record)
-            problem = None
-            if row.seq != seq + 1 or stored.get("seq") != row.seq:
-                problem = "a record is missing before this one"
-            elif stored.get("prev_hash") != prev or row.prev_hash != prev:
-                problem = "prev_hash does not match the previous record"
-            elif _hash(prev, {k: v for k, v in stored.items() if k not in _HASH_EXCLUDED}) != row.record_hash \
-                    or stored.get("record_hash") != row.record_hash:
-                problem = "record content does not match its hash"
-            elif (row.decision_id, row.caller, row.status_code, row.allowed) != (
-                    stored.get("decision_id"), stored.get("caller"), stored.get("status_code"), stored.get("allowed")):
-                problem = "the query columns disagree with the hashed record"
-            if problem:
-                return ChainCheck(False, checked, row.seq, problem)
-            prev, seq, checked = row.record_hash, row.seq, checked + 1
-        with Session(self.engine) as session:
-            head = session.exec(select(ChainHead).where(ChainHead.id == 1)).one()
-        if (head.seq, head.record_hash) != (seq, prev):
-            return ChainCheck(False, checked, seq + 1, "records after this point are missing (chain head is ahead)")
-        return ChainCheck(True, checked)
-
-
-def as_utc(moment: datetime) -> datetime:
-    """A time as UTC; a time without a zone is read as UTC. Raises OverflowError off the calendar.
-
-    Records are stored in UTC, and SQLite compares the stored text, so a bound in another
-    zone must be converted before the comparison, not after.
-    """
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
 
 
 def _row(record: DecisionRecord, payload: dict[str, Any]) -> dict[str, Any]:
@@ -256,17 +160,3 @@ def _row(record: DecisionRecord, payload: dict[str, Any]) -> dict[str, Any]:
         "prev_hash": payload["prev_hash"],
         "record_hash": payload["record_hash"],
     }
-
-
-def _record(row: DecisionRow) -> DecisionRecord:
-    return DecisionRecord.model_validate(row.record)
-
-
-def recorded_decisions(ledger: DecisionLedger, *, since: datetime | None = None
-                       ) -> Iterator[tuple[str, PolicyInput, PolicyResult]]:
-    """(decision id, policy input, policy result) of each recorded decision that has both."""
-    for record in ledger.iter_all(since=since):
-        if record.policy.input is None or record.policy.result is None:
-            continue
-        yield (record.decision_id, PolicyInput.model_validate(record.policy.input),
-               PolicyResult.model_validate(record.policy.result))

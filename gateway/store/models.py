@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, LargeBinary, Text
+from sqlalchemy import JSON, BigInteger, Column, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -75,3 +75,36 @@ class PolicyActivation(SQLModel, table=True):
     bundle_hash: str = Field(index=True)
     activated_at: datetime
     source: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class OutcomeRow(SQLModel, table=True):
+    """What happened after a decision, reported later; never edits the decision (migration 0003b)."""
+
+    __tablename__ = "outcomes"
+    __table_args__ = (UniqueConstraint("reported_by", "outcome_key", name="uq_outcomes_reported_by_outcome_key"),)
+
+    seq: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    # Keyed HMAC of the client's outcome_id (callers put customer numbers in ids, too).
+    outcome_key: str
+    reported_by: str
+    decision_id: str | None = Field(default=None, index=True)
+    conversation_id: str | None = Field(default=None, index=True)
+    subject_caller: str | None = None
+    outcome: str
+    csat: int | None = None
+    occurred_at: datetime
+    recorded_at: datetime
+    # The whole OutcomeRecord as JSON, exactly as hashed.
+    record: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    prev_hash: str
+    record_hash: str
+
+
+class OutcomeChainHead(SQLModel, table=True):
+    """One row: the outcome chain's tip (its own chain, apart from the ledger's)."""
+
+    __tablename__ = "outcome_chain_head"
+
+    id: int = Field(default=1, primary_key=True)
+    seq: int = Field(sa_column=Column(BigInteger, nullable=False))
+    record_hash: str

@@ -109,7 +109,7 @@ def test_every_field_of_an_answer_is_scanned_or_dropped(hostile) -> None:  # typ
     assert "[PHONE_NUMBER]" in call["function"]["name"]
     assert json.loads(call["function"]["arguments"]) == {"to": "[EMAIL_ADDRESS]"}
     assert json.loads(message["function_call"]["arguments"]) == {"phone": "[PHONE_NUMBER]"}
-    record = gateway.services().ledger.get(response.headers["x-decision-id"])
+    record = gateway.services().decision_log.get(response.headers["x-decision-id"])
     assert {f.location for f in record.findings} >= {
         "choices[0].message.reasoning_content", "choices[0].message.audio.transcript",
         "choices[0].message.annotations[0].url_citation.title", "choices[0].message.tool_calls[0].function.name",

@@ -69,7 +69,7 @@ def test_tool_schema_response_format_and_stop_texts_are_scanned(gateway: Gateway
     assert sent["response_format"]["json_schema"]["schema"]["$defs"]["kind"]["anyOf"][0]["enum"] == [
         "<EMAIL_ADDRESS_1>", "none"]
     assert sent["stop"] == ["<PERSON_1>", "<EMAIL_ADDRESS_1>"]
-    record = gateway.services().ledger.get(response.headers["x-decision-id"])
+    record = gateway.services().decision_log.get(response.headers["x-decision-id"])
     locations = {finding.location for finding in record.findings}
     assert {
         "tools[0].function.description",
@@ -128,7 +128,7 @@ def test_pii_in_an_identifier_is_refused_and_recorded(gateway: Gateway, where: s
     assert_no_raw(response.text)
     assert "Gonzalez" not in response.text and "4111" not in response.text and "6789" not in response.text
     assert gateway.received() == []
-    record = gateway.services().ledger.get(error["decision_id"])
+    record = gateway.services().decision_log.get(error["decision_id"])
     assert record.status_code == 400 and record.error_code == "pii_in_identifier"
     assert record.findings and all(f.action == "refuse" for f in record.findings)
     if where == "schema property name":  # both names hold PII: neither is in the record

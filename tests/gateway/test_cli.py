@@ -83,3 +83,11 @@ def test_policy_eval(tmp_path: Path) -> None:
 
 def test_decisions_verify_on_an_empty_ledger(tmp_path: Path) -> None:
     assert json.loads(govgate(tmp_path, "decisions", "verify", "--json").stdout)["ok"] is True
+
+
+def test_verify_covers_the_outcome_chain_too(tmp_path: Path) -> None:
+    assert json.loads(govgate(tmp_path, "outcomes", "verify", "--json").stdout) == {
+        "ok": True, "checked": 0, "first_bad_seq": None, "outcome_key": None, "problem": None}
+    both = govgate(tmp_path, "decisions", "verify").stdout
+    assert "chain intact: 0 records" in both and "outcome chain intact: 0 outcomes" in both
+    assert json.loads(govgate(tmp_path, "decisions", "list", "--json").stdout) == []

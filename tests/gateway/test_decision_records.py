@@ -12,7 +12,7 @@ from tests.conftest import SUPPORT_HEADERS, Gateway
 
 def test_one_record_per_request_with_timings(gateway_on: Gateway) -> None:
     gateway = gateway_on
-    ledger = gateway.services().ledger
+    log = gateway.services().decision_log
     marketing = openai.OpenAI(base_url=gateway.base_url, api_key=gateway.bot_key, max_retries=0,
                               default_headers={**SUPPORT_HEADERS, "X-Purpose": "marketing"})
     support = openai.OpenAI(base_url=gateway.base_url, api_key=gateway.bot_key, max_retries=0,
@@ -32,7 +32,7 @@ def test_one_record_per_request_with_timings(gateway_on: Gateway) -> None:
         streamed_id = streamed.headers["x-decision-id"]
         "".join(c.choices[0].delta.content or "" for c in streamed.parse() if c.choices)
 
-    records = {r.decision_id: r for r in ledger.list(limit=10)}
+    records = {r.decision_id: r for r in log.page(limit=10)}
     assert len(records) == 3
 
     r = records[redacted.headers["x-decision-id"]]
@@ -53,4 +53,5 @@ def test_one_record_per_request_with_timings(gateway_on: Gateway) -> None:
 
     verify = httpx.get(f"{gateway.base_url}/decisions/verify",
                        headers={"authorization": f"Bearer {gateway.officer_key}"}).json()
-    assert verify == {"ok": True, "checked": 3, "first_bad_seq": None, "problem": None}
+    assert verify == {"ok": True, "checked": 3, "first_bad_seq": None, "problem": None,
+                      "outcomes": {"ok": True, "checked": 0, "first_bad_seq": None, "outcome_key": None, "problem": None}}

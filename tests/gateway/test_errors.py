@@ -46,7 +46,7 @@ def assert_error(response: httpx.Response, status: int, error_type: str, code: s
 def recorded(gateway: Gateway, response: httpx.Response) -> dict:
     decision_id = response.headers["x-decision-id"]
     assert response.json()["error"]["decision_id"] == decision_id
-    record = gateway.services().ledger.get(decision_id)
+    record = gateway.services().decision_log.get(decision_id)
     assert record is not None
     return record.model_dump()
 
@@ -167,7 +167,7 @@ def test_upstream_error_fails_over_to_the_next_deployment(tmp_path: Path, pii_en
         response = post(gateway, CHAT)
         assert response.status_code == 200
         assert response.headers["x-govgate-deployment"] == "demo-chat-us"
-        record = gateway.services().ledger.get(response.headers["x-decision-id"])
+        record = gateway.services().decision_log.get(response.headers["x-decision-id"])
         assert [a.outcome for a in record.route.attempts] == ["rejected:500", "ok"]
     finally:
         server.stop()
@@ -286,5 +286,5 @@ def test_caller_identifiers_are_stripped_and_names_scanned(gateway: Gateway) -> 
     assert "Maria" not in json.dumps(sent) and "maria.gonzalez@example.com" not in json.dumps(sent)
     assert sent["messages"][0]["name"] == "<PERSON_1>"
     assert json.loads(sent["messages"][1]["tool_calls"][0]["function"]["arguments"]) == {"email": "<EMAIL_ADDRESS_1>"}
-    record = gateway.services().ledger.get(response.headers["x-decision-id"])
+    record = gateway.services().decision_log.get(response.headers["x-decision-id"])
     assert {"/body/user", "/body/metadata"} <= set(record.erased)

@@ -45,7 +45,7 @@ def answer_text(response: httpx.Response) -> str:
 
 
 def stored(gateway: Gateway, response: httpx.Response) -> str:
-    record = gateway.services().ledger.get(response.headers["x-decision-id"])
+    record = gateway.services().decision_log.get(response.headers["x-decision-id"])
     assert record is not None, "every response must be recorded"
     return record.model_dump_json()
 

@@ -1,4 +1,5 @@
-"""The decision ledger on SQLite and PostgreSQL: group commit, the hash chain, tamper evidence."""
+"""The decision ledger on SQLite and PostgreSQL: group commit, the hash chain, tamper evidence
+(written through the ledger, read and verified through the decision log)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ from sqlmodel import Session, select
 
 from gateway.decision import DecisionRecord, FindingRecord
 from gateway.pii.findings import FindingExplanation
-from gateway.store.ledger import GENESIS_HASH, DecisionLedger
+from gateway.store.chain import GENESIS_HASH
+from gateway.store.decision_log import DecisionLog
+from gateway.store.ledger import DecisionLedger
 from gateway.pii.vault import SealedPseudonym
 from gateway.store.models import DecisionRow, VaultEntry
 
@@ -38,13 +41,13 @@ async def _write(database, records: list[DecisionRecord], vault=()) -> list[Deci
 def test_concurrent_records_form_one_chain(database) -> None:  # type: ignore[no-untyped-def]
     committed = asyncio.run(_write(database, [_record(i) for i in range(100)]))
     assert sorted(r.seq for r in committed) == list(range(1, 101))
-    ledger = DecisionLedger(database)
-    check = ledger.verify()
+    log = DecisionLog(database)
+    check = log.verify_decisions()
     assert check.ok and check.checked == 100
-    first = ledger.get(next(r.decision_id for r in committed if r.seq == 1))
+    first = log.get(next(r.decision_id for r in committed if r.seq == 1))
     assert first is not None and first.prev_hash == GENESIS_HASH
     # Readers get back exactly what was hashed.
-    assert ledger.get("dec_0042").findings[0].explanation.recognizer == "EmailRecognizer"
+    assert log.get("dec_0042").findings[0].explanation.recognizer == "EmailRecognizer"
 
 
 def test_tampering_is_detected(database) -> None:  # type: ignore[no-untyped-def]
@@ -56,7 +59,7 @@ def test_tampering_is_detected(database) -> None:  # type: ignore[no-untyped-def
         row.record = record
         session.add(row)
         session.commit()
-    check = DecisionLedger(database).verify()
+    check = DecisionLog(database).verify_decisions()
     assert not check.ok
     assert check.first_bad_seq == 3
     assert check.checked == 2
@@ -66,14 +69,14 @@ def test_deleting_a_record_breaks_the_chain(database) -> None:  # type: ignore[n
     asyncio.run(_write(database, [_record(i) for i in range(5)]))
     with database.begin() as connection:
         connection.execute(text("DELETE FROM decisions WHERE seq = 2"))
-    check = DecisionLedger(database).verify()
+    check = DecisionLog(database).verify_decisions()
     assert not check.ok and check.first_bad_seq == 3
 
 
 def test_a_second_ledger_continues_the_chain(database) -> None:  # type: ignore[no-untyped-def]
     asyncio.run(_write(database, [_record(i) for i in range(3)]))
     asyncio.run(_write(database, [_record(i) for i in range(3, 6)]))
-    check = DecisionLedger(database).verify()
+    check = DecisionLog(database).verify_decisions()
     assert check.ok and check.checked == 6
 
 
@@ -108,7 +111,7 @@ def test_cutting_off_the_newest_records_is_detected(database) -> None:  # type: 
     asyncio.run(_write(database, [_record(i) for i in range(5)]))
     with database.begin() as connection:
         connection.execute(text("DELETE FROM decisions WHERE seq >= 4"))
-    check = DecisionLedger(database).verify()
+    check = DecisionLog(database).verify_decisions()
     assert not check.ok and check.checked == 3 and "missing" in check.problem
 
 
@@ -116,7 +119,7 @@ def test_a_query_column_edited_apart_from_the_record_is_detected(database) -> No
     asyncio.run(_write(database, [_record(i) for i in range(3)]))
     with database.begin() as connection:
         connection.execute(text("UPDATE decisions SET status_code = 500 WHERE seq = 2"))
-    check = DecisionLedger(database).verify()
+    check = DecisionLog(database).verify_decisions()
     assert not check.ok and check.first_bad_seq == 2
 
 
@@ -126,6 +129,6 @@ def test_sequence_numbers_go_past_32_bits(database) -> None:  # type: ignore[no-
         connection.execute(text("UPDATE chain_head SET seq = :seq WHERE id = 1"), {"seq": 2**40})
     committed = asyncio.run(_write(database, [_record(0)]))
     assert committed[0].seq == 2**40 + 1
-    ledger = DecisionLedger(database)
-    assert [r.seq for r in ledger.list(before_seq=2**63 - 1)] == [2**40 + 1]
-    assert ledger.list(before_seq=2**40 + 1) == []
+    log = DecisionLog(database)
+    assert [r.seq for r in log.page(before_seq=2**63 - 1)] == [2**40 + 1]
+    assert log.page(before_seq=2**40 + 1) == []

@@ -96,14 +96,14 @@ def test_the_event_loop_serves_while_a_write_waits_for_the_lock(patient_gateway:
     # Once the lock is released the record commits, and only then does the caller get its id.
     response = denied[0]
     assert response.status_code == 403
-    record = gateway.services().ledger.get(response.headers["x-decision-id"])
+    record = gateway.services().decision_log.get(response.headers["x-decision-id"])
     assert record is not None and record.status_code == 403
 
 
 def test_a_record_that_cannot_be_written_is_a_503_without_a_decision_id(impatient_gateway: Gateway) -> None:
     gateway = impatient_gateway
-    ledger = gateway.services().ledger
-    before = len(ledger.list(limit=500))
+    log = gateway.services().decision_log
+    before = len(log.page(limit=500))
     with write_lock_held(gateway):
         denied = chat(gateway, key=gateway.officer_key)  # a 403 whose record cannot be written
         allowed = chat(gateway)  # the ledger is now known to be unavailable: nothing goes upstream
@@ -116,13 +116,13 @@ def test_a_record_that_cannot_be_written_is_a_503_without_a_decision_id(impatien
         assert "Maria" not in response.text
     assert gateway.received() == []
     assert ready.status_code == 503 and ready.json()["checks"]["ledger"] == {"ok": False}
-    assert len(ledger.list(limit=500)) == before
+    assert len(log.page(limit=500)) == before
     # The lock is gone: the first request's refusal record heals the ledger, then all serve.
     chat(gateway)
     served = chat(gateway)
     assert served.status_code == 200
-    assert ledger.get(served.headers["x-decision-id"]) is not None
-    assert ledger.verify().ok
+    assert log.get(served.headers["x-decision-id"]) is not None
+    assert log.verify().ok
 
 
 def test_a_streamed_request_is_refused_before_streaming_while_the_ledger_is_down(impatient_gateway: Gateway) -> None:

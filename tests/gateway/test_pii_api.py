@@ -45,7 +45,7 @@ def test_redact_applies_the_purpose_actions_and_is_recorded(gateway: Gateway) ->
     assert "Maria" not in body["text"] and "4111" not in body["text"] and "13800138000" not in body["text"]
     assert "[PERSON]" in body["text"] and "[CREDIT_CARD]" in body["text"]
     assert {f["action"] for f in body["findings"]} == {"redact"}
-    record = gateway.services().ledger.get(response.headers["x-decision-id"])
+    record = gateway.services().decision_log.get(response.headers["x-decision-id"])
     assert record.kind == "pii" and record.status_code == 200
 
 

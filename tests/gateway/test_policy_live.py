@@ -76,7 +76,7 @@ def test_hot_reload_applies_good_edits_and_keeps_the_last_good_policy(tmp_path: 
         wait_for(lambda: status(gateway)["bundle_hash"] != first)
         allowed = chat(gateway, purpose="collections")
         assert allowed.status_code == 200
-        assert gateway.services().ledger.get(allowed.headers["x-decision-id"]).policy.bundle_hash != first
+        assert gateway.services().decision_log.get(allowed.headers["x-decision-id"]).policy.bundle_hash != first
 
         versions = httpx.get(gateway.base_url + "/policies/versions",
                              headers={"authorization": f"Bearer {gateway.officer_key}"}).json()["data"]
@@ -96,11 +96,11 @@ def test_shadow_policy_records_disagreements_without_enforcing(tmp_path: Path, p
     try:
         response = chat(gateway)
         assert response.status_code == 200  # the shadow does not enforce
-        shadow = gateway.services().ledger.get(response.headers["x-decision-id"]).policy.shadow
+        shadow = gateway.services().decision_log.get(response.headers["x-decision-id"]).policy.shadow
         assert shadow is not None and shadow.bundle_hash != status(gateway)["bundle_hash"]
         assert [d["kind"] for d in shadow.differences][0] == "allow_to_deny"
         support = chat(gateway, purpose="customer-support")
-        assert gateway.services().ledger.get(support.headers["x-decision-id"]).policy.shadow.differences == []
+        assert gateway.services().decision_log.get(support.headers["x-decision-id"]).policy.shadow.differences == []
     finally:
         server.stop()
 

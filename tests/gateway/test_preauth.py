@@ -17,7 +17,7 @@ from gateway.anonymous import MANY_ADDRESSES, AnonymousRefusals
 from gateway.errors import RateLimited
 from gateway.ratelimit import RateLimiter
 from gateway.store.db import make_engine
-from gateway.store.ledger import DecisionLedger
+from gateway.store.decision_log import DecisionLog
 from tests.conftest import SUPPORT_HEADERS, start_gateway
 
 CHAT = {"model": "demo-chat", "messages": [{"role": "user", "content": "hello"}]}
@@ -50,9 +50,9 @@ def test_a_flood_of_bad_keys_is_limited_and_recorded_as_aggregates(tmp_path: Pat
         server.stop()  # shutdown writes the open aggregates
     engine = make_engine(database_url)
     try:
-        ledger = DecisionLedger(engine)
-        records = {r.decision_id: r for r in ledger.list(limit=500)}
-        assert ledger.verify().ok
+        log = DecisionLog(engine)
+        records = {r.decision_id: r for r in log.page(limit=500)}
+        assert log.verify().ok
     finally:
         engine.dispose()
     anonymous = [r for r in records.values() if r.caller is None]

@@ -26,7 +26,7 @@ def test_gateway_decides_with_a_remote_opa(tmp_path: Path, pii_engine, upstream:
             model="demo-chat", messages=[{"role": "user", "content": "我是张伟，手机13800138000"}])
         assert raw.headers["x-govgate-region"] == "CN"
         assert "13800138000" in raw.parse().choices[0].message.content  # restored for the caller
-        record = gateway.services().ledger.get(raw.headers["x-decision-id"])
+        record = gateway.services().decision_log.get(raw.headers["x-decision-id"])
         assert record.policy.engine == "opa-remote"
         with pytest.raises(openai.PermissionDeniedError):
             openai.OpenAI(base_url=gateway.base_url, api_key=gateway.bot_key, max_retries=0,

@@ -153,7 +153,7 @@ def test_a_broken_stream_ends_with_an_error_and_is_recorded(scripted) -> None:  
                                                      messages=[{"role": "user", "content": "hello"}]):
             pass
     assert "upstream" in str(raised.value).lower()
-    records = gateway.services().ledger.list(limit=1)
+    records = gateway.services().decision_log.page(limit=1)
     assert records[0].status_code == 502 and records[0].error_code == "upstream_stream_broken"
 
 
@@ -176,7 +176,7 @@ def test_a_malformed_upstream_event_ends_the_stream_with_an_error_and_a_record(s
         for _ in sdk(gateway).chat.completions.create(model="demo-chat", stream=True,
                                                       messages=[{"role": "user", "content": "hello"}]):
             pass
-    record = gateway.services().ledger.list(limit=1)[0]
+    record = gateway.services().decision_log.page(limit=1)[0]
     assert (record.status_code, record.error_code) == (502, "upstream_malformed_stream")
 
 
@@ -192,7 +192,7 @@ def test_a_caller_that_hangs_up_mid_stream_still_leaves_a_record(scripted) -> No
             if FIRST_WORDS.strip() in line:
                 break  # leave while the upstream is still waiting on its gate
     deadline = time.monotonic() + 10
-    while (record := gateway.services().ledger.get(decision_id)) is None:
+    while (record := gateway.services().decision_log.get(decision_id)) is None:
         assert time.monotonic() < deadline, "no record for the abandoned stream"
         time.sleep(0.05)
     assert (record.status_code, record.error_code) == (499, "client_closed_request")
@@ -209,6 +209,6 @@ def test_pii_the_model_streams_is_caught_even_in_pieces(scripted) -> None:  # ty
     assert "13912345678" not in text and "zhang.li@example.com" not in text
     assert "[PHONE_NUMBER]" in text and "[EMAIL_ADDRESS]" in text
     assert text.startswith("您好，") and len(pieces) > 2  # still a stream
-    record = gateway.services().ledger.list(limit=1)[0]
+    record = gateway.services().decision_log.page(limit=1)[0]
     assert {f.entity_type for f in record.findings if f.location.startswith("choices[0]")} >= {
         "PHONE_NUMBER", "EMAIL_ADDRESS"}

@@ -40,7 +40,7 @@ def recorded(gateway: Gateway, response: httpx.Response, status: int) -> dict:
     if status >= 400 and response.request.method != "HEAD":
         error = response.json()["error"]
         assert error["decision_id"] == decision_id and error["message"] and error["type"] and error["code"]
-    record = gateway.services().ledger.get(decision_id)
+    record = gateway.services().decision_log.get(decision_id)
     assert record is not None and record.status_code == status
     return record.model_dump(mode="json")
 

@@ -1,0 +1,359 @@
+"""The decision log: the one read-only way into the ledger and its outcomes.
+
+Writers and readers are different doors. The pipeline writes through the ledger
+(gateway/store/ledger.py) and services report outcomes through the outcome store
+(gateway/store/outcomes.py); everything that reads — the decision API, the CLI, replay,
+audits, explanations, export — reads here:
+
+    get(decision_id)                     one record
+    page(where, since, until, before_seq, limit)   newest first, for the API's list
+    window(since, until, where)          every matching record in seq order, streamed
+    window_with_outcomes(...)            the same, each with the outcomes that concern it
+    batches(since, until, where, columns)           the same as column dicts, for analytics
+    outcomes_for(decision_id)            outcomes of one decision (its own and its conversation's)
+    conversation_started(id, caller)     when a conversation's first decision was made
+    verify()                             both hash chains, from the genesis (or one:
+                                         verify_decisions(), verify_outcomes())
+
+Streaming is by keyset pages (`seq > last ORDER BY seq LIMIT page_size`), each page in its
+own short read, so memory is bounded by the page size whatever the window, no read holds a
+transaction open for long, and the same code runs on SQLite and PostgreSQL. A window ends at
+the chain head as it stood when the window was opened: it does not chase records committed
+while it is read. Batches are plain `{column: [values]}` dicts (pyarrow is not a dependency;
+`pyarrow.RecordBatch.from_pydict(batch)` takes one as it is).
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import ColumnElement, Engine, String, Table, func, literal_column, or_, select
+
+from gateway.decision import DecisionRecord
+from gateway.outcome import OutcomeRecord
+from gateway.policy.documents import PolicyInput, PolicyResult
+from gateway.store.chain import ChainCheck, StoredLink, walk
+from gateway.store.columns import columnar
+from gateway.store.models import ChainHead, DecisionRow, OutcomeChainHead, OutcomeRow
+
+DEFAULT_PAGE_SIZE = 500
+DEFAULT_BATCH_SIZE = 10_000
+_DECISIONS: Table = DecisionRow.__table__  # type: ignore[attr-defined]
+_OUTCOMES: Table = OutcomeRow.__table__  # type: ignore[attr-defined]
+_DECISION_HEAD: Table = ChainHead.__table__  # type: ignore[attr-defined]
+_OUTCOME_HEAD: Table = OutcomeChainHead.__table__  # type: ignore[attr-defined]
+
+
+def as_utc(moment: datetime) -> datetime:
+    """A time as UTC; a time without a zone is read as UTC. Raises OverflowError off the calendar.
+
+    Records are stored in UTC, and SQLite compares the stored text, so a bound in another
+    zone must be converted before the comparison, not after.
+    """
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+# --- filters ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QueryColumn:
+    """A filter on one of the decisions table's query columns (indexed where the table says)."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class RecordField:
+    """A filter on a top-level text field of the stored record, for facts without a column.
+
+    Compared in SQL (json_extract on SQLite, ->> on PostgreSQL); unindexed unless a migration
+    indexes the expression (0003b indexes conversation_id). Give the fact a column and switch
+    its filter to QueryColumn when it is filtered on often.
+    """
+
+    key: str
+
+    def __post_init__(self) -> None:
+        # The key is written into the SQL text (so an expression index can match): ours, never input.
+        if not re.fullmatch(r"[a-z_]+", self.key):
+            raise ValueError("a record field is a lower-case name")
+
+
+class DecisionFilter(BaseModel):
+    """Which decisions: every field given must match (None: any). One line per filter."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    caller: Annotated[str | None, QueryColumn("caller")] = None
+    purpose: Annotated[str | None, QueryColumn("purpose")] = None
+    kind: Annotated[str | None, QueryColumn("kind")] = None
+    status_code: Annotated[int | None, QueryColumn("status_code")] = None
+    allowed: Annotated[bool | None, QueryColumn("allowed")] = None
+    region: Annotated[str | None, RecordField("customer_region")] = None
+    # The keyed HMAC, as stored (the log never sees a raw conversation id).
+    conversation_id: Annotated[str | None, RecordField("conversation_id")] = None
+    # language, channel: one line each here, once migration 0003 gives them columns, e.g.
+    # language: Annotated[str | None, QueryColumn("language")] = None
+
+
+def _targets() -> dict[str, QueryColumn | RecordField]:
+    """Each filter's column or record field; a filter without one fails here, at import."""
+    targets = {}
+    for name, info in DecisionFilter.model_fields.items():
+        found = [m for m in info.metadata if isinstance(m, QueryColumn | RecordField)]
+        if len(found) != 1:
+            raise TypeError(f"DecisionFilter.{name} must name one QueryColumn or RecordField")
+        targets[name] = found[0]
+    return targets
+
+
+_FILTER_TARGETS = _targets()
+
+
+def record_text(dialect: str, key: str) -> ColumnElement[str]:
+    """`record.<key>` as text, written as the expression index of migration 0003b writes it."""
+    RecordField(key)  # checks the key
+    if dialect == "postgresql":
+        return _DECISIONS.c.record.op("->>", return_type=String)(literal_column(f"'{key}'"))
+    return func.json_extract(_DECISIONS.c.record, literal_column(f"'$.{key}'"), type_=String)
+
+
+def _conditions(where: DecisionFilter, dialect: str, since: datetime | None,
+                until: datetime | None) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    for name, target in _FILTER_TARGETS.items():
+        value = getattr(where, name)
+        if value is None:
+            continue
+        column = _DECISIONS.c[target.name] if isinstance(target, QueryColumn) else record_text(dialect, target.key)
+        conditions.append(column == value)
+    if since is not None:
+        conditions.append(_DECISIONS.c.created_at >= as_utc(since))
+    if until is not None:
+        conditions.append(_DECISIONS.c.created_at < as_utc(until))
+    return conditions
+
+
+# --- verification ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LedgerCheck:
+    """Both chains. `ok` only when both are intact."""
+
+    decisions: ChainCheck
+    outcomes: ChainCheck
+
+    @property
+    def ok(self) -> bool:
+        return self.decisions.ok and self.outcomes.ok
+
+    def as_dict(self) -> dict[str, Any]:
+        """The shape GET /v1/decisions/verify and `govgate decisions verify --json` answer with:
+        the decision chain's fields as before, and the outcome chain's under `outcomes`."""
+        d = self.decisions
+        return {"ok": self.ok, "checked": d.checked, "first_bad_seq": d.first_bad_seq, "problem": d.problem,
+                "outcomes": outcome_check_dict(self.outcomes)}
+
+
+def outcome_check_dict(check: ChainCheck) -> dict[str, Any]:
+    return {"ok": check.ok, "checked": check.checked, "first_bad_seq": check.first_bad_seq,
+            "outcome_key": check.first_bad_id, "problem": check.problem}
+
+
+def _same_time(column: Any, stored: Any) -> bool:
+    if not isinstance(column, datetime) or not isinstance(stored, str):
+        return column is None and stored is None
+    try:
+        return as_utc(column) == as_utc(datetime.fromisoformat(stored))
+    except ValueError:
+        return False
+
+
+def _same(key: str) -> Callable[[Any, Mapping[str, Any]], bool]:
+    return lambda column, stored: column == stored.get(key)
+
+
+# Each query column against the hashed record: the columns are what filters and windows use.
+_DECISION_COLUMNS = {
+    **{key: _same(key) for key in ("decision_id", "caller", "purpose", "kind", "status_code", "allowed")},
+    "policy_version": lambda column, stored: column == (stored.get("policy") or {}).get("bundle_hash"),
+    "created_at": lambda column, stored: _same_time(column, stored.get("created_at")),
+}
+_OUTCOME_COLUMNS = {
+    **{key: _same(key) for key in ("outcome_key", "reported_by", "decision_id", "conversation_id",
+                                   "subject_caller", "outcome", "csat")},
+    "occurred_at": lambda column, stored: _same_time(column, stored.get("occurred_at")),
+    "recorded_at": lambda column, stored: _same_time(column, stored.get("recorded_at")),
+}
+
+
+# --- the reader ----------------------------------------------------------------------------
+
+
+class DecisionLog:
+    """Read-only. Every method blocks (database reads): async callers use a worker thread."""
+
+    def __init__(self, engine: Engine, *, page_size: int = DEFAULT_PAGE_SIZE) -> None:
+        if page_size < 1:
+            raise ValueError("page_size must be positive")
+        self.engine = engine
+        self.page_size = page_size
+        self._dialect = engine.dialect.name
+
+    def get(self, decision_id: str) -> DecisionRecord | None:
+        query = select(_DECISIONS.c.record).where(_DECISIONS.c.decision_id == decision_id)
+        with self.engine.connect() as connection:
+            row = connection.execute(query).first()
+        return DecisionRecord.model_validate(row.record) if row else None
+
+    def page(self, *, where: DecisionFilter = DecisionFilter(), since: datetime | None = None,
+             until: datetime | None = None, before_seq: int | None = None, limit: int = 100) -> list[DecisionRecord]:
+        """At most `limit` records, newest first; the next page starts before the last one's seq."""
+        query = (select(_DECISIONS.c.record).where(*_conditions(where, self._dialect, since, until))
+                 .order_by(_DECISIONS.c.seq.desc()).limit(limit))
+        if before_seq is not None:
+            query = query.where(_DECISIONS.c.seq < before_seq)
+        with self.engine.connect() as connection:
+            return [DecisionRecord.model_validate(row.record) for row in connection.execute(query)]
+
+    def window(self, *, since: datetime | None = None, until: datetime | None = None,
+               where: DecisionFilter = DecisionFilter()) -> Iterator[DecisionRecord]:
+        """Every record created in [since, until) that matches, in seq order, a page at a time.
+
+        Ends at the chain head as it stands now, when the window is opened."""
+        return itertools.chain.from_iterable(self._pages(since, until, where))
+
+    def window_with_outcomes(self, *, since: datetime | None = None, until: datetime | None = None,
+                             where: DecisionFilter = DecisionFilter()
+                             ) -> Iterator[tuple[DecisionRecord, list[OutcomeRecord]]]:
+        """`window`, each record with its outcomes (oldest first): one outcome query per page."""
+        return (pair for records in self._pages(since, until, where) for pair in self._with_outcomes(records))
+
+    def batches(self, *, since: datetime | None = None, until: datetime | None = None,
+                where: DecisionFilter = DecisionFilter(), columns: Sequence[str] = (),
+                size: int = DEFAULT_BATCH_SIZE, with_outcomes: bool = False) -> Iterator[dict[str, list[Any]]]:
+        """The window as column dicts of at most `size` rows (gateway/store/columns.py names the
+        columns); ValueError at once for a column the record does not have."""
+        rows: Iterable[tuple[DecisionRecord, list[OutcomeRecord] | None]]
+        if with_outcomes:
+            rows = self.window_with_outcomes(since=since, until=until, where=where)
+        else:
+            rows = ((record, None) for record in self.window(since=since, until=until, where=where))
+        return columnar(rows, columns=columns, size=size, with_outcomes=with_outcomes)
+
+    def policy_decisions(self, *, since: datetime | None = None, until: datetime | None = None,
+                         where: DecisionFilter = DecisionFilter()
+                         ) -> Iterator[tuple[str, PolicyInput, PolicyResult]]:
+        """(decision id, policy input, policy result) of each record that has both: replay's feed."""
+        for record in self.window(since=since, until=until, where=where):
+            if record.policy.input is None or record.policy.result is None:
+                continue
+            yield (record.decision_id, PolicyInput.model_validate(record.policy.input),
+                   PolicyResult.model_validate(record.policy.result))
+
+    def outcomes_for(self, decision_id: str) -> list[OutcomeRecord]:
+        """The outcomes of one decision: its own, and its conversation's that concern it. Oldest first."""
+        record = self.get(decision_id)
+        if record is None:
+            return []
+        return [o for o in self._outcomes_touching([record])
+                if o.concerns(decision_id=decision_id, conversation_id=record.conversation_id, caller=record.caller)]
+
+    def conversation_started(self, conversation_id: str, *, caller: str | None = None) -> datetime | None:
+        """When the conversation's first decision (of `caller`, if given) was made; None: no such decision."""
+        query = select(func.min(_DECISIONS.c.created_at)).where(
+            record_text(self._dialect, "conversation_id") == conversation_id)
+        if caller is not None:
+            query = query.where(_DECISIONS.c.caller == caller)
+        with self.engine.connect() as connection:
+            first = connection.execute(query).scalar()
+        return as_utc(first) if first is not None else None
+
+    def verify(self) -> LedgerCheck:
+        return LedgerCheck(decisions=self.verify_decisions(), outcomes=self.verify_outcomes())
+
+    def verify_decisions(self) -> ChainCheck:
+        return self._verify(_DECISIONS, _DECISION_HEAD, _DECISION_COLUMNS, "decision_id")
+
+    def verify_outcomes(self) -> ChainCheck:
+        return self._verify(_OUTCOMES, _OUTCOME_HEAD, _OUTCOME_COLUMNS, "outcome_key")
+
+    # --- internals -----------------------------------------------------------------------
+
+    def _head(self, head: Table) -> tuple[int, str]:
+        with self.engine.connect() as connection:
+            seq, record_hash = connection.execute(select(head.c.seq, head.c.record_hash).where(head.c.id == 1)).one()
+        return seq, record_hash
+
+    def _keyset(self, table: Table, columns: Sequence[ColumnElement[Any]], conditions: Sequence[ColumnElement[bool]],
+                upto: int) -> Iterator[list[Any]]:
+        """Rows with seq <= upto in seq order, one page (one short read) at a time."""
+        last = 0
+        while True:
+            query = (select(*columns).where(table.c.seq > last, table.c.seq <= upto, *conditions)
+                     .order_by(table.c.seq).limit(self.page_size))
+            with self.engine.connect() as connection:
+                rows = list(connection.execute(query))
+            if rows:
+                yield rows
+                last = rows[-1].seq
+            if len(rows) < self.page_size:
+                return
+
+    def _pages(self, since: datetime | None, until: datetime | None,
+               where: DecisionFilter) -> Iterator[list[DecisionRecord]]:
+        """Reads the head now (not at the first next()), so the window's end is fixed when opened."""
+        upto, _ = self._head(_DECISION_HEAD)
+        conditions = _conditions(where, self._dialect, since, until)
+        pages = self._keyset(_DECISIONS, (_DECISIONS.c.seq, _DECISIONS.c.record), conditions, upto)
+        return ([DecisionRecord.model_validate(row.record) for row in rows] for rows in pages)
+
+    def _with_outcomes(self, records: list[DecisionRecord]) -> list[tuple[DecisionRecord, list[OutcomeRecord]]]:
+        outcomes = self._outcomes_touching(records)
+        return [(record, [o for o in outcomes if o.concerns(decision_id=record.decision_id,
+                                                            conversation_id=record.conversation_id,
+                                                            caller=record.caller)])
+                for record in records]
+
+    def _outcomes_touching(self, records: Sequence[DecisionRecord]) -> list[OutcomeRecord]:
+        """Outcomes naming one of these decisions or one of their conversations (filter with `concerns`)."""
+        decisions = [r.decision_id for r in records]
+        conversations = sorted({r.conversation_id for r in records if r.conversation_id is not None})
+        matches = [_OUTCOMES.c.decision_id.in_(decisions)]
+        if conversations:
+            matches.append(_OUTCOMES.c.conversation_id.in_(conversations))
+        query = select(_OUTCOMES.c.record).where(or_(*matches)).order_by(_OUTCOMES.c.seq)
+        with self.engine.connect() as connection:
+            return [OutcomeRecord.model_validate(row.record) for row in connection.execute(query)]
+
+    def _verify(self, table: Table, head_table: Table, checks: Mapping[str, Any], name: str) -> ChainCheck:
+        head = self._head(head_table)
+        columns = [table.c.seq, table.c.prev_hash, table.c.record_hash, table.c.record,
+                   *(table.c[column] for column in checks)]
+        links = (StoredLink(seq=row.seq, prev_hash=row.prev_hash, record_hash=row.record_hash, stored=row.record,
+                            columns={column: getattr(row, column) for column in checks}, name=getattr(row, name))
+                 for rows in self._keyset(table, columns, (), head[0]) for row in rows)
+        check = walk(links, head, checks)
+        if not check.ok:
+            return check
+        # Rows past the tip: one statement, so a record committed meanwhile (which moves the
+        # head in the same transaction) is never mistaken for an inserted one.
+        past = select(func.min(table.c.seq)).where(table.c.seq > select(head_table.c.seq).where(
+            head_table.c.id == 1).scalar_subquery())
+        with self.engine.connect() as connection:
+            first_past = connection.execute(past).scalar()
+            if first_past is None:
+                return check
+            named = connection.execute(select(table.c[name]).where(table.c.seq == first_past)).scalar()
+        return ChainCheck(False, check.checked, first_past,
+                          "a record lies past the chain head (inserted after the last committed record)", named)
