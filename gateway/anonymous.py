@@ -39,7 +39,7 @@ class _Aggregate:
         aggregate = AggregateRecord(client=self.client, count=self.count, first_at=self.first_at,
                                     last_at=self.last_at, kinds=dict(sorted(self.kinds.items())))
         return DecisionRecord(decision_id=self.decision_id, created_at=self.first_at, kind="aggregate",
-                              status_code=self.status_code, error_code=self.error_code, allowed=False,
+                              status_code=self.status_code, error_code=self.error_code, stage="admission",
                               client_pseudonym=None if self.client == MANY_ADDRESSES else self.client,
                               aggregate=aggregate)
 

@@ -6,8 +6,10 @@
     X-Customer-Attributes  audit attributes "gender=female; age_band=35-44": recorded, never sent upstream
     X-Conversation-Id      groups turns: pseudonyms stay consistent within it
     X-Cross-Border-Basis   legal basis declared for a cross-border transfer (e.g. pipl-standard-contract)
+    X-Channel              where the customer wrote from (chat, app, phone, email, ...): recorded for audits
 
-A malformed header is a 400 naming the header, never echoing its value.
+A malformed header is a 400 naming the header, never echoing its value. Values are ASCII:
+anything else is refused, not case-folded into ASCII (the Kelvin sign lower-cases to "k").
 """
 
 from __future__ import annotations
@@ -26,7 +28,10 @@ _CONVERSATION = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 _BASIS = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
 _ATTRIBUTE_KEY = re.compile(r"[a-z][a-z0-9_]{0,31}")
 _ATTRIBUTE_VALUE = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._+-]{0,63}")
+_CHANNEL = re.compile(r"[a-z][a-z0-9_-]{0,31}")
 _CUSTOMER_ID_MAX = 256
+# Channels recorded as sent; any other word is recorded as its keyed hash (gateway/identifiers.py).
+CHANNELS = frozenset({"chat", "app", "phone", "email", "web", "sms", "social"})
 
 
 class CustomerContext(BaseModel, frozen=True):
@@ -36,6 +41,7 @@ class CustomerContext(BaseModel, frozen=True):
     attributes: dict[str, str] = {}
     conversation_id: str | None = None
     cross_border_basis: str | None = None
+    channel: str | None = None
 
 
 def parse_customer_headers(headers: Mapping[str, str]) -> CustomerContext:
@@ -43,6 +49,7 @@ def parse_customer_headers(headers: Mapping[str, str]) -> CustomerContext:
     region = _match(headers, "x-customer-region", _REGION, "a region code such as EU, CN or US", upper=True)
     conversation_id = _match(headers, "x-conversation-id", _CONVERSATION, "1-128 characters of A-Z a-z 0-9 . _ : -")
     basis = _match(headers, "x-cross-border-basis", _BASIS, "a lower-case word", lower=True)
+    channel = _match(headers, "x-channel", _CHANNEL, "a lower-case word such as chat, app, phone or email", lower=True)
     customer_id = headers.get("x-customer-id")
     if customer_id is not None:
         customer_id = customer_id.strip()
@@ -55,6 +62,7 @@ def parse_customer_headers(headers: Mapping[str, str]) -> CustomerContext:
         attributes=_attributes(headers.get("x-customer-attributes")),
         conversation_id=conversation_id,
         cross_border_basis=basis,
+        channel=channel,
     )
 
 
@@ -64,8 +72,9 @@ def _match(headers: Mapping[str, str], name: str, pattern: re.Pattern[str], expe
     if value is None:
         return None
     value = value.strip()
+    ascii_only = value.isascii()
     value = value.lower() if lower else value.upper() if upper else value
-    if not pattern.fullmatch(value):
+    if not ascii_only or not pattern.fullmatch(value):
         title = "-".join(part.capitalize() for part in name.split("-"))
         raise BadHeader(f"{title} must be {expected}", param=title)
     return value

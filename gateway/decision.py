@@ -2,20 +2,47 @@
 
 Written once by the pipeline (through the ledger), read by the decision-log API,
 explanations, replay and bias audits. It holds no PII value and no raw customer id:
-findings keep their type, span, score and explanation; the customer is a keyed HMAC.
+findings keep their type, span, score and explanation; the customer is a keyed HMAC;
+the request and the answer are described by counts (`Features`), never by their text.
+
+The shape is versioned (`SCHEMA_VERSION`, docs/decision-record.md, JSON Schema in
+docs/schemas/decision-record.schema.json). Stored records are never rewritten (the hash
+chain covers them as stored), so readers parse every version: `DecisionRecord.from_stored`
+reads a stored record of any version into the current model.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 
-from gateway.pii.findings import Finding, FindingExplanation
+from gateway.pii.findings import Finding, FindingExplanation, Language
+from gateway.policy.documents import PolicyInput, PolicyResult, Reason
+
+# "1": records written before the field existed (no `schema_version` in the stored JSON).
+SCHEMA_VERSION = "2"
+SchemaVersion = Literal["1", "2"]
+
+# Where a request stopped: the stage the pipeline had entered when it was refused or failed,
+# or "completed" when the caller got its answer. In pipeline order:
+Stage = Literal["admission", "request", "detection", "policy", "obligations", "forwarding", "answer", "completed"]
+STAGES: tuple[str, ...] = Stage.__args__  # type: ignore[attr-defined]
+
+# How one upstream attempt ended ("rejected" carries the upstream's HTTP status).
+AttemptOutcome = Literal["ok", "timeout", "unavailable", "rejected", "malformed"]
+
+# Where a record came from: written by this gateway as it proxied, or imported (a later step).
+RecordSource = Literal["gateway", "imported"]
 
 
-class FindingRecord(BaseModel):
+class _Part(BaseModel):
+    # Every field is written (defaults too): the published schema says so (serialization mode).
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
+
+
+class FindingRecord(_Part):
     """A finding as stored: where it was, what it was, what was done. Never the value."""
 
     entity_type: str
@@ -35,14 +62,17 @@ class FindingRecord(BaseModel):
                    action=action, explanation=finding.explanation)
 
 
-class RouteAttempt(BaseModel):
+class RouteAttempt(_Part):
     deployment: str
     region: str
-    outcome: str  # "ok", "timeout", "unavailable", "rejected:<status>"
+    outcome: AttemptOutcome
+    # The upstream's HTTP status when it answered with an error ("rejected"); else null.
+    status: int | None = None
+    # Waiting on this deployment: the call itself, not the gateway's work on the answer.
     duration_ms: float
 
 
-class RouteRecord(BaseModel):
+class RouteRecord(_Part):
     deployment: str | None = None
     provider: str | None = None
     region: str | None = None
@@ -50,35 +80,51 @@ class RouteRecord(BaseModel):
     attempts: list[RouteAttempt] = Field(default_factory=list)
 
 
-class Timings(BaseModel):
-    """Milliseconds. `overhead` is everything the gateway did except waiting for upstream."""
+class Timings(_Part):
+    """Milliseconds from the request's arrival, or spent in one part; docs/decision-record.md
+    says exactly where each clock starts and stops. Null: the part did not run (or, for the
+    client clocks, a schema-1 record)."""
 
-    total: float = 0.0
+    total: float = 0.0  # arrival -> the record assembled
     pii: float = 0.0
     policy: float = 0.0
-    upstream_ttft: float | None = None
-    upstream_total: float | None = None
-    overhead: float = 0.0
+    answer: float | None = None  # scanning the answer and restoring pseudonyms
+    upstream_ttft: float | None = None  # the answering attempt's start -> the upstream's first byte
+    upstream_total: float | None = None  # every attempt's duration_ms, summed
+    overhead: float = 0.0  # total - upstream_total
+    client_ttfb: float | None = None  # arrival -> the caller's first body byte handed to the server
+    client_total: float | None = None  # arrival -> the caller's last body byte (before [DONE]) handed over
 
 
-class ShadowRecord(BaseModel):
+class Features(_Part):
+    """What bias audits compare, per request, as counts and categories: never text."""
+
+    message_chars: int | None = None  # the last user message (chat); the text (pii)
+    prompt_chars: int | None = None  # every text the request gives the model (the scanned texts)
+    language: Language | None = None  # the request's primary language, as the PII layer chooses it
+    turns: int | None = None  # user messages (chat)
+    channel: str | None = None  # X-Channel: a listed channel, or `unlisted:<keyed hash>`
+    answer_chars: int | None = None  # the answer's texts as the caller got them (chat)
+
+
+class ShadowRecord(_Part):
     """A candidate policy run beside the active one: what it would have decided differently."""
 
     bundle_hash: str
     differences: list[dict[str, str]] = Field(default_factory=list)
 
 
-class PolicyRecord(BaseModel):
+class PolicyRecord(_Part):
     bundle_hash: str | None = None
-    engine: str | None = None
-    input: dict[str, Any] | None = None
-    result: dict[str, Any] | None = None
+    engine: str | None = None  # a stable name: regorus, opa-embedded, opa-remote
+    input: PolicyInput | None = None
+    result: PolicyResult | None = None
     shadow: ShadowRecord | None = None
     # "full" in production; benchmark modes skip stages and say so here.
     pipeline_mode: str = "full"
 
 
-class AggregateRecord(BaseModel):
+class AggregateRecord(_Part):
     """Anonymous refusals from one client address in one window, counted into one record.
 
     The first few of each window are recorded one by one; a flood past them leaves this
@@ -92,24 +138,29 @@ class AggregateRecord(BaseModel):
     kinds: dict[str, int] = Field(default_factory=dict)  # request kind -> count
 
 
-class DecisionRecord(BaseModel):
+class DecisionRecord(_Part):
+    schema_version: SchemaVersion = SCHEMA_VERSION
     decision_id: str
     created_at: datetime
+    source: RecordSource = "gateway"
     conversation_id: str | None = None
     caller: str | None = None
     purpose: str | None = None
-    kind: str  # chat, embeddings, models, pii
+    kind: str  # chat, embeddings, models, pii, aggregate
     model: str | None = None
     streamed: bool = False
     customer_pseudonym: str | None = None
     customer_region: str | None = None
     customer_attributes: dict[str, str] = Field(default_factory=dict)
-    allowed: bool = False
-    reasons: list[dict[str, str]] = Field(default_factory=list)
+    # The policy's verdict; null when the request stopped before the policy decided.
+    allowed: bool | None = None
+    stage: Stage | None = None  # null only in schema-1 records
+    reasons: list[Reason] = Field(default_factory=list)
     findings: list[FindingRecord] = Field(default_factory=list)
     policy: PolicyRecord = Field(default_factory=PolicyRecord)
     route: RouteRecord = Field(default_factory=RouteRecord)
     timings: Timings = Field(default_factory=Timings)
+    features: Features = Field(default_factory=Features)
     status_code: int = 0
     error_code: str | None = None
     usage: dict[str, int] | None = None
@@ -124,3 +175,46 @@ class DecisionRecord(BaseModel):
     client_pseudonym: str | None = None
     # Set on an aggregate record only (kind "aggregate").
     aggregate: AggregateRecord | None = None
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def benchmark(self) -> bool:
+        """Written by a benchmark mode (stages switched off): never replayed, never audited."""
+        return self.policy.pipeline_mode != "full"
+
+    @classmethod
+    def from_stored(cls, stored: dict[str, Any]) -> DecisionRecord:
+        """A stored record of any schema version, read into the current model (the stored
+        JSON itself is left as it is: the chain's hashes cover it)."""
+        if stored_schema_version(stored) == "1":
+            stored = _from_schema_1(stored)
+        return cls.model_validate(stored)
+
+
+def stored_schema_version(stored: dict[str, Any]) -> str:
+    """The schema version a stored record was written in (schema 1 did not say)."""
+    version = stored.get("schema_version", "1")
+    return version if isinstance(version, str) else "1"
+
+
+def _from_schema_1(stored: dict[str, Any]) -> dict[str, Any]:
+    """Schema 1 said `allowed: false` also when the policy never decided, and wrote a
+    rejected attempt as "rejected:<status>" (a malformed stream as "rejected:malformed-stream")."""
+    policy = stored.get("policy") or {}
+    upgraded = {**stored, "schema_version": "1"}
+    if policy.get("result") is None:
+        upgraded["allowed"] = None
+    route = stored.get("route")
+    if isinstance(route, dict) and route.get("attempts"):
+        upgraded["route"] = {**route, "attempts": [_attempt_from_schema_1(a) for a in route["attempts"]]}
+    return upgraded
+
+
+def _attempt_from_schema_1(attempt: dict[str, Any]) -> dict[str, Any]:
+    outcome = attempt.get("outcome")
+    if not isinstance(outcome, str) or not outcome.startswith("rejected:"):
+        return attempt
+    detail = outcome.removeprefix("rejected:")
+    if detail.isdigit():
+        return {**attempt, "outcome": "rejected", "status": int(detail)}
+    return {**attempt, "outcome": "malformed"}

@@ -1,6 +1,6 @@
 """What a caller's identifiers may be stored as: the value when the policy lists it, else a keyed hash.
 
-The model name, purpose, region, cross-border basis and audit attributes are free text a
+The model name, purpose, region, cross-border basis, channel and audit attributes are free text a
 caller controls, and a caller can put anything there — a customer's e-mail address as the
 model, a phone number as the purpose. They reach the policy, the decision record and error
 messages, so only values the policy data lists (its `Vocabulary`) pass as sent. Any other
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping
 
-from gateway.customer import CustomerContext
+from gateway.customer import CHANNELS, CustomerContext
 from gateway.errors import BadHeader
 from gateway.policy.documents import Vocabulary
 
@@ -47,6 +47,8 @@ def screen_customer(customer: CustomerContext, vocabulary: Vocabulary, digest: D
         "purpose": listed_or_digest(customer.purpose, vocabulary.purposes, digest),
         "region": listed_or_digest(customer.region, vocabulary.regions, digest),
         "cross_border_basis": listed_or_digest(customer.cross_border_basis, vocabulary.cross_border_bases, digest),
+        # Channels are the gateway's own short list, not the policy's: the policy never reads them.
+        "channel": listed_or_digest(customer.channel, CHANNELS, digest),
         "attributes": screen_attributes(customer.attributes, vocabulary.attributes, digest, holds_pii),
     })
 

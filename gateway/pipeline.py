@@ -5,6 +5,8 @@
 
 Each stage (gateway/stages/) returns what it decided; the pipeline keeps it on the request's
 `Run` and the record is assembled from the Run in one place (`stages.recording.assemble`).
+The pipeline also says on the Run which stage it enters (`run.enter`), so the record of a
+request that stopped says where (docs/decision-record.md: the stages).
 Any failure before `forward` means no upstream call (fail closed); every outcome, success or
 error, leaves one decision record, committed before the response completes. A plain answer
 and a stream end in the same step: record, then respond (for a stream, when it ends).
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NoReturn
@@ -24,7 +27,7 @@ from gateway.answer_shape import completion_id_for
 from gateway.auth import AuthenticatedCaller
 from gateway.errors import ClientClosedRequest, GatewayError, InternalError, PayloadTooLarge, ServiceUnavailable, \
     describe_fault
-from gateway.decision import FindingRecord
+from gateway.decision import AttemptOutcome, FindingRecord
 from gateway.locations import Location
 from gateway.openai_types import AnalyzeRequest, RedactRequest, ScanLimits, parse_json_object, parse_model
 from gateway.pii.actions import ActionApplier
@@ -39,7 +42,7 @@ from gateway.stages.obligations import apply_obligations
 from gateway.stages.policy import PolicyDecision, PolicyGate
 from gateway.stages.recording import Recorder, Run
 from gateway.stages.relay import ChatStreamRelay, RelayFailure
-from gateway.stages.request import ProxyKind, parse_request
+from gateway.stages.request import ProxyKind, RequestShape, parse_request
 from gateway.upstream.client import UpstreamClient, UpstreamStream
 from gateway.upstream.sse import DONE, encode_event
 
@@ -85,32 +88,43 @@ class Pipeline:
     async def proxy(self, call: ProxyCall) -> ProxyResponse:
         async with self._run(call.kind) as run:
             caller, customer = await self._admit(run, call.headers)
+            run.enter("request")
             run.request = request = parse_request(call.kind, call.raw_body, self._scan_limits)
+            run.shape = request.shape
             run.pseudonyms = pseudonyms = await self._pseudonym_table(run.decision_id, caller, customer)
+            run.enter("detection")
             with run.timed("pii"):
+                run.language = self._detection.language_of(request.language_text)
                 located = await self._detection.detect(request.scans, scope=_cache_scope(caller.id, pseudonyms))
             decision = await self._decide(run, caller, customer, call.kind, request.model, located)
+            run.enter("obligations")
             obligations = apply_obligations(self._applier, request.body, decision.result, located, request.scans,
                                             pseudonyms)
             run.request_findings = obligations.findings
             if obligations.refusal is not None:
                 raise obligations.refusal
+            run.enter("forwarding")
             self._recorder.require_healthy()
             run.failover = failover = Failover(decision.result.routes)
             if request.streamed:
                 return await self._forward_stream(run, failover, obligations.body, self._guards(decision, pseudonyms))
-            route, start, answer = await failover.first_answering(
+            route, start, upstream = await failover.first_answering(
                 lambda route: self._upstream.post_json(route, _UPSTREAM_PATHS[call.kind],
                                                        {**obligations.body, "model": route.model}))
-            failover.ended(route, start, "ok")
+            failover.answered_whole(route, start, first_byte_at=upstream.first_byte_at,
+                                    last_byte_at=upstream.last_byte_at)
+            run.enter("answer")
             model = run.question.model if run.question else None
-            if call.kind == "chat":
-                answer, run.answer_findings = await guard_completion(
-                    answer, self._guards(decision, pseudonyms), completion_id=completion_id_for(run.decision_id),
-                    model=model)
-            else:
-                answer = guard_embeddings(answer, model=model)
+            with run.timed("answer"):
+                if call.kind == "chat":
+                    guarded = await guard_completion(upstream.body, self._guards(decision, pseudonyms),
+                                                     completion_id=completion_id_for(run.decision_id), model=model)
+                    answer, run.answer_findings, run.answer_chars = (guarded.answer, guarded.findings,
+                                                                     guarded.answer_chars)
+                else:
+                    answer = guard_embeddings(upstream.body, model=model)
             run.usage = answer.get("usage")
+            run.enter("completed")
             await self._recorder.record(run, 200)
             return ProxyResponse(run.decision_id, route_headers(route), json=answer)
 
@@ -119,6 +133,7 @@ class Pipeline:
             caller, customer = await self._admit(run, headers)
             # A denied listing is a 403 with its rule ids, like every other denied decision.
             decision = await self._decide(run, caller, customer, "models", None, [])
+            run.enter("completed")
             await self._recorder.record(run, 200)
             data = [{"id": alias, "object": "model", "created": 0, "owned_by": "govgate"}
                     for alias in decision.result.models]
@@ -128,18 +143,24 @@ class Pipeline:
         """Detection and the policy's actions without a model call (POST /v1/pii/redact)."""
         async with self._run("pii") as run:
             caller, customer = await self._admit(run, headers)
+            run.enter("request")
             request = parse_model(RedactRequest, parse_json_object(raw_body))
+            run.shape = RequestShape.of_text(request.text)
             self._limit_pii_text(request.text)
             run.pseudonyms = pseudonyms = await self._pseudonym_table(run.decision_id, caller, customer)
             scans = [(_TEXT, request.text)]
+            run.enter("detection")
             with run.timed("pii"):
+                run.language = self._detection.language_of(request.text)
                 located = await self._detection.detect(scans, scope=_cache_scope(caller.id, pseudonyms))
             decision = await self._decide(run, caller, customer, "pii", None, located)
+            run.enter("obligations")
             obligations = apply_obligations(self._applier, {"text": request.text}, decision.result, located, scans,
                                             pseudonyms)
             run.request_findings = obligations.findings
             if obligations.refusal is not None:
                 raise obligations.refusal
+            run.enter("completed")
             await self._recorder.record(run, 200)
             findings = [f.model_dump(mode="json", include={"entity_type", "start", "end", "score", "action"})
                         for f in obligations.findings]
@@ -150,12 +171,18 @@ class Pipeline:
         "pii", as redact) and recorded like every other call. Findings carry spans, never values."""
         async with self._run("pii") as run:
             caller, customer = await self._admit(run, headers)
+            run.enter("request")
             request = parse_model(AnalyzeRequest, parse_json_object(raw_body))
+            run.shape = RequestShape.of_text(request.text)
             self._limit_pii_text(request.text)
+            run.enter("detection")
             with run.timed("pii"):
+                # The caller's language hint is what the engine analyses in.
+                run.language = request.language or self._detection.language_of(request.text)
                 findings = await self._detection.analyze(request.text, request.language, decision_id=run.decision_id)
             await self._decide(run, caller, customer, "pii", None, [(_TEXT, f) for f in findings])
             run.request_findings = [FindingRecord.of(f, location=str(_TEXT), action=REPORTED) for f in findings]
+            run.enter("completed")
             await self._recorder.record(run, 200)
             return ProxyResponse(run.decision_id, {},
                                  json={"findings": [finding.model_dump(mode="json") for finding in findings]})
@@ -168,6 +195,7 @@ class Pipeline:
         """
         async with self._run(kind) as run:
             await self._admit(run, headers)
+            run.enter("request")
             raise error
 
     async def flush_anonymous(self, *, everything: bool = False) -> int:
@@ -207,6 +235,7 @@ class Pipeline:
     async def _decide(self, run: Run, caller: AuthenticatedCaller, customer: Customer, kind: str, model: str | None,
                       located: Sequence[tuple[Any, Finding]]) -> PolicyDecision:
         """Ask the policy; a decision that does not let the request through is raised."""
+        run.enter("policy")
         run.question = question = await self._policy.question(caller, customer, kind, model, located)
         with run.timed("policy"):
             run.decision = decision = await self._policy.decide(question)
@@ -244,31 +273,43 @@ class Pipeline:
             lambda route: self._upstream.open_stream(route, "/chat/completions", {**body, "model": route.model}))
         relay = ChatStreamRelay(stream.events(), model=run.question.model if run.question else None,
                                 completion_id=completion_id_for(run.decision_id), guard_for=guards.for_location)
-        return ProxyResponse(run.decision_id, route_headers(route),
-                             stream=self._relayed(run, stream, relay, lambda outcome, first_event_at:
-                                                  failover.stream_ended(route, start, outcome,
-                                                                        first_event_at=first_event_at)))
+
+        def ended(outcome: AttemptOutcome, status: int | None) -> None:
+            failover.stream_ended(route, start, outcome, status, opened_at=stream.opened_at,
+                                  read_wait_s=relay.read_wait_s, first_event_wait_s=relay.first_event_wait_s)
+
+        return ProxyResponse(run.decision_id, route_headers(route), stream=self._relayed(run, stream, relay, ended))
 
     async def _relayed(self, run: Run, stream: UpstreamStream, relay: ChatStreamRelay,
-                       ended: Callable[[str, float | None], None]) -> AsyncIterator[bytes]:
+                       ended: Callable[[AttemptOutcome, int | None], None]) -> AsyncIterator[bytes]:
         """Relay the stream through the answer guards; record, then end with [DONE] or an error.
 
         This generator owns the upstream stream: it is closed and the decision recorded however
         the relay ends, also when the caller goes away (the response task is cancelled, or the
         generator closed): shielded, so cancellation cannot skip either.
         """
-        failure = RelayFailure(ClientClosedRequest("the caller closed the stream"), "ok")
+        run.enter("answer")
+        failure: RelayFailure | None = RelayFailure(ClientClosedRequest("the caller closed the stream"), "ok")
         ending: GatewayError | None = None
         try:
             async for chunk in relay:
+                if run.first_chunk_at is None:
+                    run.first_chunk_at = time.perf_counter()
                 yield chunk
             failure = relay.failure
         finally:
             with anyio.CancelScope(shield=True):
+                # The caller has had every chunk but the ending ([DONE] or an error), which
+                # goes once the record is committed.
+                run.last_chunk_at = time.perf_counter()
                 await stream.aclose()
-                ended(failure.outcome if failure else "ok", relay.first_event_at)
+                ended(failure.outcome if failure else "ok", failure.status if failure else None)
                 run.answer_findings = [finding for guard in relay.guards.values() for finding in guard.findings()]
+                run.answer_chars = relay.answer_chars
+                run.stage_ms["answer"] = round(relay.answer_s * 1000, 3)
                 run.usage = relay.usage
+                if failure is None:
+                    run.enter("completed")
                 ending = await self._record_stream(run, failure)
         yield encode_event(ending.body()) if ending is not None else encode_event(DONE)
 

@@ -136,6 +136,11 @@ class PiiEngine:
     def supported_entities(self) -> list[str]:
         return sorted({e for r in self.registry.recognizers for e in r.supported_entities})
 
+    def choose_language(self, text: str) -> Language:
+        """The primary language `analyze` gives this text (a language it serves)."""
+        primary = self._chooser.choose(text)
+        return primary if primary in self._nlp else self.languages[0]
+
     def analyze(
         self,
         text: str,

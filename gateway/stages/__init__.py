@@ -11,5 +11,8 @@
 
 Each stage takes plain typed values and returns what it decided; none writes into another's
 result or into the record. `gateway.pipeline` calls them top to bottom and keeps what they
-return on the request's `Run`, from which `recording` assembles the record in one place.
+return on the request's `Run`, from which `recording` assembles the record in one place. The
+record's `stage` (where a request stopped) uses these names, `answer` for answer/relay and
+`completed` for a request that got its answer; recording itself is none (a record that cannot
+be written does not exist).
 """

@@ -10,6 +10,7 @@ its guards; `gateway.stages.relay` does the same for a stream.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from gateway.answer_shape import MalformedAnswer, new_call_id, shape_completion, shape_embeddings
@@ -102,11 +103,19 @@ class AnswerGuards:
                              pseudonyms=self._pseudonyms)
 
 
+@dataclass(frozen=True)
+class GuardedCompletion:
+    answer: dict[str, Any]  # what the caller gets
+    findings: list[FindingRecord]  # what the guards found (never values)
+    answer_chars: int  # the texts the caller gets, identifiers aside (ids, names)
+
+
 async def guard_completion(answer: dict[str, Any], guards: AnswerGuards, *, completion_id: str,
-                           model: str | None) -> tuple[dict[str, Any], list[FindingRecord]]:
+                           model: str | None) -> GuardedCompletion:
     """The completion rebuilt from known fields, every text in it through its own guard; and
     what the guards found."""
     findings: list[FindingRecord] = []
+    answer_chars = 0
     try:
         answer, texts = shape_completion(answer, completion_id=completion_id, model=model)
         replacements: dict[Location, str] = {}
@@ -117,6 +126,7 @@ async def guard_completion(answer: dict[str, Any], guards: AnswerGuards, *, comp
                 guarded = await guard.identifier(text, replacement=replacement)
             else:
                 guarded = await guard.whole(text)
+                answer_chars += len(guarded)
             if guarded != text:
                 replacements[location] = guarded
             findings.extend(guard.findings())
@@ -125,7 +135,7 @@ async def guard_completion(answer: dict[str, Any], guards: AnswerGuards, *, comp
                                  code="pii_detection_failed") from None
     except MalformedAnswer as exc:
         raise UpstreamFailed(f"the upstream answer is malformed: {exc}", code="upstream_malformed") from None
-    return replace_texts(answer, replacements), findings
+    return GuardedCompletion(replace_texts(answer, replacements), findings, answer_chars)
 
 
 def guard_embeddings(answer: dict[str, Any], *, model: str | None) -> dict[str, Any]:

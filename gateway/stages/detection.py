@@ -18,14 +18,22 @@ from gateway.offload import run_sized
 from gateway.pii.detector import DetectionFailed, PiiDetector, TextTooLong
 from gateway.pii.errors import PiiInputError
 from gateway.pii.findings import Finding, Language
+from gateway.pii.language import LanguageChooser
 
 log = logging.getLogger(__name__)
 
+# The record's language is chosen on the request's first characters: enough to tell English
+# from Chinese, and cheap on a long text.
+LANGUAGE_SAMPLE_CHARS = 20_000
+
 
 class TextAnalyzer(Protocol):
-    """The PII engine's own analyze (language hints included), for /v1/pii/analyze."""
+    """The PII engine's own analyze (language hints included), for /v1/pii/analyze, and its
+    choice of a text's language."""
 
     def analyze(self, text: str, *, language: Language | None = None) -> list[Finding]: ...
+
+    def choose_language(self, text: str) -> Language: ...
 
 
 class OutputAnalyzer(Protocol):
@@ -42,6 +50,7 @@ class PiiDetection:
         """`analyzer`: the engine with language hints (/v1/pii/analyze); without one, the detector."""
         self._detector = detector
         self._analyzer = analyzer
+        self._chooser = LanguageChooser()  # without an engine: the engine's default choice
 
     @property
     def output(self) -> OutputAnalyzer | None:
@@ -58,6 +67,16 @@ class PiiDetection:
         except DetectionFailed:
             raise ServiceUnavailable("PII detection failed; the request was not sent upstream",
                                      code="pii_detection_failed") from None
+
+    def language_of(self, text: str) -> Language | None:
+        """The text's primary language as the PII engine would choose it; None: no text.
+        Benchmark modes without detection choose the same way (it is a character count)."""
+        sample = text[:LANGUAGE_SAMPLE_CHARS]
+        if not sample.strip():
+            return None
+        if self._analyzer is not None:
+            return self._analyzer.choose_language(sample)
+        return self._chooser.choose(sample)
 
     def holds_pii(self, text: str) -> bool:
         """Whether a header value carries PII (short texts: inline)."""

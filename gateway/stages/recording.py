@@ -4,6 +4,9 @@ assembled from it in one place (`assemble`), written through the ledger (`Record
 Every outcome leaves one record, committed before the response completes. A refusal whose
 record cannot be written is answered 503 without a decision id: the caller never holds an id
 the ledger does not have.
+
+The pipeline says which stage it has entered (`Run.enter`), so a record tells where its
+request stopped; docs/decision-record.md lists the stages and says what each clock measures.
 """
 
 from __future__ import annotations
@@ -19,16 +22,17 @@ from typing import Any
 
 from gateway.anonymous import AnonymousRefusals
 from gateway.auth import AuthenticatedCaller, PreAuthLimited
-from gateway.decision import DecisionRecord, FindingRecord, PolicyRecord, RouteRecord, Timings
+from gateway.decision import DecisionRecord, Features, FindingRecord, PolicyRecord, RouteRecord, Stage, Timings
 from gateway.errors import DecisionNotRecorded, GatewayError, ServiceUnavailable, Unauthenticated
 from gateway.keys import KeyedDigest
 from gateway.limits import client_address
+from gateway.pii.findings import Language
 from gateway.pii.pseudonyms import ConversationPseudonyms
 from gateway.pii.vault import PseudonymVault
 from gateway.stages.admission import Customer
 from gateway.stages.forwarding import Failover
 from gateway.stages.policy import PolicyDecision, PolicyQuestion
-from gateway.stages.request import ParsedRequest
+from gateway.stages.request import ParsedRequest, RequestShape
 from gateway.store.ledger import DecisionLedger, LedgerUnavailable
 
 log = logging.getLogger(__name__)
@@ -45,18 +49,28 @@ class Run:
     decision_id: str = field(default_factory=lambda: f"dec_{uuid.uuid4().hex}")
     created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     started: float = field(default_factory=time.perf_counter)
+    stage: Stage = "admission"  # the stage entered last: where the request stopped, if it did
     caller: AuthenticatedCaller | None = None
     customer: Customer | None = None
     request: ParsedRequest | None = None
+    shape: RequestShape | None = None
+    language: Language | None = None
     question: PolicyQuestion | None = None
     decision: PolicyDecision | None = None
     request_findings: list[FindingRecord] = field(default_factory=list)
     pseudonyms: ConversationPseudonyms | None = None
     failover: Failover | None = None
     answer_findings: list[FindingRecord] = field(default_factory=list)
+    answer_chars: int | None = None
     usage: dict[str, Any] | None = None
-    stage_ms: dict[str, float] = field(default_factory=dict)  # pii, policy
+    stage_ms: dict[str, float] = field(default_factory=dict)  # pii, policy, answer
+    # A stream's first and last chunk handed to the server (perf_counter); None: a whole answer.
+    first_chunk_at: float | None = None
+    last_chunk_at: float | None = None
     client_pseudonym: str | None = None  # an anonymous refusal's address, as a keyed hash
+
+    def enter(self, stage: Stage) -> None:
+        self.stage = stage
 
     @contextmanager
     def timed(self, stage: str) -> Iterator[None]:
@@ -69,7 +83,7 @@ class Run:
 
 def assemble(run: Run, status_code: int, error_code: str | None, *, pipeline_mode: str) -> DecisionRecord:
     """The decision record, from what the stages returned. Never a raw value: the customer and
-    conversation as keyed hashes, findings as types and spans."""
+    conversation as keyed hashes, findings as types and spans, the texts as counts."""
     customer = run.customer.context if run.customer else None
     masked, erased = [], []
     if run.customer is not None and run.customer.conversation is not None:
@@ -82,10 +96,12 @@ def assemble(run: Run, status_code: int, error_code: str | None, *, pipeline_mod
         erased.extend(run.request.erased)
     result = run.decision.result if run.decision else None
     failover = run.failover
-    total = _ms_since(run.started)
+    now = time.perf_counter()
+    total = _ms(now - run.started)
     upstream_ms = failover.upstream_ms if failover else 0.0
     attempts = failover.attempts if failover else []
     answered = failover.answered if failover else None
+    shape = run.shape
     return DecisionRecord(
         decision_id=run.decision_id,
         created_at=run.created_at,
@@ -98,14 +114,15 @@ def assemble(run: Run, status_code: int, error_code: str | None, *, pipeline_mod
         customer_attributes=customer.attributes if customer else {},
         model=run.question.model if run.question else None,
         streamed=run.request.streamed if run.request else False,
-        allowed=result.allow if result else False,
-        reasons=[r.model_dump() for r in [*result.deny, *result.reasons]] if result else [],
+        allowed=result.allow if result else None,
+        stage=run.stage,
+        reasons=[*result.deny, *result.reasons] if result else [],
         findings=[*run.request_findings, *run.answer_findings],
         policy=PolicyRecord(
             bundle_hash=run.question.engine.bundle_hash if run.question else None,
             engine=run.question.engine.name if run.question else None,
-            input=run.question.input.model_dump(mode="json") if run.question else None,
-            result=result.model_dump(mode="json") if result else None,
+            input=run.question.input if run.question else None,
+            result=result,
             shadow=run.decision.shadow if run.decision else None,
             pipeline_mode=pipeline_mode,
         ),
@@ -120,9 +137,22 @@ def assemble(run: Run, status_code: int, error_code: str | None, *, pipeline_mod
             total=total,
             pii=run.stage_ms.get("pii", 0.0),
             policy=run.stage_ms.get("policy", 0.0),
+            answer=run.stage_ms.get("answer"),
             upstream_ttft=failover.first_byte_ms if failover else None,
             upstream_total=round(upstream_ms, 3) if attempts else None,
             overhead=round(total - upstream_ms, 3),
+            # A whole answer (or a refusal) is ready when its record is: the caller gets it
+            # all at once, after the commit.
+            client_ttfb=_ms((now if run.first_chunk_at is None else run.first_chunk_at) - run.started),
+            client_total=_ms((now if run.last_chunk_at is None else run.last_chunk_at) - run.started),
+        ),
+        features=Features(
+            message_chars=shape.message_chars if shape else None,
+            prompt_chars=shape.prompt_chars if shape else None,
+            language=run.language,
+            turns=shape.turns if shape else None,
+            channel=customer.channel if customer else None,
+            answer_chars=run.answer_chars,
         ),
         status_code=status_code,
         error_code=error_code,
@@ -188,6 +218,8 @@ class Recorder:
             return 0
         records = self._anonymous.drain() if everything else self._anonymous.due()
         for record in records:
+            # Counted refusals carry the mode too: a benchmark's flood is a benchmark record.
+            record = record.model_copy(update={"policy": PolicyRecord(pipeline_mode=self._pipeline_mode)})
             try:
                 await self._ledger.record(record)
             except LedgerUnavailable:
@@ -197,4 +229,8 @@ class Recorder:
 
 
 def _ms_since(start: float) -> float:
-    return round((time.perf_counter() - start) * 1000, 3)
+    return _ms(time.perf_counter() - start)
+
+
+def _ms(seconds: float) -> float:
+    return round(seconds * 1000, 3)

@@ -11,13 +11,18 @@ The relay yields SSE bytes and never builds ASGI messages. It stops at the upstr
 `[DONE]` without sending it: the pipeline records the decision first, then ends the stream.
 A failure (the upstream broke off, sent garbage, or the answer could not be scanned) ends
 the relay early and is left in `failure` for the pipeline to record and report.
+
+For the record it keeps its clocks apart: `read_wait_s`, time spent waiting for the
+upstream's bytes (`first_event_wait_s` of it before the first event), and `answer_s`, time
+spent on the events (parsing, scanning, restoring); the time its caller takes to send a
+chunk on is neither. `answer_chars` counts the texts it released (identifiers aside).
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterable, AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,11 +40,13 @@ from gateway.answer_shape import (
     parse_chunk,
     shape_annotations,
 )
+from gateway.decision import AttemptOutcome
 from gateway.errors import GatewayError, ServiceUnavailable, UpstreamFailed
 from gateway.locations import Location, Step
 from gateway.pii.detector import DetectionFailed
 from gateway.stages.answer import AnswerGuard
-from gateway.upstream.errors import UpstreamError, outcome_of
+from gateway.stages.forwarding import attempt_outcome
+from gateway.upstream.errors import UpstreamError
 from gateway.upstream.sse import DONE, encode_event, iter_sse_data
 
 # A tool call's id or name is held whole until its arguments begin: beyond this it is not one.
@@ -49,7 +56,8 @@ MAX_HELD_IDENTIFIER_CHARS = 256
 @dataclass(frozen=True)
 class RelayFailure:
     error: GatewayError  # what the stream ends with, and the record says
-    outcome: str  # how the upstream attempt ended, for the route record
+    outcome: AttemptOutcome  # how the upstream attempt ended, for the route record
+    status: int | None = None  # the upstream's status, for a rejection
 
 
 def _broken(code: str) -> UpstreamFailed:
@@ -86,38 +94,59 @@ class ChatStreamRelay:
         self._choices: dict[int, _ChoiceState] = {}
         # Each slot's Location made once: a stream has hundreds of deltas, each naming its slots.
         self._slots: dict[tuple[Step, ...], Location] = {}
-        self.first_event_at: float | None = None
         self.usage: dict[str, Any] | None = None
         self.failure: RelayFailure | None = None
+        self.read_wait_s = 0.0
+        self.first_event_wait_s: float | None = None
+        self.answer_s = 0.0
+        self.answer_chars = 0
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         last: Chunk | None = None
         try:
-            async for data in iter_sse_data(self._events):
+            async for data in iter_sse_data(self._timed(self._events)):
                 if data == DONE:
                     break
-                self.first_event_at = self.first_event_at or time.perf_counter()
+                began = time.perf_counter()
+                if self.first_event_wait_s is None:
+                    self.first_event_wait_s = self.read_wait_s
                 chunk = parse_chunk(json.loads(data))
                 last = chunk
                 event = await self._guard_chunk(chunk)
+                self.answer_s += time.perf_counter() - began
                 if event is not None:
                     yield encode_event(event)
             if last is not None:  # an upstream that never sent a finish_reason: release what is held
                 frame = chunk_frame(last, completion_id=self._completion_id, model=self._model)
                 frame.pop("usage", None)
                 for index in sorted(self._choices):
+                    began = time.perf_counter()
                     delta = await self._guard_delta(index, Delta(), finishing=True)
+                    self.answer_s += time.perf_counter() - began
                     if delta:
                         yield encode_event({**frame, "choices": [{"index": index, "delta": delta,
                                                                   "finish_reason": None}]})
         except UpstreamError as exc:
-            self.failure = RelayFailure(_broken("upstream_stream_broken"), outcome_of(exc))
+            self.failure = RelayFailure(_broken("upstream_stream_broken"), *attempt_outcome(exc))
         except DetectionFailed:
             unscanned = ServiceUnavailable("the answer could not be scanned for PII; the stream was cut",
                                            code="pii_detection_failed")
             self.failure = RelayFailure(unscanned, "ok")
         except (ValueError, TypeError, KeyError, AttributeError):  # JSON or shape errors from upstream
-            self.failure = RelayFailure(_broken("upstream_malformed_stream"), "rejected:malformed-stream")
+            self.failure = RelayFailure(_broken("upstream_malformed_stream"), "malformed")
+
+    async def _timed(self, events: AsyncIterable[bytes]) -> AsyncIterator[bytes]:
+        """The upstream's bytes, adding the time spent waiting for each to `read_wait_s`."""
+        iterator = aiter(events)
+        while True:
+            began = time.perf_counter()
+            try:
+                chunk = await anext(iterator)
+            except StopAsyncIteration:
+                return
+            finally:
+                self.read_wait_s += time.perf_counter() - began
+            yield chunk
 
     async def _guard_chunk(self, chunk: Chunk) -> dict[str, Any] | None:
         """The chunk rebuilt with every text through its guard; None: nothing to send now."""
@@ -149,6 +178,7 @@ class ChatStreamRelay:
         released = await self._guard(location).feed(text) if text else ""
         if finishing and location in self.guards:
             released += await self.guards[location].finish()
+        self.answer_chars += len(released)
         return released
 
     async def _guard_delta(self, index: int, delta: Delta, *, finishing: bool) -> dict[str, Any]:
@@ -188,7 +218,8 @@ class ChatStreamRelay:
             for location, text in texts:
                 n, _, name = location.path
                 slot = self._at(*prefix, "annotations", state.annotations + int(n), "url_citation", str(name))
-                annotations[int(n)]["url_citation"][str(name)] = await self._guard(slot).whole(text)
+                guarded = annotations[int(n)]["url_citation"][str(name)] = await self._guard(slot).whole(text)
+                self.answer_chars += len(guarded)
             state.annotations += len(annotations)
             if annotations:
                 out["annotations"] = annotations

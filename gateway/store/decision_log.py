@@ -40,7 +40,8 @@ from gateway.outcome import OutcomeRecord
 from gateway.policy.documents import PolicyInput, PolicyResult
 from gateway.store.chain import ChainCheck, StoredLink, walk
 from gateway.store.columns import columnar
-from gateway.store.models import ChainHead, DecisionRow, OutcomeChainHead, OutcomeRow
+from gateway.store.derived import attributes_of, query_columns
+from gateway.store.models import ChainHead, DecisionAttribute, DecisionRow, OutcomeChainHead, OutcomeRow
 
 DEFAULT_PAGE_SIZE = 500
 DEFAULT_BATCH_SIZE = 10_000
@@ -48,6 +49,7 @@ _DECISIONS: Table = DecisionRow.__table__  # type: ignore[attr-defined]
 _OUTCOMES: Table = OutcomeRow.__table__  # type: ignore[attr-defined]
 _DECISION_HEAD: Table = ChainHead.__table__  # type: ignore[attr-defined]
 _OUTCOME_HEAD: Table = OutcomeChainHead.__table__  # type: ignore[attr-defined]
+_ATTRIBUTES: Table = DecisionAttribute.__table__  # type: ignore[attr-defined]
 
 
 def as_utc(moment: datetime) -> datetime:
@@ -184,9 +186,12 @@ def _same(key: str) -> Callable[[Any, Mapping[str, Any]], bool]:
 
 
 # Each query column against the hashed record: the columns are what filters and windows use.
+def _derived(name: str) -> Any:
+    return lambda column, stored: column == query_columns(stored)[name]
+
+
 _DECISION_COLUMNS = {
-    **{key: _same(key) for key in ("decision_id", "caller", "purpose", "kind", "status_code", "allowed")},
-    "policy_version": lambda column, stored: column == (stored.get("policy") or {}).get("bundle_hash"),
+    **{name: _derived(name) for name in query_columns({})},
     "created_at": lambda column, stored: _same_time(column, stored.get("created_at")),
 }
 _OUTCOME_COLUMNS = {
@@ -214,7 +219,7 @@ class DecisionLog:
         query = select(_DECISIONS.c.record).where(_DECISIONS.c.decision_id == decision_id)
         with self.engine.connect() as connection:
             row = connection.execute(query).first()
-        return DecisionRecord.model_validate(row.record) if row else None
+        return DecisionRecord.from_stored(row.record) if row else None
 
     def page(self, *, where: DecisionFilter = DecisionFilter(), since: datetime | None = None,
              until: datetime | None = None, before_seq: int | None = None, limit: int = 100) -> list[DecisionRecord]:
@@ -224,7 +229,7 @@ class DecisionLog:
         if before_seq is not None:
             query = query.where(_DECISIONS.c.seq < before_seq)
         with self.engine.connect() as connection:
-            return [DecisionRecord.model_validate(row.record) for row in connection.execute(query)]
+            return [DecisionRecord.from_stored(row.record) for row in connection.execute(query)]
 
     def window(self, *, since: datetime | None = None, until: datetime | None = None,
                where: DecisionFilter = DecisionFilter()) -> Iterator[DecisionRecord]:
@@ -256,10 +261,11 @@ class DecisionLog:
                          ) -> Iterator[tuple[str, PolicyInput, PolicyResult]]:
         """(decision id, policy input, policy result) of each record that has both: replay's feed."""
         for record in self.window(since=since, until=until, where=where):
-            if record.policy.input is None or record.policy.result is None:
+            # Benchmark records are left out: their stages were switched off, so their inputs
+            # are not what production would have asked.
+            if record.benchmark or record.policy.input is None or record.policy.result is None:
                 continue
-            yield (record.decision_id, PolicyInput.model_validate(record.policy.input),
-                   PolicyResult.model_validate(record.policy.result))
+            yield record.decision_id, record.policy.input, record.policy.result
 
     def outcomes_for(self, decision_id: str) -> list[OutcomeRecord]:
         """The outcomes of one decision: its own, and its conversation's that concern it. Oldest first."""
@@ -283,7 +289,33 @@ class DecisionLog:
         return LedgerCheck(decisions=self.verify_decisions(), outcomes=self.verify_outcomes())
 
     def verify_decisions(self) -> ChainCheck:
-        return self._verify(_DECISIONS, _DECISION_HEAD, _DECISION_COLUMNS, "decision_id")
+        check = self._verify(_DECISIONS, _DECISION_HEAD, _DECISION_COLUMNS, "decision_id")
+        return self._verify_attributes(check) if check.ok else check
+
+    def _verify_attributes(self, check: ChainCheck) -> ChainCheck:
+        """Each record's `decision_attributes` rows say what its hashed JSON says; none is stray."""
+        columns = [_DECISIONS.c.seq, _DECISIONS.c.decision_id, _DECISIONS.c.record]
+        last = 0
+        for rows in self._keyset(_DECISIONS, columns, (), self._head(_DECISION_HEAD)[0]):
+            found: dict[int, dict[str, str]] = {}
+            query = select(_ATTRIBUTES.c.decision_seq, _ATTRIBUTES.c.key, _ATTRIBUTES.c.value).where(
+                _ATTRIBUTES.c.decision_seq.between(last + 1, rows[-1].seq))
+            with self.engine.connect() as connection:
+                for decision_seq, key, value in connection.execute(query):
+                    found.setdefault(decision_seq, {})[key] = value
+            for row in rows:
+                if found.pop(row.seq, {}) != attributes_of(row.record):
+                    return ChainCheck(False, check.checked, row.seq, "the attribute rows disagree with the hashed record",
+                                      row.decision_id)
+            if found:
+                return ChainCheck(False, check.checked, min(found), "attribute rows belong to no record")
+            last = rows[-1].seq
+        with self.engine.connect() as connection:
+            stray = connection.execute(select(func.min(_ATTRIBUTES.c.decision_seq)).where(
+                _ATTRIBUTES.c.decision_seq > last)).scalar()
+        if stray is not None:
+            return ChainCheck(False, check.checked, stray, "attribute rows belong to no record")
+        return check
 
     def verify_outcomes(self) -> ChainCheck:
         return self._verify(_OUTCOMES, _OUTCOME_HEAD, _OUTCOME_COLUMNS, "outcome_key")
@@ -316,7 +348,7 @@ class DecisionLog:
         upto, _ = self._head(_DECISION_HEAD)
         conditions = _conditions(where, self._dialect, since, until)
         pages = self._keyset(_DECISIONS, (_DECISIONS.c.seq, _DECISIONS.c.record), conditions, upto)
-        return ([DecisionRecord.model_validate(row.record) for row in rows] for rows in pages)
+        return ([DecisionRecord.from_stored(row.record) for row in rows] for rows in pages)
 
     def _with_outcomes(self, records: list[DecisionRecord]) -> list[tuple[DecisionRecord, list[OutcomeRecord]]]:
         outcomes = self._outcomes_touching(records)

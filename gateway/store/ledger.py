@@ -10,6 +10,11 @@ Chain: record_hash = sha256(prev_hash + canonical JSON of the record without its
 (gateway/store/chain.py). The chain head row is locked inside the writing transaction, so
 several gateway processes on one database still build a single chain.
 
+Beside the JSON, each row copies out the fields readers filter on, and each audit attribute
+gets a row in `decision_attributes`, in the same transaction, both derived from the JSON as
+stored (`_query_columns`, `_attributes`). Stored JSON is never rewritten: readers parse every
+schema version (`DecisionRecord.from_stored`).
+
 This is the writer only. Every reader (the decision API, the CLI, replay, audits, and the
 chain's verification) reads through `gateway.store.decision_log.DecisionLog`.
 """
@@ -31,7 +36,8 @@ from gateway.config import DEFAULT_LEDGER_BATCH_MAX
 from gateway.decision import DecisionRecord
 from gateway.pii.vault import SealedPseudonym
 from gateway.store.chain import CHAIN_FIELDS, chain_hash
-from gateway.store.models import ChainHead, DecisionRow, VaultEntry
+from gateway.store.derived import attributes_of, query_columns
+from gateway.store.models import ChainHead, DecisionAttribute, DecisionRow, VaultEntry
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +48,8 @@ _LOCK_HEAD = update(_HEAD).where(_HEAD.c.id == 1).values(seq=_HEAD.c.seq)
 _READ_HEAD = select(_HEAD.c.seq, _HEAD.c.record_hash).where(_HEAD.c.id == 1)
 _MOVE_HEAD = update(_HEAD).where(_HEAD.c.id == 1).values(seq=bindparam("new_seq"), record_hash=bindparam("new_hash"))
 _INSERT_DECISIONS = insert(DecisionRow.__table__)
+_INSERT_ATTRIBUTES = insert(DecisionAttribute.__table__)
+_ATTRIBUTES = DecisionAttribute.__table__
 # A token another gateway process stored first stays as it is. Indexed by "is PostgreSQL".
 _INSERT_VAULT = (sqlite.insert(VaultEntry.__table__).on_conflict_do_nothing(),
                  postgresql.insert(VaultEntry.__table__).on_conflict_do_nothing())
@@ -122,6 +130,7 @@ class DecisionLedger:
         """One transaction for the whole batch (SQLAlchemy Core: the ORM costs more than the write)."""
         committed: list[DecisionRecord] = []
         rows: list[dict[str, Any]] = []
+        attribute_rows: list[dict[str, Any]] = []
         vault_rows: list[dict[str, Any]] = []
         with self.engine.begin() as connection:
             # Touch the head first: the UPDATE takes the write lock (a row lock on PostgreSQL,
@@ -134,11 +143,15 @@ class DecisionLedger:
                 record_hash = chain_hash(prev_hash, payload)
                 payload.update(seq=seq, prev_hash=prev_hash, record_hash=record_hash)
                 rows.append(_row(pending.record, payload))
+                attribute_rows.extend({"decision_seq": seq, "key": key, "value": value}
+                                      for key, value in attributes_of(payload).items())
                 vault_rows.extend(dataclasses.asdict(entry) for entry in pending.vault_entries)
                 committed.append(pending.record.model_copy(
                     update={"seq": seq, "prev_hash": prev_hash, "record_hash": record_hash}))
                 prev_hash = record_hash
             connection.execute(_INSERT_DECISIONS, rows)
+            if attribute_rows:
+                connection.execute(_INSERT_ATTRIBUTES, attribute_rows)
             if vault_rows:
                 connection.execute(_INSERT_VAULT[connection.dialect.name == "postgresql"], vault_rows)
             connection.execute(_MOVE_HEAD, {"new_seq": seq, "new_hash": prev_hash})
@@ -148,14 +161,8 @@ class DecisionLedger:
 def _row(record: DecisionRecord, payload: dict[str, Any]) -> dict[str, Any]:
     return {
         "seq": payload["seq"],
-        "decision_id": record.decision_id,
         "created_at": record.created_at,
-        "caller": record.caller,
-        "purpose": record.purpose,
-        "kind": record.kind,
-        "status_code": record.status_code,
-        "allowed": record.allowed,
-        "policy_version": record.policy.bundle_hash,
+        **query_columns(payload),
         "record": payload,
         "prev_hash": payload["prev_hash"],
         "record_hash": payload["record_hash"],

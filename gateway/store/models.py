@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, LargeBinary, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -29,6 +29,9 @@ class ApiKey(SQLModel, table=True):
 
 
 class DecisionRow(SQLModel, table=True):
+    """One decision record, as hashed, with the fields readers filter on copied out (the
+    ledger writes both from one record; `verify()` checks they agree)."""
+
     __tablename__ = "decisions"
 
     # 64-bit (migration 0002): the ledger outlives 2^31 decisions.
@@ -36,15 +39,41 @@ class DecisionRow(SQLModel, table=True):
     decision_id: str = Field(unique=True, index=True)
     created_at: datetime = Field(index=True)
     caller: str | None = Field(default=None, index=True)
-    purpose: str | None = None
-    kind: str
-    status_code: int
-    allowed: bool
+    purpose: str | None = Field(default=None, index=True)
+    kind: str = Field(index=True)
+    status_code: int = Field(index=True)
+    # Null: the request stopped before the policy decided (migration 0003).
+    allowed: bool | None = None
     policy_version: str | None = Field(default=None, index=True)
+    # Migration 0003; NULL on rows written before it (schema-1 records).
+    region: str | None = Field(default=None, index=True)
+    language: str | None = Field(default=None, index=True)
+    channel: str | None = Field(default=None, index=True)
+    stage: str | None = None
+    source: str = Field(default="gateway", sa_column=Column(String, nullable=False, server_default="gateway",
+                                                            index=True))
     # The whole DecisionRecord as JSON, exactly as hashed.
     record: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     prev_hash: str
     record_hash: str
+
+
+class DecisionAttribute(SQLModel, table=True):
+    """A record's audit attributes (X-Customer-Attributes, as screened), one row per key, so
+    a database can filter and group by them. Written with the record, in its transaction.
+
+    No foreign key to `decisions`: only the ledger writes here, `verify()` checks these rows
+    against the hashed record, and a foreign key would stop SQLite's table-rebuilding
+    migrations (batch mode) of `decisions`.
+    """
+
+    __tablename__ = "decision_attributes"
+    # Filter and group by attribute; the seq in the index answers "which decisions" from it alone.
+    __table_args__ = (Index("ix_decision_attributes_key_value", "key", "value", "decision_seq"),)
+
+    decision_seq: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    key: str = Field(primary_key=True)
+    value: str
 
 
 class ChainHead(SQLModel, table=True):

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -13,6 +15,15 @@ from gateway.upstream.demo import SECRET_HEADER
 from gateway.upstream.errors import UpstreamRejected, translate_errors
 
 BUILTIN_DEMO = "builtin:demo"
+
+
+@dataclass(frozen=True)
+class UpstreamAnswer:
+    """A whole (not streamed) answer, and when it came (`time.perf_counter()` clocks)."""
+
+    body: dict[str, Any]
+    first_byte_at: float  # the status line and headers had arrived
+    last_byte_at: float  # the whole body had arrived (before it was parsed)
 
 
 class UpstreamClient:
@@ -63,28 +74,37 @@ class UpstreamClient:
         connect = route.timeout_s if self._connect_timeout_s is None else min(route.timeout_s, self._connect_timeout_s)
         return httpx.Timeout(route.timeout_s, connect=connect)
 
-    async def post_json(self, route: Route, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        with translate_errors():
-            response = await self._client.post(
-                self._url(route, path), json=body, headers=self._headers(route), timeout=self._timeout(route)
-            )
+    def _request(self, route: Route, path: str, body: dict[str, Any]) -> httpx.Request:
+        return self._client.build_request(
+            "POST", self._url(route, path), json=body, headers=self._headers(route), timeout=self._timeout(route)
+        )
+
+    async def post_json(self, route: Route, path: str, body: dict[str, Any]) -> UpstreamAnswer:
+        """Send a POST and read its JSON answer. Sent as a stream and then read whole (what
+        `post()` does inside), so the record can tell the upstream's first byte from its last."""
+        with translate_errors():  # the URL too: an unreachable built-in demo is a ConnectError
+            response = await self._client.send(self._request(route, path, body), stream=True)
+            first_byte_at = time.perf_counter()
+            try:
+                content = await response.aread()
+            finally:
+                await response.aclose()
+        last_byte_at = time.perf_counter()
         if response.status_code >= 400:
-            raise UpstreamRejected(response.status_code, _json_or_none(response.content))
+            raise UpstreamRejected(response.status_code, _json_or_none(content))
         try:
-            answer = json.loads(response.content, parse_constant=_refuse_constant)
+            answer = json.loads(content, parse_constant=_refuse_constant)
         except ValueError as exc:  # not JSON, not UTF-8, or NaN/Infinity
             raise UpstreamRejected(502, None) from exc
         if not isinstance(answer, dict):
             raise UpstreamRejected(502, None)
-        return answer
+        return UpstreamAnswer(answer, first_byte_at=first_byte_at, last_byte_at=last_byte_at)
 
     async def open_stream(self, route: Route, path: str, body: dict[str, Any]) -> UpstreamStream:
         """Send a streaming POST; the stream once its status is known good (else UpstreamRejected)."""
-        request = self._client.build_request(
-            "POST", self._url(route, path), json=body, headers=self._headers(route), timeout=self._timeout(route)
-        )
         with translate_errors():
-            response = await self._client.send(request, stream=True)
+            response = await self._client.send(self._request(route, path, body), stream=True)
+        opened_at = time.perf_counter()
         if response.status_code >= 400:
             try:
                 with translate_errors():
@@ -92,15 +112,16 @@ class UpstreamClient:
             finally:
                 await response.aclose()
             raise UpstreamRejected(response.status_code, _json_or_none(content))
-        return UpstreamStream(response)
+        return UpstreamStream(response, opened_at=opened_at)
 
 
 class UpstreamStream:
     """One open streamed answer, and its one owner: whoever holds it closes it (`aclose()`,
-    or `async with`), however the relay ends."""
+    or `async with`), however the relay ends. `opened_at`: when its headers had arrived."""
 
-    def __init__(self, response: httpx.Response) -> None:
+    def __init__(self, response: httpx.Response, *, opened_at: float) -> None:
         self._response = response
+        self.opened_at = opened_at
 
     async def events(self) -> AsyncIterator[bytes]:
         """The raw bytes as they arrive; transport failures as UpstreamError."""

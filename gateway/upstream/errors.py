@@ -46,12 +46,3 @@ def translate_errors() -> Iterator[None]:
         raise UpstreamTimeout(type(exc).__name__) from exc
     except (httpx.TransportError, httpx.StreamError) as exc:
         raise UpstreamUnavailable(type(exc).__name__) from exc
-
-
-def outcome_of(error: UpstreamError) -> str:
-    """How an attempt ended, as the decision record's route attempts say it."""
-    if isinstance(error, UpstreamTimeout):
-        return "timeout"
-    if isinstance(error, UpstreamRejected):
-        return f"rejected:{error.status_code}"
-    return "unavailable"

@@ -1,14 +1,17 @@
 """A misbehaving OpenAI-compatible upstream: the test scripts what it answers.
 
 `answer` is the next non-streamed chat completion, `events` the next stream (each item a JSON
-object, or raw bytes sent as they are), `embeddings` the next embeddings answer. Every body it
-receives is kept in `received`, so a test can check what left the gateway.
+object, or raw bytes sent as they are), `embeddings` the next embeddings answer. With
+`body_delay_s`, a non-streamed answer's headers go at once and its body that much later (a
+model that starts answering, then takes its time). Every body it receives is kept in
+`received`, so a test can check what left the gateway.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,6 +32,7 @@ class HostileUpstream:
     answer: dict[str, Any] | bytes = field(default_factory=lambda: PLAIN_ANSWER)
     events: list[Any] = field(default_factory=list)
     embeddings: dict[str, Any] | None = None
+    body_delay_s: float = 0.0
     received: list[dict[str, Any]] = field(default_factory=list)
 
     def app(self) -> FastAPI:
@@ -40,6 +44,10 @@ class HostileUpstream:
             self.received.append(body)
             if body.get("stream"):
                 return StreamingResponse(self._stream(), media_type="text/event-stream")
+            content = self.answer if isinstance(self.answer, bytes) else json.dumps(self.answer).encode()
+            if self.body_delay_s:
+                # StreamingResponse sends the status and headers before it asks for the body.
+                return StreamingResponse(self._late(content), media_type="application/json")
             if isinstance(self.answer, bytes):
                 return Response(self.answer, media_type="application/json")
             return JSONResponse(self.answer)
@@ -51,6 +59,10 @@ class HostileUpstream:
             return JSONResponse(self.embeddings)
 
         return app
+
+    async def _late(self, content: bytes) -> AsyncIterator[bytes]:
+        await asyncio.sleep(self.body_delay_s)
+        yield content
 
     async def _stream(self):  # type: ignore[no-untyped-def]
         for event in self.events:

@@ -45,7 +45,7 @@ def test_one_record_per_request_with_timings(gateway_on: Gateway) -> None:
     assert d.timings.policy > 0 and d.timings.upstream_total is None
     # An unlisted purpose is recorded and reasoned about as its keyed hash only.
     assert d.purpose.startswith("unlisted:") and "profiling" not in d.model_dump_json()
-    assert any(d.purpose in reason["reason"] for reason in d.reasons)
+    assert any(d.purpose in reason.reason for reason in d.reasons)
 
     s = records[streamed_id]
     assert s.streamed and s.status_code == 200 and s.timings.upstream_ttft is not None

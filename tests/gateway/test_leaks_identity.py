@@ -2,8 +2,8 @@
 
 - Pseudonyms come back only to the caller, conversation and customer that sent them, and
   only for the entity types the policy lets back under the request's purpose.
-- A model name, purpose, region, basis or audit attribute the policy does not list is never
-  stored or echoed raw.
+- A model name, purpose, region, basis, channel or audit attribute the policy (or, for
+  channels, the gateway) does not list is never stored or echoed raw.
 - A governance header given twice is a 400 on every route, never "first wins" or "last wins".
 """
 
@@ -161,6 +161,7 @@ def test_an_email_as_embeddings_model_is_never_stored(gateway: Gateway) -> None:
     ("X-Purpose", "13912345678", 403),
     ("X-Customer-Region", "GONZALEZ", 403),
     ("X-Cross-Border-Basis", "maria.gonzalez", 200),  # unlisted: no basis, the data stays in region
+    ("X-Channel", "gonzalez", 200),  # recorded for audits only
 ])
 def test_unlisted_header_values_are_hashed(gateway: Gateway, header: str, value: str, status: int) -> None:
     response = chat(gateway, "hello", headers={header: value})
@@ -168,7 +169,8 @@ def test_unlisted_header_values_are_hashed(gateway: Gateway, header: str, value:
     assert_nowhere(gateway, response, value, value.lower())
     record = json.loads(stored(gateway, response))
     column = {"X-Purpose": record["purpose"], "X-Customer-Region": record["customer_region"],
-              "X-Cross-Border-Basis": record["policy"]["input"]["customer"]["cross_border_basis"]}[header]
+              "X-Cross-Border-Basis": record["policy"]["input"]["customer"]["cross_border_basis"],
+              "X-Channel": record["features"]["channel"]}[header]
     assert column.startswith("unlisted:")
 
 
@@ -220,7 +222,7 @@ def test_any_unlisted_model_name_is_neither_echoed_nor_stored(gateway: Gateway, 
 # --- repeated headers -----------------------------------------------------------------------
 
 GOVERNANCE = ["X-Purpose", "X-Customer-Region", "X-Customer-Id", "X-Customer-Attributes", "X-Conversation-Id",
-              "X-Cross-Border-Basis", "Authorization"]
+              "X-Cross-Border-Basis", "X-Channel", "Authorization"]
 
 
 def repeated_headers(gateway: Gateway, name: str, first: str, second: str) -> list[tuple[str, str]]:

@@ -47,7 +47,7 @@ async def test_the_client_sends_the_key_it_was_built_with(monkeypatch: pytest.Mo
     # Set after the client is built: per-request reads of the environment would see it.
     monkeypatch.setenv("GOVGATE_UPSTREAM_KEY_UNSET", "late")
     try:
-        assert await client.post_json(route(api_key_env), "/chat/completions", {}) == {"ok": True}
+        assert (await client.post_json(route(api_key_env), "/chat/completions", {})).body == {"ok": True}
     finally:
         await client.aclose()
     assert seen == [expected]
