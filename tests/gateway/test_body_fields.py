@@ -8,6 +8,7 @@ names) cannot be rewritten: PII in one refuses the request, recorded, nothing se
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -134,7 +135,8 @@ def test_pii_in_an_identifier_is_refused_and_recorded(gateway: Gateway, where: s
     if where == "schema property name":  # both names hold PII: neither is in the record
         assert {f.location for f in record.findings} == {
             "tools[0].function.parameters.properties[*]", "tools[0].function.parameters.properties[*].properties[*]"}
-    stored = record.model_dump_json()
+    # Hex digests (hashes, ids) are taken out first: "0134" turns up in a random hash now and then.
+    stored = re.sub(r"[0-9a-f]{16,}", "", record.model_dump_json())
     assert "Gonzalez" not in stored and "4111" not in stored and "6789" not in stored and "0134" not in stored
 
 
