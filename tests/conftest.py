@@ -168,6 +168,17 @@ def start_gateway(tmp_path: Path, *, pii_engine, upstream_url: str, database_url
     return gateway, server
 
 
+def module_gateway(tmp_path_factory: pytest.TempPathFactory, name: str, *, pii_engine, upstream: str,  # type: ignore[no-untyped-def]
+                   **overrides) -> Iterator[Gateway]:
+    """One gateway for a whole test module (yield from it in a module fixture), with a rate
+    limit no module's burst of requests from one key reaches."""
+    overrides.setdefault("rate_limit_per_minute", 100_000)
+    gw, server = start_gateway(Path(tmp_path_factory.mktemp(name)), pii_engine=pii_engine, upstream_url=upstream,
+                               **overrides)
+    yield gw
+    server.stop()
+
+
 @pytest.fixture
 def gateway(tmp_path: Path, pii_engine, upstream: str) -> Iterator[Gateway]:  # type: ignore[no-untyped-def]
     gw, server = start_gateway(tmp_path, pii_engine=pii_engine, upstream_url=upstream)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -18,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gateway.openai_types import ChatRequest, ChatMessage
-from tests.conftest import SUPPORT_HEADERS, Gateway, start_gateway
+from tests.conftest import SUPPORT_HEADERS, Gateway, module_gateway
 
 # Written into the JSON text in place of their placeholder strings: no Python value serialises so.
 RAW_TOKENS = {
@@ -65,10 +64,7 @@ def bodies(draw: st.DrawFn) -> tuple[str, bytes]:
 
 @pytest.fixture(scope="module")
 def fuzz_gateway(tmp_path_factory: pytest.TempPathFactory, pii_engine, upstream: str) -> Iterator[Gateway]:  # type: ignore[no-untyped-def]
-    gateway, server = start_gateway(Path(tmp_path_factory.mktemp("fuzz")), pii_engine=pii_engine,
-                                    upstream_url=upstream, rate_limit_per_minute=100_000)
-    yield gateway
-    server.stop()
+    yield from module_gateway(tmp_path_factory, "fuzz", pii_engine=pii_engine, upstream=upstream)
 
 
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -6,7 +6,6 @@ import json
 import random
 import string
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -16,15 +15,12 @@ from sqlmodel import Session, select
 
 from gateway.pii.samples import en_message, zh_message
 from gateway.store.models import DecisionAttribute, DecisionRow
-from tests.conftest import SUPPORT_HEADERS, Gateway, start_gateway
+from tests.conftest import SUPPORT_HEADERS, Gateway, module_gateway
 
 
 @pytest.fixture(scope="module")
 def features_gateway(tmp_path_factory: pytest.TempPathFactory, pii_engine, upstream: str) -> Iterator[Gateway]:  # type: ignore[no-untyped-def]
-    gateway, server = start_gateway(Path(tmp_path_factory.mktemp("features")), pii_engine=pii_engine,
-                                    upstream_url=upstream, rate_limit_per_minute=100_000)
-    yield gateway
-    server.stop()
+    yield from module_gateway(tmp_path_factory, "features", pii_engine=pii_engine, upstream=upstream)
 
 
 def post(gateway: Gateway, body: dict, *, path: str = "/chat/completions",

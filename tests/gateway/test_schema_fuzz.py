@@ -8,24 +8,20 @@ HTTP with a valid bot key and the customer headers. Bounded: a few dozen cases p
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
-from tests.conftest import SUPPORT_HEADERS, Gateway, start_gateway
+from tests.conftest import SUPPORT_HEADERS, Gateway, module_gateway
 
 
 @pytest.fixture(scope="module")
 def fuzzed_gateway(tmp_path_factory: pytest.TempPathFactory, pii_engine, upstream: str) -> Iterator[Gateway]:  # type: ignore[no-untyped-def]
     # A generous rate limit: the fuzzer sends hundreds of requests from one key and address.
-    gateway, server = start_gateway(Path(tmp_path_factory.mktemp("fuzz")), pii_engine=pii_engine,
-                                    upstream_url=upstream, rate_limit_per_minute=100_000,
-                                    preauth_failures_per_minute=100_000)
-    yield gateway
-    server.stop()
+    yield from module_gateway(tmp_path_factory, "fuzz", pii_engine=pii_engine, upstream=upstream,
+                              preauth_failures_per_minute=100_000)
 
 
 def operations(gateway: Gateway) -> list:  # type: ignore[type-arg]
