@@ -12,15 +12,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from explainers.models import (AggregatePart, AttemptPart, DecisionExplanation, Direction, ExplanationDocument, Lang,
+                               OutcomePart, Part, PermittedRoute, PiiFindingPart, PolicyVersionPart, RoutePart,
+                               RuleReason, Verdict, Who)
+from explainers.text import render
 from gateway.decision import DecisionRecord, FindingRecord
 from gateway.outcome import OutcomeRecord
 from gateway.policy.documents import PiiAction, Reason
 from gateway.store.decision_log import DecisionLog
 from gateway.store.policy_versions import PolicyVersion
-from explainers.models import (AggregatePart, AttemptPart, DecisionExplanation, Direction, ExplanationDocument, Lang,
-                               OutcomePart, Part, PermittedRoute, PiiFindingPart, PolicyVersionPart, RoutePart,
-                               RuleReason, Verdict, Who)
-from explainers.text import render
 
 # The residency rule family: rule ids `RES-…` (docs/policy-contract.md, "Rule ids").
 RESIDENCY_FAMILY = "RES"

@@ -16,7 +16,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from gateway.decision import AttemptOutcome, Features, RecordSource, Stage, Timings
 
 Lang = Literal["en", "zh"]
-LANGS: tuple[str, ...] = Lang.__args__  # type: ignore[attr-defined]
 Direction = Literal["request", "answer"]
 # The parts of a record an explanation is built from; an imported record may lack some.
 Part = Literal["policy", "findings", "route", "timings", "features"]

@@ -8,7 +8,7 @@ policy's own language), with their rule ids.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from explainers.models import DecisionExplanation, Lang, PiiFindingPart, RuleReason
@@ -71,9 +71,12 @@ class Phrases:
     aggregate: str
     missing: str
     parts: dict[str, str]
-    yes_no: dict[bool, str] = field(default_factory=dict)
+    streamed: str = " (streamed)"
     separator: str = "; "
     stop: str = "."
+    listing: str = ", "
+    colon: str = ": "
+    parens: tuple[str, str] = (" (", ")")
 
 
 _EN = Phrases(
@@ -102,10 +105,10 @@ _EN = Phrases(
     shadow="A candidate policy {bundle} ran beside it and would have decided {count} thing(s) differently",
     no_pii="No PII was found", pii_count="PII findings: {count}",
     finding=("{n}. {entity} in the {direction} at {location} [{start}-{end}], language {language}: "
-             "found by {recognizer} ({source}{pattern}) with score {score} (base {base}){context}; {checksum}; "
+             "found by {recognizer} ({source}{pattern}) with score {score} (base {base}){context}{checksum}; "
              "{action}{rule}"),
     context=", raised by {boost} by the context word \u201c{word}\u201d",
-    checksum={True: "checksum passed", False: "checksum failed"},
+    checksum={True: "; checksum passed", False: "; checksum failed"},
     actions={"redact": "redacted", "mask": "masked", "hash": "replaced by a keyed hash",
              "pseudonymise": "pseudonymised", "allow": "left as it was", "block": "blocked the request",
              "refuse": "refused the request (PII in an identifier)",
@@ -134,7 +137,6 @@ _EN = Phrases(
     missing="The imported record does not carry: {parts}",
     parts={"policy": "the policy", "findings": "PII findings", "route": "the route", "timings": "timings",
            "features": "features"},
-    yes_no={True: "yes", False: "no"},
 )
 
 _ZH = Phrases(
@@ -160,10 +162,10 @@ _ZH = Phrases(
     shadow="候选策略 {bundle} 同时运行，共有 {count} 处决定会不同",
     no_pii="未发现个人信息", pii_count="个人信息发现：{count} 项",
     finding=("{n}. {direction}中 {location} [{start}-{end}] 处的 {entity}，语言 {language}："
-             "由 {recognizer}（{source}{pattern}）识别，得分 {score}（初始 {base}）{context}；{checksum}；"
+             "由 {recognizer}（{source}{pattern}）识别，得分 {score}（初始 {base}）{context}{checksum}；"
              "处理：{action}{rule}"),
     context="，上下文词“{word}”使得分提高 {boost}",
-    checksum={True: "校验通过", False: "校验未通过"},
+    checksum={True: "；校验通过", False: "；校验未通过"},
     actions={"redact": "删除", "mask": "掩码", "hash": "替换为带密钥的哈希", "pseudonymise": "假名化",
              "allow": "保持原样", "block": "拦截请求", "refuse": "拒绝请求（标识符中含个人信息）",
              "reported": "仅报告给调用方，未做处理"},
@@ -188,8 +190,7 @@ _ZH = Phrases(
     aggregate="该记录汇总了来自同一客户端的 {count} 次匿名拒绝，时间从 {first} 到 {last}",
     missing="导入的记录未包含：{parts}",
     parts={"policy": "策略", "findings": "个人信息发现", "route": "路由", "timings": "耗时", "features": "请求特征"},
-    yes_no={True: "是", False: "否"},
-    separator="；", stop="。",
+    streamed="（流式）", separator="；", stop="。", listing="、", colon="：", parens=("（", "）"),
 )
 
 PHRASES: dict[str, Phrases] = {"en": _EN, "zh": _ZH}
@@ -219,7 +220,7 @@ def _ms(value: float | None) -> str:
 
 
 def _join(p: Phrases, items: list[str]) -> str:
-    return ("、" if p is _ZH else ", ").join(items) if items else "-"
+    return p.listing.join(items) if items else "-"
 
 
 def _sentence(p: Phrases, text: str) -> str:
@@ -229,8 +230,7 @@ def _sentence(p: Phrases, text: str) -> str:
 def _rules(p: Phrases, title: str, rules: list[RuleReason]) -> str:
     if not rules:
         return ""
-    sep = "：" if p is _ZH else ": "
-    return _sentence(p, title + sep + p.separator.join(p.rule.format(rule_id=r.rule_id, reason=r.reason)
+    return _sentence(p, title + p.colon + p.separator.join(p.rule.format(rule_id=r.rule_id, reason=r.reason)
                                                       for r in rules))
 
 
@@ -240,7 +240,7 @@ def _who(p: Phrases, e: DecisionExplanation) -> str:
         head = p.who_unknown
     else:
         model = f" ({w.model})" if w.model else ""
-        streamed = " [stream]" if w.streamed else ""
+        streamed = p.streamed if w.streamed else ""
         head = p.who.format(caller=w.caller, kind=p.kinds.get(w.kind, w.kind), model=model, streamed=streamed,
                             purpose=w.purpose if w.purpose else p.no_purpose)
     extra = []
@@ -263,8 +263,8 @@ def _verdict(p: Phrases, e: DecisionExplanation) -> str:
     else:
         ended = p.stopped.format(where=p.ended[v.stage])
     error = f" {v.error_code}" if v.error_code else ""
-    first = _sentence(p, f"{head}{ended}" + ("（" if p is _ZH else " (") + p.status.format(
-        status=v.status_code, error=error) + ("）" if p is _ZH else ")"))
+    status = p.status.format(status=v.status_code, error=error)
+    first = _sentence(p, f"{head}{ended}{p.parens[0]}{status}{p.parens[1]}")
     return "\n".join(x for x in (first, _rules(p, p.denied_by, v.denied_by), _rules(p, p.fired, v.reasons)) if x)
 
 
@@ -284,16 +284,15 @@ def _policy(p: Phrases, e: DecisionExplanation) -> str:
 
 def _finding(p: Phrases, n: int, f: PiiFindingPart) -> str:
     context = (p.context.format(boost=f"{f.context_boost:.2f}", word=f.context_word) if f.context_word else "")
-    checksum = p.checksum.get(f.checksum_valid, "") if f.checksum_valid is not None else ""
-    text = p.finding.format(
+    # No checksum ran: no clause (each clause brings its own separator).
+    checksum = p.checksum[f.checksum_valid] if f.checksum_valid is not None else ""
+    return p.finding.format(
         n=n, entity=f.entity_type, direction=p.directions[f.direction], location=f.location, start=f.start,
         end=f.end, language=f.language, recognizer=f.recognizer, source=f.source,
         pattern=f", {f.pattern_name}" if f.pattern_name else "", score=f"{f.score:.2f}",
         base=f"{f.original_score:.2f}", context=context, checksum=checksum,
         action=p.actions.get(f.action, f.action),
         rule=p.by_rule.format(rule_id=f.action_rule_id) if f.action_rule_id else "")
-    # No checksum ran: drop its empty clause rather than print a blank between separators.
-    return text.replace("; ; ", "; ").replace("；；", "；")
 
 
 def _pii(p: Phrases, e: DecisionExplanation) -> list[str]:
@@ -348,16 +347,14 @@ def _features(p: Phrases, e: DecisionExplanation) -> str:
     if "features" in e.missing:
         return ""
     values = e.features.model_dump()
-    sep = "：" if p is _ZH else ": "
     known = [f"{p.feature_names[name]} {values[name]}" for name in p.feature_names if values.get(name) is not None]
-    return _sentence(p, p.features + sep + _join(p, known)) if known else _sentence(p, p.no_features)
+    return _sentence(p, p.features + p.colon + _join(p, known)) if known else _sentence(p, p.no_features)
 
 
 def _outcomes(p: Phrases, e: DecisionExplanation) -> list[str]:
     if not e.outcomes:
         return [_sentence(p, p.no_outcomes)]
-    sep = "：" if p is _ZH else ": "
     items = [p.outcome.format(outcome=o.outcome, csat=f" (CSAT {o.csat})" if o.csat is not None else "",
                               when=_time(o.occurred_at), by=o.reported_by, via=p.via[o.attached_to])
              for o in e.outcomes]
-    return [_sentence(p, p.outcomes + sep + p.separator.join(items))]
+    return [_sentence(p, p.outcomes + p.colon + p.separator.join(items))]
