@@ -343,6 +343,25 @@ def decisions_list(limit: int, as_json: bool) -> None:
     _emit(records, as_json, render)
 
 
+@decisions.command("explain")
+@click.argument("decision_id")
+@click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True,
+              help="The language of the text.")
+@click.option("--json", "as_json", is_flag=True, help="The whole explanation, as GET /v1/decisions/{id}/explanation.")
+def decisions_explain(decision_id: str, lang: str, as_json: bool) -> None:
+    """Explain one decision: rules, PII findings, route, policy version, timings, outcomes."""
+    from explainers.decision import explain
+    from gateway.store.decision_log import DecisionLog
+
+    log = DecisionLog(_database())
+    # Looked up as given (the log matches ids exactly); the id itself is not echoed back.
+    record = log.get(decision_id)
+    if record is None:
+        raise click.ClickException("no such decision (ids are 'dec_' and 32 hexadecimal digits)")
+    document = explain(log, record, lang=lang)  # type: ignore[arg-type]
+    _emit(document.model_dump(mode="json"), as_json, lambda v: click.echo(v["text"]))
+
+
 @main.group()
 def outcomes() -> None:
     """Verify the outcomes reported on decisions."""

@@ -12,6 +12,7 @@ audits, explanations, export — reads here:
     batches(since, until, where, columns)           the same as column dicts, for analytics
     outcomes_for(decision_id)            outcomes of one decision (its own and its conversation's)
     conversation_started(id, caller)     when a conversation's first decision was made
+    policy_activation(bundle_hash, at)   when the bundle a decision ran under was activated
     verify()                             both hash chains, from the genesis (or one:
                                          verify_decisions(), verify_outcomes())
 
@@ -41,7 +42,9 @@ from gateway.policy.documents import PolicyInput, PolicyResult
 from gateway.store.chain import ChainCheck, StoredLink, walk
 from gateway.store.columns import columnar
 from gateway.store.derived import attributes_of, query_columns
-from gateway.store.models import ChainHead, DecisionAttribute, DecisionRow, OutcomeChainHead, OutcomeRow
+from gateway.store.models import (ChainHead, DecisionAttribute, DecisionRow, OutcomeChainHead, OutcomeRow,
+                                  PolicyActivation)
+from gateway.store.policy_versions import PolicyVersion
 
 DEFAULT_PAGE_SIZE = 500
 DEFAULT_BATCH_SIZE = 10_000
@@ -50,6 +53,7 @@ _OUTCOMES: Table = OutcomeRow.__table__  # type: ignore[attr-defined]
 _DECISION_HEAD: Table = ChainHead.__table__  # type: ignore[attr-defined]
 _OUTCOME_HEAD: Table = OutcomeChainHead.__table__  # type: ignore[attr-defined]
 _ATTRIBUTES: Table = DecisionAttribute.__table__  # type: ignore[attr-defined]
+_ACTIVATIONS: Table = PolicyActivation.__table__  # type: ignore[attr-defined]
 
 
 def as_utc(moment: datetime) -> datetime:
@@ -284,6 +288,22 @@ class DecisionLog:
         with self.engine.connect() as connection:
             first = connection.execute(query).scalar()
         return as_utc(first) if first is not None else None
+
+    def policy_activation(self, bundle_hash: str, *, at: datetime) -> PolicyVersion | None:
+        """The activation of `bundle_hash` in force at `at`: its latest at or before that time.
+
+        A bundle can be activated more than once (every gateway process at startup, a reload
+        back to an earlier version); the one that matters to a decision is the last before it.
+        None: no activation of the bundle is recorded by then (an imported record's bundle,
+        or a database that did not keep its history)."""
+        query = (select(_ACTIVATIONS.c.bundle_hash, _ACTIVATIONS.c.activated_at, _ACTIVATIONS.c.source)
+                 .where(_ACTIVATIONS.c.bundle_hash == bundle_hash, _ACTIVATIONS.c.activated_at <= as_utc(at))
+                 .order_by(_ACTIVATIONS.c.activated_at.desc(), _ACTIVATIONS.c.id.desc()).limit(1))
+        with self.engine.connect() as connection:
+            row = connection.execute(query).first()
+        if row is None:
+            return None
+        return PolicyVersion(bundle_hash=row.bundle_hash, activated_at=as_utc(row.activated_at), source=row.source)
 
     def verify(self) -> LedgerCheck:
         return LedgerCheck(decisions=self.verify_decisions(), outcomes=self.verify_outcomes())
