@@ -315,7 +315,7 @@ def decisions_verify(as_json: bool) -> None:
 
     def render(value: dict[str, Any]) -> None:
         if value["checkpoints"]:
-            click.echo(f"retention checkpoints: {value['checkpoints']} (signatures good; the chains start at the newest)")
+            click.echo(f"retention checkpoints: {value['checkpoints']} (the chains start at the newest)")
         click.echo(_chain_line("chain", "records", value))
         click.echo(_chain_line("outcome chain", "outcomes", value["outcomes"]))
 
@@ -432,7 +432,7 @@ def decisions_export(since: str, until: str | None, fmt: str, out: Path | None, 
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--json", "as_json", is_flag=True)
 def decisions_purge(before: str, force: bool, yes: bool, as_json: bool) -> None:
-    """Delete old decisions (their attributes, outcomes on them only, expired vault entries); leave a signed checkpoint."""
+    """Delete decisions older than BEFORE (and what hangs on them only); leave a signed checkpoint."""
     from gateway.store.retention import PurgeRefused, check_retention, plan_purge, purge
 
     now = datetime.now(UTC)

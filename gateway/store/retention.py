@@ -21,6 +21,7 @@ A ledger that does not verify is not purged: deleting its front could hide what 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 
@@ -124,7 +125,8 @@ def _open(engine: Engine, *, before: datetime, now: datetime, forced: bool, dige
     return checkpoint
 
 
-def _step(engine: Engine, checkpoint: Checkpoint, digest: KeyedDigest, work) -> Checkpoint:  # type: ignore[no-untyped-def]
+def _step(engine: Engine, checkpoint: Checkpoint, digest: KeyedDigest,
+          work: Callable[[Connection, Checkpoint], Checkpoint]) -> Checkpoint:
     with engine.begin() as connection:
         connection.execute(_LOCK_HEAD)
         latest = _latest(connection)

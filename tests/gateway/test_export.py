@@ -20,6 +20,8 @@ import httpx
 from click.testing import CliRunner
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gateway.cli import main
 from gateway.decision import DecisionRecord
@@ -304,3 +306,22 @@ def test_purge_is_refused_below_the_retention_period_then_forced_and_verify_pass
     finally:
         server.stop()
 
+
+
+_TEXT = st.text(st.characters(exclude_categories=("Cs",)), max_size=40)
+
+
+@settings(max_examples=60, deadline=None)
+@given(caller=st.none() | _TEXT, purpose=st.none() | _TEXT, attributes=st.dictionaries(_TEXT, _TEXT, max_size=4),
+       total=st.floats(0, 1e9), stage=st.sampled_from(["admission", "request", "completed"]))
+def test_any_record_is_an_event_that_parses_back(caller: str | None, purpose: str | None,
+                                                 attributes: dict[str, str], total: float, stage: str) -> None:
+    record = DecisionRecord(decision_id="dec_x", created_at=T0, kind="chat", caller=caller, purpose=purpose,
+                            customer_attributes=attributes, stage=stage, status_code=400, seq=1,
+                            timings={"total": total})  # type: ignore[arg-type]
+    line = json.dumps(opa_event(record), ensure_ascii=False, separators=(",", ":"))
+    assert "\n" not in line  # one event per line, whatever the text
+    event = json.loads(line)
+    assert OPA_FIELDS <= set(event) and event["requested_by"] == (caller or "")
+    assert event["metrics"]["timer_server_handler_ns"] == round(total * 1e6)
+    assert "customer_attributes" not in line  # audit attributes stay out of SIEM events

@@ -10,6 +10,8 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from pydantic import ValidationError
 from sqlalchemy import delete, func, insert, select, text, update
 
@@ -18,6 +20,7 @@ from gateway.decision import DecisionRecord
 from gateway.keys import KeyedDigest, derive_key
 from gateway.outcome import OutcomeRecord
 from gateway.store.checkpoint import CHECKPOINT_KEY_PURPOSE
+from gateway.store.db import make_engine, migrate
 from gateway.store.decision_log import DecisionLog
 from gateway.store.ledger import DecisionLedger
 from gateway.store.models import DecisionAttribute, DecisionRow, LedgerCheckpoint, OutcomeRow, VaultEntry
@@ -225,3 +228,27 @@ def test_the_retention_minimum() -> None:
     assert Settings(retention_days=MIN_RETENTION_DAYS).retention_days == 183 == MIN_RETENTION_DAYS
     with pytest.raises(ValidationError):
         Settings(retention_days=MIN_RETENTION_DAYS - 1)
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(minutes=st.lists(st.integers(0, 60), min_size=0, max_size=25), cut=st.integers(-1, 61),
+       chunk=st.integers(1, 8), second_cut=st.integers(-1, 61))
+def test_any_purge_keeps_the_suffix_from_the_first_young_record(tmp_path_factory, minutes: list[int], cut: int,  # type: ignore[no-untyped-def]
+                                                                chunk: int, second_cut: int) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('prop') / 'govgate.db'}")
+    migrate(engine)
+    try:
+        written = write(engine, [_record(i, minutes=m) for i, m in enumerate(minutes)])
+        for before in (cut, second_cut):
+            moment = T0 + timedelta(minutes=before)
+            kept_before = [r.decision_id for r in log(engine).window()]
+            young = next((i for i, r in enumerate(written) if r.created_at >= moment and r.decision_id in kept_before),
+                         None)
+            expected = [r.decision_id for r in written[young:]] if young is not None else []
+            expected = [d for d in expected if d in kept_before]
+            purge(engine, before=moment, now=NOW, digest=DIGEST, chunk=chunk)
+            assert [r.decision_id for r in log(engine).window()] == expected
+            check = log(engine, page_size=3).verify()
+            assert check.ok and check.decisions.checked == len(expected), check
+    finally:
+        engine.dispose()
