@@ -187,8 +187,12 @@ def outcomes(world: World) -> list[httpx.Response]:
                                  "note": MESSAGE}),
         world.post("/outcomes", {"outcome_id": "o-3", "conversation_id": ZH_PHONE + "@" + ZH_NAME,
                                  "outcome": "resolved"}),
+        # A site's own outcome code is a word, not a place for a number.
+        world.post("/outcomes", {"outcome_id": "o-4", "decision_id": decision, "outcome": f"site:call_{ZH_PHONE}"}),
+        world.post("/outcomes", {"outcome_id": "o-5", "decision_id": decision,
+                                 "outcome": "site:card_" + VISA.replace(" ", "_")}),
     ]
-    assert [r.status_code for r in refused] == [400] * 4, [r.text for r in refused]
+    assert [r.status_code for r in refused] == [400] * 6, [r.text for r in refused]
     return refused
 
 
