@@ -219,8 +219,8 @@ def test_every_decision_id_received_before_a_sigkill_is_in_the_ledger(crash: Cra
 
 
 @pytest.mark.xfail(strict=True, reason="a stream's record is committed when it ends: a stream cut by the crash "
-                                       "has a decision id (sent with its headers) and no record; see the report "
-                                       "of issue 11 §7 and docs/decision-record.md, Durability")
+                                       "has a decision id (sent with its headers) and no record until streams are "
+                                       "journalled when they open (docs/decision-record.md, Durability)")
 def test_a_stream_cut_by_the_crash_is_in_the_ledger(crash: Crash) -> None:
     assert [d for d in crash.load.cut_streams if d not in crash.stored] == []
 
