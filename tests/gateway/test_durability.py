@@ -11,30 +11,74 @@ has no record (docs/decision-record.md, "Durability"). The second test says so, 
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 import pytest
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, StreamingResponse
 
 from gateway.auth import create_key
 from gateway.store.db import make_engine, migrate
 from gateway.store.decision_log import DecisionLog
 from gateway.store.keys import KeyStore
-from tests.conftest import POLICY_DIR, SUPPORT_HEADERS, _postgres_database
+from gateway.upstream.sse import encode_event
+from tests.conftest import POLICY_DIR, SUPPORT_HEADERS, ServerThread, _postgres_database
+from tests.gateway.hostile_upstream import PLAIN_ANSWER, chunk
 from tests.net import free_port
 
 PLAIN_CLIENTS, STREAM_CLIENTS, HELD_STREAMS = 3, 2, 2
 RECEIVED_BEFORE_KILL = 40
 STARTUP_S = 90.0
 CHAT = {"model": "demo-chat", "messages": [{"role": "user", "content": "Where is my parcel? " * 20}]}
+
+
+HOLD = "please hold"
+
+
+def holding_upstream() -> FastAPI:
+    """An OpenAI-compatible upstream that echoes the last user message, and holds a stream
+    whose message says HOLD open after its first word, until the caller goes away: so those
+    streams are open on the gateway when it is killed, whatever the socket buffers hold."""
+    app = FastAPI()
+
+    @app.post("/v1/chat/completions")
+    async def chat(request: Request):  # type: ignore[no-untyped-def]
+        body = await request.json()
+        text = body["messages"][-1]["content"]
+        if not body.get("stream"):
+            return JSONResponse({**PLAIN_ANSWER, "choices": [
+                {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}]})
+
+        async def events() -> AsyncIterator[bytes]:
+            yield encode_event(chunk({"role": "assistant", "content": ""}))
+            for word in text.split(" "):
+                yield encode_event(chunk({"content": word + " "}))
+                if HOLD in text:
+                    await asyncio.sleep(3600)
+            yield encode_event(chunk({}, "stop"))
+            yield b"data: [DONE]\n\n"
+
+        return StreamingResponse(events(), media_type="text/event-stream")
+
+    return app
+
+
+@pytest.fixture(scope="module")
+def upstream() -> Iterator[str]:
+    server = ServerThread(holding_upstream(), free_port())
+    server.start()
+    yield f"http://127.0.0.1:{server.port}/v1"
+    server.stop()
 
 
 class Server:
@@ -115,14 +159,15 @@ class Load:
             while not self.stop.is_set():
                 decision_id, ended = None, False
                 try:
-                    with client.stream("POST", self.url + "/v1/chat/completions", json={**CHAT, "stream": True},
+                    body = {**CHAT, "stream": True}
+                    if hold:
+                        body["messages"] = [{"role": "user", "content": f"{HOLD} until the crash"}]
+                    with client.stream("POST", self.url + "/v1/chat/completions", json=body,
                                        headers=self.headers) as response:
                         decision_id = response.headers.get("x-decision-id")
                         for line in response.iter_lines():
-                            if hold:
-                                # Read one event, then keep the stream open until the crash.
-                                self.held_open.release()
-                                self.stop.wait()
+                            if hold and line.startswith("data: "):
+                                self.held_open.release()  # open, and held by the upstream
                                 hold = False
                             if line == "data: [DONE]" or line.startswith('data: {"error"'):
                                 ended = True
@@ -168,9 +213,9 @@ def run_crash(tmp: Path, database_url: str, upstream: str) -> Crash:
     stderr = tmp / "server.stderr"
     server = Server(env, port, stderr)
     load = Load(server.url, key)
-    threads = [threading.Thread(target=load.plain) for i in range(PLAIN_CLIENTS)]
-    threads += [threading.Thread(target=load.streamed) for i in range(STREAM_CLIENTS)]
-    threads += [threading.Thread(target=load.streamed, kwargs={"hold": True}) for i in range(HELD_STREAMS)]
+    threads = [threading.Thread(target=load.plain) for _ in range(PLAIN_CLIENTS)]
+    threads += [threading.Thread(target=load.streamed) for _ in range(STREAM_CLIENTS)]
+    threads += [threading.Thread(target=load.streamed, kwargs={"hold": True}) for _ in range(HELD_STREAMS)]
     try:
         for thread in threads:
             thread.start()
