@@ -10,7 +10,8 @@ Who may report (docs/decision-record.md, "Outcomes"):
 Answers 201 with the stored outcome, or 200 with the same stored outcome when the reporter
 repeats an outcome_id with the same report; 409 when it reuses one for a different report;
 429 (with Retry-After) past GOVGATE_RATE_LIMIT_PER_MINUTE reports from one caller in a
-minute, a window apart from its model calls' (gateway/ratelimit.py); 503 when the database could not take the write (nothing stored: retrying is safe).
+minute, a window apart from its model calls' (gateway/ratelimit.py); 503 when the database
+could not take the write (nothing stored: retrying is safe).
 Every refusal is an OpenAI-style error that names the field, never its value.
 """
 
