@@ -13,6 +13,7 @@ import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -124,9 +125,10 @@ CASES = [
 ]
 
 
-def verify(database: sa.Engine, *args: str) -> tuple[int, str]:
-    url = database.url.render_as_string(hide_password=False)
-    result = CliRunner().invoke(main, ["decisions", "verify", *args], env={"GOVGATE_DATABASE_URL": url})
+def verify(ledger: Ledger, *args: str) -> tuple[int, str]:
+    url = ledger.database.url.render_as_string(hide_password=False)
+    result = CliRunner().invoke(main, ["decisions", "verify", *args],
+                                env={"GOVGATE_DATABASE_URL": url, "GOVGATE_DATA_DIR": str(ledger.data_dir)})
     return result.exit_code, result.output
 
 
@@ -136,6 +138,7 @@ class Ledger:
     decisions: list[str]  # decision ids by seq, from 1
     outcomes: list[str]  # outcome keys by seq, from 1
     rows: dict[str, list[dict[str, Any]]]  # every row of the chained tables, as written
+    data_dir: Path  # the CLI's (its keys)
 
 
 CHAINED = (DecisionRow, DecisionAttribute, OutcomeRow, ChainHead, OutcomeChainHead)
@@ -144,8 +147,8 @@ CHAINED = (DecisionRow, DecisionAttribute, OutcomeRow, ChainHead, OutcomeChainHe
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
 def written(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ledger]:
     """Six decisions (with attribute rows) and four outcomes, written once per database."""
-    urls = (iter([f"sqlite:///{tmp_path_factory.mktemp('verify') / 'govgate.db'}"]) if request.param == "sqlite"
-            else _postgres_database())
+    tmp = tmp_path_factory.mktemp(f"verify-{request.param}")
+    urls = iter([f"sqlite:///{tmp / 'govgate.db'}"]) if request.param == "sqlite" else _postgres_database()
     for url in urls:
         database = make_engine(url)
         migrate(database)
@@ -157,7 +160,7 @@ def written(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
             rows = {model.__tablename__: [dict(r._mapping) for r in connection.execute(sa.select(model.__table__))]
                     for model in CHAINED}
         by_seq = lambda rows, name: [getattr(r, name) for r in sorted(rows, key=lambda r: r.seq)]  # noqa: E731
-        yield Ledger(database, by_seq(decisions, "decision_id"), by_seq(outcomes, "outcome_key"), rows)
+        yield Ledger(database, by_seq(decisions, "decision_id"), by_seq(outcomes, "outcome_key"), rows, tmp / "data")
         database.dispose()
 
 
@@ -172,7 +175,7 @@ def ledger(written: Ledger) -> Iterator[Ledger]:
 
 
 def test_an_intact_ledger_verifies(ledger: Ledger) -> None:
-    status, output = verify(ledger.database, "--json")
+    status, output = verify(ledger, "--json")
     assert status == 0 and json.loads(output) == {
         "ok": True, "checked": N_DECISIONS, "first_bad_seq": None, "decision_id": None, "problem": None, "checkpoints": 0,
         "outcomes": {"ok": True, "checked": N_OUTCOMES, "first_bad_seq": None, "outcome_key": None, "problem": None}}
@@ -181,12 +184,12 @@ def test_an_intact_ledger_verifies(ledger: Ledger) -> None:
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_verify_names_the_first_bad_record(ledger: Ledger, case: Case) -> None:
     database = ledger.database
-    assert verify(database)[0] == 0  # as written (put back after the last test)
+    assert verify(ledger)[0] == 0  # as written (put back after the last test)
     with database.begin() as connection:
         case.tamper(connection, case.table)
     ids = ledger.decisions if case.table is DECISIONS else ledger.outcomes
     named = ids[case.named - 1] if isinstance(case.named, int) else case.named
-    status, output = verify(database, "--json")
+    status, output = verify(ledger, "--json")
     assert status == 1, output
     value = json.loads(output)
     assert value["ok"] is False
@@ -197,7 +200,7 @@ def test_verify_names_the_first_bad_record(ledger: Ledger, case: Case) -> None:
         chain, name_key, things = value["outcomes"], "outcome_key", "outcome"
     assert (chain["ok"], chain["first_bad_seq"], chain[name_key]) == (False, case.seq, named), chain
     assert case.problem in chain["problem"]
-    status, text = verify(database)
+    status, text = verify(ledger)
     assert status == 1
     line = next(line for line in text.splitlines() if "BROKEN" in line)
     assert f"BROKEN at {things} {case.seq}" in line and (named is None or f"({named})" in line), line
