@@ -14,6 +14,7 @@ is searched, so a digest that happens to hold a value's digits is no false hit.
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import re
@@ -209,6 +210,11 @@ def decision_api(world: World) -> Iterator[tuple[str, str]]:
     for decision_id in sorted(set(world.decision_ids)):
         one = httpx.get(f"{base}/decisions/{decision_id}", headers=officer, timeout=60)
         yield f"GET /v1/decisions/{decision_id}", one.text
+        for lang in ("en", "zh"):
+            explained = httpx.get(f"{base}/decisions/{decision_id}/explanation", params={"lang": lang},
+                                  headers=officer, timeout=60)
+            assert explained.status_code == 200, explained.text
+            yield f"GET /v1/decisions/{decision_id}/explanation?lang={lang}", explained.text
     verified = httpx.get(base + "/decisions/verify", headers=officer, timeout=60)
     assert verified.json()["ok"] is True, verified.text
     yield "GET /v1/decisions/verify", verified.text
@@ -223,6 +229,17 @@ def outcome_reads(world: World) -> Iterator[tuple[str, str]]:
     yield "DecisionLog.outcomes_for", json.dumps(
         [o.model_dump(mode="json") for d in world.decision_ids for o in log.outcomes_for(d)], ensure_ascii=False)
     yield "DecisionLog.batches", json.dumps(list(log.batches(with_outcomes=True)), ensure_ascii=False, default=str)
+
+
+@reader
+def exports(world: World) -> Iterator[tuple[str, str]]:
+    from gateway.export import write_jsonl, write_opa
+
+    log = world.gateway.services().decision_log
+    for name, write in (("opa", write_opa), ("jsonl", write_jsonl)):
+        out = io.StringIO()
+        assert write(log, out) >= len(set(world.decision_ids)) - 1
+        yield f"govgate decisions export --format {name}", out.getvalue()
 
 
 # --- the search ------------------------------------------------------------------------------
