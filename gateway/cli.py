@@ -316,7 +316,8 @@ def decisions_verify(as_json: bool) -> None:
     def render(value: dict[str, Any]) -> None:
         if value["checkpoints"]:
             click.echo(f"retention checkpoints: {value['checkpoints']} (the chains start at the newest)")
-        click.echo(_chain_line("chain", "records", value))
+        # The top-level `ok` is both chains'; the first line is the decision chain's alone.
+        click.echo(_chain_line("chain", "records", {**value, "ok": check.decisions.ok}))
         click.echo(_chain_line("outcome chain", "outcomes", value["outcomes"]))
 
     _emit(check.as_dict(), as_json, render)
@@ -329,7 +330,8 @@ def _chain_line(chain: str, things: str, value: dict[str, Any]) -> str:
         return f"{chain} intact: {value['checked']} {things}"
     if value["first_bad_seq"] is None:
         return f"{chain} NOT VERIFIED: {value['problem']}"
-    named = f" ({value['outcome_key']})" if value.get("outcome_key") else ""
+    name = value.get("decision_id") or value.get("outcome_key")
+    named = f" ({name})" if name else ""
     return (f"{chain} BROKEN at {things[:-1]} {value['first_bad_seq']}{named}: {value['problem']} "
             f"({value['checked']} {things} good before it)")
 

@@ -26,7 +26,10 @@ SITE_PREFIX = "site:"
 # Clocks differ: an outcome may say it happened this much after "now", or before its decision.
 MAX_CLOCK_SKEW = timedelta(minutes=5)
 
-_SITE_WORD = re.compile(r"[a-z][a-z0-9_]{0,47}")
+# At most 4 digits in all: a site's code names a kind of outcome ("tier2_callback"), and a
+# phone, card or id number split by underscores would otherwise be stored as it was sent.
+SITE_WORD_MAX_DIGITS = 4
+_SITE_WORD = re.compile(rf"(?!(?:[^0-9]*[0-9]){{{SITE_WORD_MAX_DIGITS + 1}}})[a-z][a-z0-9_]{{0,47}}")
 _CLIENT_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")  # outcome ids, and conversation ids as X-Conversation-Id
 _DECISION_ID = re.compile(r"dec_[0-9a-f]{32}")
 # ISO 8601 with seconds and an explicit zone; [0-9], not \d, which takes any script's digits.
@@ -38,7 +41,7 @@ RULES = {
     "decision_id": "'dec_' and 32 hexadecimal digits",
     "conversation_id": "the X-Conversation-Id you sent, 1-128 characters of A-Z a-z 0-9 . _ : -",
     "outcome": f"one of {', '.join(BUILTIN_OUTCOMES)}, or '{SITE_PREFIX}' and a lower-case word "
-               "(a-z, then up to 47 of a-z 0-9 _)",
+               f"(a-z, then up to 47 of a-z 0-9 _, with at most {SITE_WORD_MAX_DIGITS} digits)",
     "csat": "an integer from 1 to 5",
     "occurred_at": "an ISO 8601 time with seconds and a zone, e.g. 2026-12-02T10:30:00Z",
 }

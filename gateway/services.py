@@ -71,6 +71,9 @@ class Services:
     # and the one outcome ids are stored as.
     ledger_digest: keys.KeyedDigest
     outcome_digest: keys.KeyedDigest
+    # POST /v1/outcomes, per reporting caller: a window of its own (reports do not spend a
+    # bot's model-call allowance, nor calls its reports'), sized like the proxy's.
+    outcome_limiter: RateLimiter
     # Set when the in-process demo upstream is to be served (app.py mounts it): the secret
     # its requests must carry.
     builtin_demo_secret: str | None = None
@@ -210,6 +213,7 @@ async def open_services(settings: Settings, *, builtin_demo_url: str | None,
                            keys.derive_key(hmac_key, CHECKPOINT_KEY_PURPOSE))),
                        outcomes=OutcomeStore(database), ledger_digest=ledger_digest,
                        outcome_digest=keys.KeyedDigest(keys.derive_key(hmac_key, "outcome-id")),
+                       outcome_limiter=RateLimiter(settings.rate_limit_per_minute),
                        builtin_demo_secret=demo_secret)
     finally:
         for task in (watcher, purger, flusher):

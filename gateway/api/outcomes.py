@@ -9,7 +9,9 @@ Who may report (docs/decision-record.md, "Outcomes"):
 
 Answers 201 with the stored outcome, or 200 with the same stored outcome when the reporter
 repeats an outcome_id with the same report; 409 when it reuses one for a different report;
-503 when the database could not take the write (nothing stored: retrying is safe).
+429 (with Retry-After) past GOVGATE_RATE_LIMIT_PER_MINUTE reports from one caller in a
+minute, a window apart from its model calls' (gateway/ratelimit.py); 503 when the database
+could not take the write (nothing stored: retrying is safe).
 Every refusal is an OpenAI-style error that names the field, never its value.
 """
 
@@ -42,11 +44,12 @@ ANY_SUBJECT_ROLES = ("admin",)
     "application/json": {"schema": inline_schema(OutcomeRequest)}}}})
 async def report_outcome(request: Request) -> JSONResponse:
     caller = await authenticated(request, *REPORTER_ROLES)
+    state = services(request)
+    state.outcome_limiter.check(caller.id)  # 429 with Retry-After, before the body is read
     raw = await read_body(request)
     if isinstance(raw, PayloadTooLarge):
         raise raw
     report = OutcomeRequest.parse(parse_json_object(raw, unique_keys=True))
-    state = services(request)
     attached = await anyio.to_thread.run_sync(lambda: attach(
         report, caller, log=state.decision_log, store=state.outcomes, conversations=state.ledger_digest,
         outcome_ids=state.outcome_digest, now=datetime.now(UTC)))

@@ -172,10 +172,12 @@ class LedgerCheck:
 
     def as_dict(self) -> dict[str, Any]:
         """The shape GET /v1/decisions/verify and `govgate decisions verify --json` answer with:
-        the decision chain's fields as before, and the outcome chain's under `outcomes`."""
+        the decision chain's fields (its first bad record by `seq` and `decision_id`), and the
+        outcome chain's under `outcomes`."""
         d = self.decisions
-        return {"ok": self.ok, "checked": d.checked, "first_bad_seq": d.first_bad_seq, "problem": d.problem,
-                "checkpoints": self.checkpoints, "outcomes": outcome_check_dict(self.outcomes)}
+        return {"ok": self.ok, "checked": d.checked, "first_bad_seq": d.first_bad_seq, "decision_id": d.first_bad_id,
+                "problem": d.problem, "checkpoints": self.checkpoints,
+                "outcomes": outcome_check_dict(self.outcomes)}
 
 
 def outcome_check_dict(check: ChainCheck) -> dict[str, Any]:

@@ -3,7 +3,8 @@
 `answer` is the next non-streamed chat completion, `events` the next stream (each item a JSON
 object, or raw bytes sent as they are), `embeddings` the next embeddings answer. With
 `body_delay_s`, a non-streamed answer's headers go at once and its body that much later (a
-model that starts answering, then takes its time). Every body it receives is kept in
+model that starts answering, then takes its time). With `status`, every chat call is refused
+with that status and an OpenAI-style error. Every body it receives is kept in
 `received`, so a test can check what left the gateway.
 """
 
@@ -33,6 +34,7 @@ class HostileUpstream:
     events: list[Any] = field(default_factory=list)
     embeddings: dict[str, Any] | None = None
     body_delay_s: float = 0.0
+    status: int = 200
     received: list[dict[str, Any]] = field(default_factory=list)
 
     def app(self) -> FastAPI:
@@ -42,6 +44,9 @@ class HostileUpstream:
         async def chat(request: Request):  # type: ignore[no-untyped-def]
             body = await request.json()
             self.received.append(body)
+            if self.status != 200:
+                return JSONResponse({"error": {"message": "upstream fault", "type": "server_error", "code": None}},
+                                    self.status)
             if body.get("stream"):
                 return StreamingResponse(self._stream(), media_type="text/event-stream")
             content = self.answer if isinstance(self.answer, bytes) else json.dumps(self.answer).encode()
@@ -79,12 +84,13 @@ def chunk(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> dic
             "choices": [{"index": 0, "delta": delta, "finish_reason": finish}], **extra}
 
 
-def hostile_gateway(tmp_path: Path, pii_engine) -> Iterator[tuple[Gateway, HostileUpstream]]:  # type: ignore[no-untyped-def]
+def hostile_gateway(tmp_path: Path, pii_engine, **overrides) -> Iterator[tuple[Gateway, HostileUpstream]]:  # type: ignore[no-untyped-def]
+    """A gateway whose demo deployments go to a hostile upstream (`overrides`: start_gateway's)."""
     upstream = HostileUpstream()
     server = ServerThread(upstream.app(), free_port())
     server.start()
     gateway, gateway_server = start_gateway(tmp_path, pii_engine=pii_engine,
-                                            upstream_url=f"http://127.0.0.1:{server.port}/v1")
+                                            upstream_url=f"http://127.0.0.1:{server.port}/v1", **overrides)
     try:
         yield gateway, upstream
     finally:

@@ -53,5 +53,5 @@ def test_one_record_per_request_with_timings(gateway_on: Gateway) -> None:
 
     verify = httpx.get(f"{gateway.base_url}/decisions/verify",
                        headers={"authorization": f"Bearer {gateway.officer_key}"}).json()
-    assert verify == {"ok": True, "checked": 3, "first_bad_seq": None, "problem": None,
-                      "outcomes": {"ok": True, "checked": 0, "first_bad_seq": None, "outcome_key": None, "problem": None}}
+    assert verify == {"ok": True, "checked": 3, "first_bad_seq": None, "decision_id": None, "problem": None,
+                      "checkpoints": 0, "outcomes": {"ok": True, "checked": 0, "first_bad_seq": None, "outcome_key": None, "problem": None}}

@@ -403,3 +403,31 @@ def test_verify_names_an_edited_outcome(gateway_on: Gateway) -> None:
     assert verify["outcomes"] == {"ok": False, "checked": 1, "first_bad_seq": stored[1]["seq"],
                                   "outcome_key": stored[1]["outcome_key"],
                                   "problem": "the query columns disagree with the hashed record"}
+
+
+# --- the rate limit ------------------------------------------------------------------------------
+
+
+def test_reports_past_a_minutes_allowance_are_429_and_not_stored(tmp_path: Path, pii_engine,  # type: ignore[no-untyped-def]
+                                                                  upstream: str) -> None:
+    """Per reporting caller, a window apart from its model calls (the limiter is in memory:
+    the same on either database)."""
+    gateway, server = start_gateway(tmp_path, pii_engine=pii_engine, upstream_url=upstream, rate_limit_per_minute=4)
+    try:
+        admin, _ = create_key(KeyStore(gateway.services().database), caller="site-admin", roles=["admin"])
+        decision = chat(gateway)
+        reports = [post(gateway, {"outcome_id": new_id(), "decision_id": decision, "outcome": "resolved"})
+                   for _ in range(5)]
+        assert [r.status_code for r in reports] == [201] * 4 + [429]
+        error = error_of(reports[-1], 429, code="rate_limit_exceeded")
+        assert int(reports[-1].headers["retry-after"]) >= 1 and "decision_id" not in error
+        # A malformed report past the limit is refused for the limit, before its body is read.
+        error_of(post(gateway, raw=b"{not json"), 429, code="rate_limit_exceeded")
+        with gateway.services().database.connect() as connection:
+            assert connection.execute(text("SELECT COUNT(*) FROM outcomes")).scalar_one() == 4
+        # Its model calls have their own window; another reporter has its own allowance.
+        assert chat(gateway).startswith("dec_")
+        other = post(gateway, {"outcome_id": new_id(), "decision_id": decision, "outcome": "resolved"}, key=admin)
+        assert other.status_code == 201, other.text
+    finally:
+        server.stop()

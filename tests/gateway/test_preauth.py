@@ -24,8 +24,9 @@ CHAT = {"model": "demo-chat", "messages": [{"role": "user", "content": "hello"}]
 
 
 def test_a_flood_of_bad_keys_is_limited_and_recorded_as_aggregates(tmp_path: Path, pii_engine,  # type: ignore[no-untyped-def]
-                                                                    upstream: str) -> None:
-    gateway, server = start_gateway(tmp_path, pii_engine=pii_engine, upstream_url=upstream,
+                                                                    upstream: str, database_url: str) -> None:
+    """On SQLite and PostgreSQL: every refusal is in exactly one row, its own or an aggregate's."""
+    gateway, server = start_gateway(tmp_path, pii_engine=pii_engine, upstream_url=upstream, database_url=database_url,
                                     preauth_failures_per_minute=5, anonymous_records_per_minute=3)
     good = {**SUPPORT_HEADERS, "authorization": f"Bearer {gateway.bot_key}"}
     try:
@@ -61,6 +62,7 @@ def test_a_flood_of_bad_keys_is_limited_and_recorded_as_aggregates(tmp_path: Pat
     # 3 recorded one by one, then one aggregate per status: 5 rows for 12 refusals.
     assert len(individual) == 3 and len(anonymous) == 5
     assert aggregates[401].aggregate.count == 2 and aggregates[429].aggregate.count == 7
+    assert len(individual) + sum(r.aggregate.count for r in aggregates.values()) == len(flood)
     assert aggregates[429].error_code == "preauth_rate_limited" and aggregates[429].kind == "aggregate"
     assert sum(aggregates[429].aggregate.kinds.values()) == 7
     # Every response's id is in the ledger; a folded one names its aggregate.
