@@ -25,7 +25,19 @@ def canonical_json(payload: Mapping[str, Any]) -> str:
 
 def chain_hash(prev_hash: str, payload: Mapping[str, Any]) -> str:
     """`payload` without its chain fields, as `model_dump(mode="json", exclude=CHAIN_FIELDS)` gives it."""
-    return hashlib.sha256((prev_hash + canonical_json(payload)).encode()).hexdigest()
+    return text_hash(prev_hash, canonical_json(payload))
+
+
+def text_hash(prev_hash: str, canonical: str) -> str:
+    """`chain_hash` of a payload whose canonical JSON the writer holds already (it stores that text)."""
+    return hashlib.sha256((prev_hash + canonical).encode()).hexdigest()
+
+
+def stored_json(canonical: str, seq: int, prev_hash: str, record_hash: str) -> str:
+    """The stored text: the hashed JSON object with its three chain fields added at its end
+    (readers parse it; `verify()` takes them out again and re-hashes the canonical rest)."""
+    assert canonical.startswith("{") and canonical.endswith("}") and canonical != "{}"
+    return f'{canonical[:-1]},"prev_hash":"{prev_hash}","record_hash":"{record_hash}","seq":{seq}}}'
 
 
 @dataclass(frozen=True)
