@@ -23,11 +23,12 @@ import math
 import re
 import threading
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from json.encoder import encode_basestring as _encode_string  # type: ignore[attr-defined]
 from pathlib import Path
 from queue import Empty, Queue
-from json.encoder import encode_basestring as _encode_string  # type: ignore[attr-defined]
 from typing import Any, Literal
 
 from pydantic import TypeAdapter
@@ -268,7 +269,13 @@ class RowReader:
         self._memo: dict[tuple[Any, ...], Any] = {}
         self._template = _RecordTemplate(self)
 
-    def read(self, raw: RawRow) -> ImportedRow | Problem:
+    def check(self, raw: RawRow) -> Problem | None:
+        """`read` without making the row's ids (the first pass only needs the verdict)."""
+        read = self.read(raw, check_only=True)
+        return read if isinstance(read, Problem) else None
+
+    def read(self, raw: RawRow, *, check_only: bool = False) -> ImportedRow | Problem | None:
+        """The row validated and its ids made; None when `check_only` and the row is good."""
         if raw.fields is None:
             return Problem(raw.line, raw.problem or "the line cannot be read")
         fields = raw.fields
@@ -300,6 +307,8 @@ class RowReader:
         outcome = self._outcome(fields, problems)
         if problems:
             return Problem(raw.line, "; ".join(problems))
+        if check_only:
+            return None
         assert created_at is not None and bot is not None and ids is not None and customer is not None
         customer_id, conversation_id = ids
         listed_model, model_as_sent = model if model is not None else (None, None)
@@ -382,7 +391,8 @@ class RowReader:
         parsed = self._headers(fields, ("customer_id", "conversation_id"), problems)
         return None if parsed is None else (parsed.customer_id, parsed.conversation_id)
 
-    def _customer(self, fields: Mapping[str, Any], problems: list[str]) -> tuple[tuple[Any, ...], tuple[Any, ...]] | None:
+    def _customer(self, fields: Mapping[str, Any],
+                  problems: list[str]) -> tuple[tuple[Any, ...], tuple[Any, ...]] | None:
         """(region, attributes, channel) as parsed and as screened, by admission's own code."""
         values = tuple(fields.get(column) for column in ("region", "attributes", "channel"))
         key = ("customer", *((type(v), v) for v in values))
@@ -531,15 +541,21 @@ _TIME: TypeAdapter[datetime] = TypeAdapter(datetime)
 
 
 def _json_value(value: Any) -> str:
-    """One value as canonical_json writes it inside a record."""
+    """One value as canonical_json writes it inside a record (json's own encoders: the same
+    text; str→str dicts and str lists spelled out, a generic dumps costs more than the row)."""
     if value is None:
         return "null"
-    if isinstance(value, str):
+    kind = type(value)
+    if kind is str:
         return _encode_string(value)
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return json.dumps(value)
+    if kind is int:
+        return int.__repr__(value)
+    if kind is float and math.isfinite(value):
+        return float.__repr__(value)
+    if kind is dict and all(type(k) is str and type(v) is str for k, v in value.items()):
+        return "{" + ",".join(f"{_encode_string(k)}:{_encode_string(value[k])}" for k in sorted(value)) + "}"
+    if kind is list and all(type(item) is str for item in value):
+        return "[" + ",".join(_encode_string(item) for item in value) + "]"
     return canonical_json(value)
 
 
@@ -617,8 +633,8 @@ def import_file(path: Path, fmt: Format, *, reader: RowReader, engine: Any,
     problems: list[Problem] = []
     for raw in rows(path, fmt):
         total += 1
-        read = reader.read(raw)
-        if isinstance(read, Problem):
+        read = reader.check(raw)
+        if read is not None:
             bad += 1
             if len(problems) < MAX_PROBLEMS:
                 problems.append(read)
@@ -633,8 +649,9 @@ def import_file(path: Path, fmt: Format, *, reader: RowReader, engine: Any,
         batch: list[Entry] = []
         for raw in rows(path, fmt):
             read = reader.read(raw)
-            if isinstance(read, Problem):  # the file changed since the first pass: roll back
-                raise ImportFileError(f"line {read.line} changed while importing: {read.reason}")
+            if not isinstance(read, ImportedRow):  # the file changed since the first pass: roll back
+                raise ImportFileError(f"line {raw.line} changed while importing: "
+                                      f"{read.reason if read else 'unreadable'}")
             unlinked = reader.unlinked(read)
             if not batch:
                 _check_template(reader, read, unlinked)
@@ -647,7 +664,8 @@ def import_file(path: Path, fmt: Format, *, reader: RowReader, engine: Any,
 
     # Rows are read and rendered in a thread while this one writes: the database driver
     # releases the GIL while it stores a batch, so the two overlap.
-    appended = append_imported(engine, _prefetched(batches(), depth=2), on_batch=written)
+    with closing(_prefetched(batches(), depth=2)) as prefetched:  # closed: its thread stops on a failure too
+        appended = append_imported(engine, prefetched, on_batch=written)
     return ImportReport(rows=total, imported=appended.imported, present=appended.present,
                         outcomes=appended.outcomes)
 

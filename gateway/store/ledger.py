@@ -7,8 +7,9 @@ Batches are written in one worker thread, never on the event loop; a write that 
 the database's lock within its busy timeout fails, and its requests fail closed.
 
 Chain: record_hash = sha256(prev_hash + canonical JSON of the record without its hashes)
-(gateway/store/chain.py); the row stores that same text, its chain fields appended. The chain head row is locked inside the writing transaction, so
-several gateway processes on one database still build a single chain.
+(gateway/store/chain.py); the row stores that same text, its chain fields appended. The chain
+head row is locked inside the writing transaction, so several gateway processes on one database
+still build a single chain.
 
 Beside the JSON, each row copies out the fields readers filter on, and each audit attribute
 gets a row in `decision_attributes`, in the same transaction, both derived from the JSON as

@@ -78,7 +78,8 @@ def _jsonl(path: Path, rows_: list[dict[str, Any]]) -> Path:
 
 
 def _import(path: Path, database: Engine, fmt: str = "csv", **kw: Any) -> ImportReport:
-    return import_file(path, fmt, reader=kw.pop("reader", None) or _reader(), engine=database, **kw)  # type: ignore[arg-type]
+    reader = kw.pop("reader", None) or _reader()
+    return import_file(path, fmt, reader=reader, engine=database, **kw)  # type: ignore[arg-type]
 
 
 def _all_text(database: Engine) -> str:
@@ -395,6 +396,7 @@ def test_any_row_is_refused_cleanly_or_becomes_exactly_the_models_record(row: di
     reader = _reader()
     fields = {k: v for k, v in row.items() if v is not None and v != ""}
     read = reader.read(RawRow(1, fields))
+    assert reader.check(RawRow(1, fields)) == (read if isinstance(read, Problem) else None)
     if isinstance(read, Problem):
         assert read.reason
         assert "ZQX" not in read.reason
