@@ -41,7 +41,7 @@ from gateway.json_body import parse_json_object
 from gateway.outcome import MAX_CLOCK_SKEW, OutcomeRecord, OutcomeRequest
 from gateway.policy.documents import Vocabulary
 from gateway.store.chain import CHAIN_FIELDS, canonical_json
-from gateway.store.ledger import Unlinked
+from gateway.store.importer import Unlinked, append_imported
 
 Format = Literal["csv", "jsonl"]
 FORMATS: tuple[Format, ...] = ("csv", "jsonl")
@@ -626,8 +626,6 @@ def import_file(path: Path, fmt: Format, *, reader: RowReader, engine: Any,
     `progress(phase, total)` returns a callback taking rows done (the CLI's progress bar).
     Raises ImportFileError for a file that is not an import at all (its header, its format).
     """
-    from gateway.store.importer import append_imported
-
     checked = progress("checking", None) if progress else None
     total = bad = 0
     problems: list[Problem] = []

@@ -25,8 +25,10 @@ from gateway.store.models import DecisionRow
 
 _DECISIONS = DecisionRow.__table__
 
-# A record ready to join the chain (ledger.Unlinked), and its outcome if it has one.
-Entry = tuple[ledger.Unlinked, OutcomeRecord | None]
+# A record ready to join the chain, and its outcome if it has one. (Importers reach the ledger's
+# chain only through this module: tests/test_layering.py keeps the ledger's writer to the recorder.)
+Unlinked = ledger.Unlinked
+Entry = tuple[Unlinked, OutcomeRecord | None]
 
 
 @dataclass(frozen=True)
