@@ -288,9 +288,13 @@ def policy_replay(policy_dir: Path, since: str, engine: str, as_json: bool) -> N
 def _duration(text: str) -> timedelta:
     units = {"m": "minutes", "h": "hours", "d": "days"}
     number, unit = text[:-1], text[-1:]
-    if unit not in units or not number.isdigit():
+    # ASCII digits only: str.isdigit() also takes "١٢" and "²".
+    if unit not in units or not (number.isascii() and number.isdigit()):
         raise click.BadParameter(f"{text!r}: use a number followed by m, h or d (e.g. 7d)")
-    return timedelta(**{units[unit]: int(number)})
+    try:
+        return timedelta(**{units[unit]: int(number)})
+    except OverflowError:
+        raise click.BadParameter(f"{text!r}: too long a duration") from None
 
 
 # --- decisions ---------------------------------------------------------------------------
@@ -307,9 +311,11 @@ def decisions_verify(as_json: bool) -> None:
     """Recompute both hash chains (decisions, outcomes) from the first record; non-zero exit if one is broken."""
     from gateway.store.decision_log import DecisionLog
 
-    check = DecisionLog(_database()).verify()
+    check = DecisionLog(_database(), checkpoint_digest=_checkpoint_digest()).verify()
 
     def render(value: dict[str, Any]) -> None:
+        if value["checkpoints"]:
+            click.echo(f"retention checkpoints: {value['checkpoints']} (the chains start at the newest)")
         click.echo(_chain_line("chain", "records", value))
         click.echo(_chain_line("outcome chain", "outcomes", value["outcomes"]))
 
@@ -321,6 +327,8 @@ def decisions_verify(as_json: bool) -> None:
 def _chain_line(chain: str, things: str, value: dict[str, Any]) -> str:
     if value["ok"]:
         return f"{chain} intact: {value['checked']} {things}"
+    if value["first_bad_seq"] is None:
+        return f"{chain} NOT VERIFIED: {value['problem']}"
     named = f" ({value['outcome_key']})" if value.get("outcome_key") else ""
     return (f"{chain} BROKEN at {things[:-1]} {value['first_bad_seq']}{named}: {value['problem']} "
             f"({value['checked']} {things} good before it)")
@@ -421,6 +429,112 @@ def decisions_list(limit: int, as_json: bool) -> None:
     _emit(records, as_json, render)
 
 
+@decisions.command("explain")
+@click.argument("decision_id")
+@click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True,
+              help="The language of the text.")
+@click.option("--json", "as_json", is_flag=True, help="The whole explanation, as GET /v1/decisions/{id}/explanation.")
+def decisions_explain(decision_id: str, lang: str, as_json: bool) -> None:
+    """Explain one decision: rules, PII findings, route, policy version, timings, outcomes."""
+    from explainers.decision import explain
+    from gateway.store.decision_log import DecisionLog
+
+    log = DecisionLog(_database())
+    # Looked up as given (the log matches ids exactly); the id itself is not echoed back.
+    record = log.get(decision_id)
+    if record is None:
+        raise click.ClickException("no such decision (ids are 'dec_' and 32 hexadecimal digits)")
+    document = explain(log, record, lang=lang)  # type: ignore[arg-type]
+    _emit(document.model_dump(mode="json"), as_json, lambda v: click.echo(v["text"]))
+
+
+def _checkpoint_digest():  # type: ignore[no-untyped-def]
+    """The key retention checkpoints are signed with (derived from the gateway's HMAC key)."""
+    from gateway.keys import KeyedDigest, derive_key, hmac_key
+    from gateway.store.checkpoint import CHECKPOINT_KEY_PURPOSE
+
+    settings = _settings()
+    return KeyedDigest(derive_key(hmac_key(settings.hmac_key, settings.data_dir), CHECKPOINT_KEY_PURPOSE))
+
+
+def _moment(text: str, now: datetime) -> datetime:
+    """An ISO date or time (UTC unless it says otherwise), or a duration before now (30d, 12h)."""
+    if text[-1:] in ("m", "h", "d") and text[:-1].isascii() and text[:-1].isdigit():
+        try:
+            return now - _duration(text)
+        except OverflowError:
+            raise click.BadParameter(f"{text!r}: reaches before the calendar's start") from None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise click.BadParameter(f"{text!r}: use an ISO date or time (2026-01-31, 2026-01-31T12:00:00Z) "
+                                 "or a duration (30d, 12h, 45m)") from None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
+@decisions.command("export")
+@click.option("--since", required=True, help="From (inclusive): an ISO date/time or a duration back, e.g. 30d.")
+@click.option("--until", default=None, help="To (exclusive); default now.")
+@click.option("--format", "fmt", type=click.Choice(["opa", "jsonl", "parquet"]), required=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Output file (required for parquet); default stdout.")
+@click.option("--instance-id", default="govgate", show_default=True, help="labels.id of OPA events.")
+def decisions_export(since: str, until: str | None, fmt: str, out: Path | None, instance_id: str) -> None:
+    """Export the decisions created in [since, until) as OPA decision-log events, JSON lines or Parquet."""
+    from gateway.export import Window, write_jsonl, write_opa, write_parquet
+    from gateway.store.decision_log import DecisionLog
+
+    now = datetime.now(UTC)
+    window = Window(since=_moment(since, now), until=_moment(until, now) if until else None)
+    if window.until is not None and window.since is not None and window.until < window.since:
+        raise click.BadParameter("--until is before --since")
+    log = DecisionLog(_database())
+    if fmt == "parquet":
+        if out is None:
+            raise click.UsageError("--format parquet needs --out PATH (Parquet is not streamed to stdout)")
+        count = write_parquet(log, out, window)
+    elif out is None:
+        count = (write_opa(log, sys.stdout, window, instance_id=instance_id) if fmt == "opa"
+                 else write_jsonl(log, sys.stdout, window))
+    else:
+        with out.open("w", encoding="utf-8") as handle:
+            count = (write_opa(log, handle, window, instance_id=instance_id) if fmt == "opa"
+                     else write_jsonl(log, handle, window))
+    click.echo(f"exported {count} decisions", err=True)
+
+
+@decisions.command("purge")
+@click.option("--before", required=True, help="Delete decisions created before this: an ISO date/time or a "
+                                              "duration back (e.g. 400d).")
+@click.option("--force", is_flag=True, help="Also delete records younger than GOVGATE_RETENTION_DAYS.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--json", "as_json", is_flag=True)
+def decisions_purge(before: str, force: bool, yes: bool, as_json: bool) -> None:
+    """Delete decisions older than BEFORE (and what hangs on them only); leave a signed checkpoint."""
+    from gateway.store.retention import PurgeRefused, check_retention, plan_purge, purge
+
+    now = datetime.now(UTC)
+    cutoff = _moment(before, now)
+    try:
+        check_retention(cutoff, now=now, retention_days=_settings().retention_days, forced=force)
+    except PurgeRefused as refused:
+        raise click.ClickException(str(refused)) from None
+    engine = _database()
+    plan = plan_purge(engine, cutoff)
+    if not yes:
+        click.confirm(f"Delete {plan.decisions} decisions (seq {plan.first_seq}-{plan.last_seq}) created before "
+                      f"{cutoff.isoformat()}, with their attributes and the outcomes only they concern?", abort=True)
+    try:
+        checkpoint = purge(engine, before=cutoff, now=now, digest=_checkpoint_digest(), forced=force)
+    except PurgeRefused as refused:
+        raise click.ClickException(str(refused)) from None
+    value = checkpoint.as_dict()
+    _emit(value, as_json, lambda v: click.echo(
+        f"purged {v['decisions_removed']} decisions, {v['attributes_removed']} attribute rows, "
+        f"{v['outcomes_removed']} outcomes, {v['vault_removed']} expired vault entries; checkpoint {v['id']}: "
+        f"decisions start after seq {v['decision_seq']}, outcomes after seq {v['outcome_seq']}"))
+
+
 @main.group()
 def outcomes() -> None:
     """Verify the outcomes reported on decisions."""
@@ -432,7 +546,7 @@ def outcomes_verify(as_json: bool) -> None:
     """Recompute the outcome chain only; non-zero exit if it is broken."""
     from gateway.store.decision_log import DecisionLog, outcome_check_dict
 
-    value = outcome_check_dict(DecisionLog(_database()).verify_outcomes())
+    value = outcome_check_dict(DecisionLog(_database(), checkpoint_digest=_checkpoint_digest()).verify_outcomes())
     _emit(value, as_json, lambda v: click.echo(_chain_line("outcome chain", "outcomes", v)))
     if not value["ok"]:
         sys.exit(1)

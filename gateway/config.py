@@ -38,6 +38,11 @@ DEFAULT_DATABASE_BUSY_TIMEOUT_S = 2.0
 DEFAULT_PREAUTH_FAILURES_PER_MINUTE = 30
 DEFAULT_PII_API_MAX_CHARS = 100_000
 DEFAULT_ANONYMOUS_RECORDS_PER_MINUTE = 5
+# Decision records are kept this long before `govgate decisions purge` may delete them. The
+# floor is six months: the EU AI Act requires logs of high-risk AI systems to be kept at least
+# that long (Art. 19(1) for providers, Art. 26(6) for deployers), unless other law says more.
+DEFAULT_RETENTION_DAYS = 365
+MIN_RETENTION_DAYS = 183
 
 
 class _Environment(EnvSettingsSource):
@@ -144,6 +149,9 @@ class Settings(BaseSettings):
     anonymous_records_per_minute: int = Field(default=DEFAULT_ANONYMOUS_RECORDS_PER_MINUTE, ge=0)
     # Characters one /v1/pii/analyze or /v1/pii/redact request may carry; beyond, 413.
     pii_api_max_chars: int = Field(default=DEFAULT_PII_API_MAX_CHARS, ge=1)
+    # How long decision records are kept (docs/operations.md, "Retention and purge"): a purge
+    # of younger records is refused unless forced. Never below MIN_RETENTION_DAYS.
+    retention_days: int = Field(default=DEFAULT_RETENTION_DAYS, ge=MIN_RETENTION_DAYS)
 
     @property
     def serves_docs(self) -> bool:

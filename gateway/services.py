@@ -38,6 +38,7 @@ from gateway.stages.admission import Admission
 from gateway.stages.detection import PiiDetection
 from gateway.stages.policy import PolicyGate
 from gateway.stages.recording import Recorder
+from gateway.store.checkpoint import CHECKPOINT_KEY_PURPOSE
 from gateway.store.db import make_engine, migrate
 from gateway.store.decision_log import DecisionLog
 from gateway.store.keys import KeyStore
@@ -205,7 +206,8 @@ async def open_services(settings: Settings, *, builtin_demo_url: str | None,
     try:
         yield Services(settings=settings, database=database, authenticator=authenticator, pii_engine=pii_engine,
                        detector=detector, applier=applier, vault=vault, policy=policy, upstream=upstream,
-                       ledger=ledger, pipeline=pipeline, decision_log=DecisionLog(database),
+                       ledger=ledger, pipeline=pipeline, decision_log=DecisionLog(database, checkpoint_digest=keys.KeyedDigest(
+                           keys.derive_key(hmac_key, CHECKPOINT_KEY_PURPOSE))),
                        outcomes=OutcomeStore(database), ledger_digest=ledger_digest,
                        outcome_digest=keys.KeyedDigest(keys.derive_key(hmac_key, "outcome-id")),
                        builtin_demo_secret=demo_secret)

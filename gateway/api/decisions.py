@@ -1,5 +1,5 @@
-"""The decision log: read records, verify the chains. Compliance and security roles only
-(a caller may read its own decisions by id).
+"""The decision log: read records and their explanations, verify the chains. Compliance and
+security roles only (a caller may read its own decisions, and their explanations, by id).
 
 Reads go through `DecisionLog` (gateway/store/decision_log.py), never the ledger's writer.
 Every parameter is bounded before it reaches the database: times without a zone are read
@@ -16,9 +16,12 @@ from typing import Any, Literal
 import anyio.to_thread
 from fastapi import APIRouter, Depends, Query, Request
 
+from explainers.decision import explain
+from explainers.models import Lang
 from gateway.api.deps import authenticated, services
 from gateway.api.query import strict_query
 from gateway.auth import AuthenticatedCaller
+from gateway.decision import DecisionRecord
 from gateway.errors import BadRequest, DecisionNotFound
 from gateway.store.decision_log import DecisionFilter, as_utc
 
@@ -80,13 +83,32 @@ async def verify_chain(request: Request, _reader: AuthenticatedCaller = Depends(
     return check.as_dict()
 
 
-@router.get("/{decision_id}")
-async def get_decision(request: Request, decision_id: str, caller: AuthenticatedCaller = Depends(_anyone),
-                       _query: None = Depends(strict_query())) -> dict[str, Any]:
+async def _readable(request: Request, decision_id: str, caller: AuthenticatedCaller) -> DecisionRecord:
+    """The record, if this caller may read it: its own decisions, or any for readers. Another
+    caller's decision is the same 404 as a missing one, so nothing about it leaks."""
     if not DECISION_ID.fullmatch(decision_id):
         raise BadRequest("decision_id must be 'dec_' and 32 hexadecimal digits", param="decision_id")
     record = await anyio.to_thread.run_sync(services(request).decision_log.get, decision_id)
-    # A caller may read its own decisions; readers may read all.
     if record is None or (record.caller != caller.id and not set(READER_ROLES) & set(caller.roles)):
         raise DecisionNotFound("no such decision that you may read", param="decision_id")
+    return record
+
+
+@router.get("/{decision_id}")
+async def get_decision(request: Request, decision_id: str, caller: AuthenticatedCaller = Depends(_anyone),
+                       _query: None = Depends(strict_query())) -> dict[str, Any]:
+    record = await _readable(request, decision_id, caller)
     return record.model_dump(mode="json")
+
+
+@router.get("/{decision_id}/explanation")
+async def explain_decision(request: Request, decision_id: str, caller: AuthenticatedCaller = Depends(_anyone),
+                           _query: None = Depends(strict_query("lang")),
+                           lang: Lang = Query(default="en", description="the text's language: en or zh")
+                           ) -> dict[str, Any]:
+    """Why the decision came out as it did: a structured account and a plain-language text
+    (docs/explanations.md). Who may read it: as for the decision itself."""
+    record = await _readable(request, decision_id, caller)
+    log = services(request).decision_log
+    document = await anyio.to_thread.run_sync(lambda: explain(log, record, lang=lang))
+    return document.model_dump(mode="json")

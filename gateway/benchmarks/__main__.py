@@ -6,7 +6,8 @@
    (plain and streamed) again at a rate one process sustains here
 2. PII analysis of a ~300-character message, English and Chinese
 3. one policy decision on the embedded engine (regorus) and on the real OPA engine
-4. importing interactions: 1,000,000 CSV rows into a fresh SQLite database (50,000 with --quick)
+4. the ledger's cost per request: the wait for a record's commit at 100 and 500 records/s
+5. importing interactions: 1,000,000 CSV rows into a fresh SQLite database (50,000 with --quick)
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sustained-rps", type=int, default=30,
                         help="a second full-mode run at a rate one process sustains on 2 cores")
     parser.add_argument("--quick", action="store_true", help="short runs, for a smoke check")
+    parser.add_argument("--ledger-database-url", help="measure the ledger on this database (default: a fresh SQLite file)")
     args = parser.parse_args(argv)
     seconds = 3.0 if args.quick else args.seconds
 
@@ -59,6 +61,10 @@ def main(argv: list[str] | None = None) -> int:
     bundle = PolicyBundle.load(Settings().policy_dir)
     engines = {name: build_engine(bundle, name) for name in ("regorus", "opa")}
     _write(args.out, "policy-eval", {name: bench_policy(engine, n=n) for name, engine in engines.items()})
+
+    from gateway.benchmarks.ledger import bench_ledger
+
+    _write(args.out, "ledger", bench_ledger(seconds=seconds / 2, database_url=args.ledger_database_url))
 
     from gateway.benchmarks.importing import bench_import
 

@@ -3,8 +3,11 @@
 The decision ledger and the outcome table each keep their own chain, built the same way:
 record_hash = sha256(prev_hash + canonical JSON of the record without its three chain fields),
 the first record's prev_hash is the genesis hash, and a one-row head table holds the tip. The
-writers (ledger.py, outcomes.py) use `chain_hash`; the reader (decision_log.py) walks each chain
-with `walk`, which is written once so both chains are checked by the same rules.
+writers (ledger.py, outcomes.py) hash the canonical text with `text_hash` and store that same
+text (`stored_json`); the reader (decision_log.py) walks each chain with `walk`, which is
+written once so both chains are checked by the same rules. After a
+retention purge (gateway/store/retention.py) a chain starts at its signed checkpoint instead
+of the genesis (gateway/store/checkpoint.py).
 """
 
 from __future__ import annotations
@@ -68,19 +71,29 @@ class StoredLink:
 ColumnCheck = Callable[[Any, Mapping[str, Any]], bool]
 
 
-def walk(links: Iterable[StoredLink], head: tuple[int, str], column_checks: Mapping[str, ColumnCheck]) -> ChainCheck:
-    """Recompute every hash from the genesis over the stored JSON, in seq order.
+def walk(links: Iterable[StoredLink], head: tuple[int, str], column_checks: Mapping[str, ColumnCheck],
+         start: tuple[int, str] = (0, GENESIS_HASH)) -> ChainCheck:
+    """Recompute every hash from `start` over the stored JSON, in seq order.
+
+    `start` is the genesis (seq 0, GENESIS_HASH), or the (seq, record hash) of the last
+    record a purge removed, from a retention checkpoint whose signature the caller checked
+    (gateway/store/checkpoint.py): the first record must then follow it.
 
     Catches an edited record (its hash), a deleted one (a gap in seq), an inserted or moved one
     (prev_hash, or its stored seq disagreeing with its row), a query column edited apart from
     the record (`column_checks`), and a cut-off tail or rows past the tip (the head row).
     """
-    prev, seq, checked = GENESIS_HASH, 0, 0
+    seq, prev = start
+    checked = 0
     head_seq, head_hash = head
+    if head_seq < seq:
+        return ChainCheck(False, 0, head_seq, "the chain head lies before the retention checkpoint")
     for link in links:
         stored = link.stored
         problem = None
-        if link.seq > head_seq:
+        if link.seq <= start[0]:
+            problem = "a record lies in the purged range (at or before the retention checkpoint)"
+        elif link.seq > head_seq:
             problem = "a record lies past the chain head (inserted after the last committed record)"
         elif link.seq != seq + 1:
             problem = "a record is missing before this one"

@@ -12,15 +12,18 @@ audits, explanations, export — reads here:
     batches(since, until, where, columns)           the same as column dicts, for analytics
     outcomes_for(decision_id)            outcomes of one decision (its own and its conversation's)
     conversation_started(id, caller)     when a conversation's first decision was made
-    verify()                             both hash chains, from the genesis (or one:
-                                         verify_decisions(), verify_outcomes())
+    policy_activation(bundle_hash, at)   when the bundle a decision ran under was activated
+    verify()                             both hash chains, from the genesis or the newest signed
+                                         retention checkpoint (or one: verify_decisions(),
+                                         verify_outcomes())
+    checkpoints()                        the retention checkpoints purges left, oldest first
 
 Streaming is by keyset pages (`seq > last ORDER BY seq LIMIT page_size`), each page in its
 own short read, so memory is bounded by the page size whatever the window, no read holds a
 transaction open for long, and the same code runs on SQLite and PostgreSQL. A window ends at
 the chain head as it stood when the window was opened: it does not chase records committed
-while it is read. Batches are plain `{column: [values]}` dicts (pyarrow is not a dependency;
-`pyarrow.RecordBatch.from_pydict(batch)` takes one as it is).
+while it is read. Batches are plain `{column: [values]}` dicts, the shape
+`pyarrow.RecordBatch.from_pydict(batch)` takes (the Parquet export, gateway/export.py, does).
 """
 
 from __future__ import annotations
@@ -36,12 +39,16 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import ColumnElement, Engine, String, Table, func, literal_column, or_, select
 
 from gateway.decision import DecisionRecord
+from gateway.keys import KeyedDigest
 from gateway.outcome import OutcomeRecord
 from gateway.policy.documents import PolicyInput, PolicyResult
 from gateway.store.chain import ChainCheck, StoredLink, walk
+from gateway.store.checkpoint import Checkpoint, CheckpointCheck, check_checkpoints
 from gateway.store.columns import columnar
 from gateway.store.derived import attributes_of, query_columns
-from gateway.store.models import ChainHead, DecisionAttribute, DecisionRow, OutcomeChainHead, OutcomeRow
+from gateway.store.models import (ChainHead, DecisionAttribute, DecisionRow, LedgerCheckpoint, OutcomeChainHead,
+                                  OutcomeRow, PolicyActivation)
+from gateway.store.policy_versions import PolicyVersion
 
 DEFAULT_PAGE_SIZE = 500
 DEFAULT_BATCH_SIZE = 10_000
@@ -50,6 +57,8 @@ _OUTCOMES: Table = OutcomeRow.__table__  # type: ignore[attr-defined]
 _DECISION_HEAD: Table = ChainHead.__table__  # type: ignore[attr-defined]
 _OUTCOME_HEAD: Table = OutcomeChainHead.__table__  # type: ignore[attr-defined]
 _ATTRIBUTES: Table = DecisionAttribute.__table__  # type: ignore[attr-defined]
+_ACTIVATIONS: Table = PolicyActivation.__table__  # type: ignore[attr-defined]
+_CHECKPOINTS: Table = LedgerCheckpoint.__table__  # type: ignore[attr-defined]
 
 
 def as_utc(moment: datetime) -> datetime:
@@ -154,6 +163,8 @@ class LedgerCheck:
 
     decisions: ChainCheck
     outcomes: ChainCheck
+    # Retention checkpoints the walks started from (0: both from the genesis).
+    checkpoints: int = 0
 
     @property
     def ok(self) -> bool:
@@ -164,7 +175,7 @@ class LedgerCheck:
         the decision chain's fields as before, and the outcome chain's under `outcomes`."""
         d = self.decisions
         return {"ok": self.ok, "checked": d.checked, "first_bad_seq": d.first_bad_seq, "problem": d.problem,
-                "outcomes": outcome_check_dict(self.outcomes)}
+                "checkpoints": self.checkpoints, "outcomes": outcome_check_dict(self.outcomes)}
 
 
 def outcome_check_dict(check: ChainCheck) -> dict[str, Any]:
@@ -206,14 +217,21 @@ _OUTCOME_COLUMNS = {
 
 
 class DecisionLog:
-    """Read-only. Every method blocks (database reads): async callers use a worker thread."""
+    """Read-only. Every method blocks (database reads): async callers use a worker thread.
 
-    def __init__(self, engine: Engine, *, page_size: int = DEFAULT_PAGE_SIZE) -> None:
+    `checkpoint_digest` checks the signatures of retention checkpoints (the gateway's HMAC
+    key derived for CHECKPOINT_KEY_PURPOSE); without it a ledger that has been purged does
+    not verify (the checkpoints cannot be trusted), one that never was verifies as before.
+    """
+
+    def __init__(self, engine: Engine, *, page_size: int = DEFAULT_PAGE_SIZE,
+                 checkpoint_digest: KeyedDigest | None = None) -> None:
         if page_size < 1:
             raise ValueError("page_size must be positive")
         self.engine = engine
         self.page_size = page_size
         self._dialect = engine.dialect.name
+        self._checkpoint_digest = checkpoint_digest
 
     def get(self, decision_id: str) -> DecisionRecord | None:
         query = select(_DECISIONS.c.record).where(_DECISIONS.c.decision_id == decision_id)
@@ -285,12 +303,43 @@ class DecisionLog:
             first = connection.execute(query).scalar()
         return as_utc(first) if first is not None else None
 
-    def verify(self) -> LedgerCheck:
-        return LedgerCheck(decisions=self.verify_decisions(), outcomes=self.verify_outcomes())
+    def policy_activation(self, bundle_hash: str, *, at: datetime) -> PolicyVersion | None:
+        """The activation of `bundle_hash` in force at `at`: its latest at or before that time.
 
-    def verify_decisions(self) -> ChainCheck:
-        check = self._verify(_DECISIONS, _DECISION_HEAD, _DECISION_COLUMNS, "decision_id")
+        A bundle can be activated more than once (every gateway process at startup, a reload
+        back to an earlier version); the one that matters to a decision is the last before it.
+        None: no activation of the bundle is recorded by then (an imported record's bundle,
+        or a database that did not keep its history)."""
+        query = (select(_ACTIVATIONS.c.bundle_hash, _ACTIVATIONS.c.activated_at, _ACTIVATIONS.c.source)
+                 .where(_ACTIVATIONS.c.bundle_hash == bundle_hash, _ACTIVATIONS.c.activated_at <= as_utc(at))
+                 .order_by(_ACTIVATIONS.c.activated_at.desc(), _ACTIVATIONS.c.id.desc()).limit(1))
+        with self.engine.connect() as connection:
+            row = connection.execute(query).first()
+        if row is None:
+            return None
+        return PolicyVersion(bundle_hash=row.bundle_hash, activated_at=as_utc(row.activated_at), source=row.source)
+
+    def checkpoints(self) -> list[Checkpoint]:
+        """The retention checkpoints, oldest first (a handful: one per purge run)."""
+        with self.engine.connect() as connection:
+            rows = connection.execute(select(_CHECKPOINTS).order_by(_CHECKPOINTS.c.id)).mappings().all()
+        return [Checkpoint(**row) for row in rows]
+
+    def verify(self) -> LedgerCheck:
+        checkpoints = self._checked_checkpoints()
+        return LedgerCheck(decisions=self.verify_decisions(checkpoints), outcomes=self.verify_outcomes(checkpoints),
+                           checkpoints=checkpoints.count)
+
+    def verify_decisions(self, checkpoints: CheckpointCheck | None = None) -> ChainCheck:
+        checkpoints = checkpoints or self._checked_checkpoints()
+        if not checkpoints.ok:
+            return _refused(checkpoints)
+        check = self._verify(_DECISIONS, _DECISION_HEAD, _DECISION_COLUMNS, "decision_id",
+                             checkpoints.decisions_start)
         return self._verify_attributes(check) if check.ok else check
+
+    def _checked_checkpoints(self) -> CheckpointCheck:
+        return check_checkpoints(self.checkpoints(), self._checkpoint_digest)
 
     def _verify_attributes(self, check: ChainCheck) -> ChainCheck:
         """Each record's `decision_attributes` rows say what its hashed JSON says; none is stray."""
@@ -317,8 +366,11 @@ class DecisionLog:
             return ChainCheck(False, check.checked, stray, "attribute rows belong to no record")
         return check
 
-    def verify_outcomes(self) -> ChainCheck:
-        return self._verify(_OUTCOMES, _OUTCOME_HEAD, _OUTCOME_COLUMNS, "outcome_key")
+    def verify_outcomes(self, checkpoints: CheckpointCheck | None = None) -> ChainCheck:
+        checkpoints = checkpoints or self._checked_checkpoints()
+        if not checkpoints.ok:
+            return _refused(checkpoints)
+        return self._verify(_OUTCOMES, _OUTCOME_HEAD, _OUTCOME_COLUMNS, "outcome_key", checkpoints.outcomes_start)
 
     # --- internals -----------------------------------------------------------------------
 
@@ -368,14 +420,15 @@ class DecisionLog:
         with self.engine.connect() as connection:
             return [OutcomeRecord.model_validate(row.record) for row in connection.execute(query)]
 
-    def _verify(self, table: Table, head_table: Table, checks: Mapping[str, Any], name: str) -> ChainCheck:
+    def _verify(self, table: Table, head_table: Table, checks: Mapping[str, Any], name: str,
+                start: tuple[int, str]) -> ChainCheck:
         head = self._head(head_table)
         columns = [table.c.seq, table.c.prev_hash, table.c.record_hash, table.c.record,
                    *(table.c[column] for column in checks)]
         links = (StoredLink(seq=row.seq, prev_hash=row.prev_hash, record_hash=row.record_hash, stored=row.record,
                             columns={column: getattr(row, column) for column in checks}, name=getattr(row, name))
                  for rows in self._keyset(table, columns, (), head[0]) for row in rows)
-        check = walk(links, head, checks)
+        check = walk(links, head, checks, start)
         if not check.ok:
             return check
         # Rows past the tip: one statement, so a record committed meanwhile (which moves the
@@ -389,3 +442,8 @@ class DecisionLog:
             named = connection.execute(select(table.c[name]).where(table.c.seq == first_past)).scalar()
         return ChainCheck(False, check.checked, first_past,
                           "a record lies past the chain head (inserted after the last committed record)", named)
+
+
+def _refused(checkpoints: CheckpointCheck) -> ChainCheck:
+    """A chain whose start cannot be trusted: nothing in it counts as checked."""
+    return ChainCheck(False, 0, None, checkpoints.problem)

@@ -137,3 +137,29 @@ class OutcomeChainHead(SQLModel, table=True):
     id: int = Field(default=1, primary_key=True)
     seq: int = Field(sa_column=Column(BigInteger, nullable=False))
     record_hash: str
+
+
+class LedgerCheckpoint(SQLModel, table=True):
+    """One purge run: where it cut both chains, what it removed, signed (migration 0004).
+
+    Written only by gateway/store/retention.py; `verify()` walks each chain from the newest
+    row's seq and hash, after checking every row's signature (gateway/store/checkpoint.py).
+    """
+
+    __tablename__ = "ledger_checkpoints"
+
+    # Numbered by the purge (max + 1, under the chain head's lock): the number is signed.
+    id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    purged_at: datetime
+    before: datetime
+    forced: bool
+    decision_seq: int = Field(sa_column=Column(BigInteger, nullable=False))
+    decision_hash: str
+    outcome_seq: int = Field(sa_column=Column(BigInteger, nullable=False))
+    outcome_hash: str
+    decisions_removed: int = Field(sa_column=Column(BigInteger, nullable=False))
+    attributes_removed: int = Field(sa_column=Column(BigInteger, nullable=False))
+    outcomes_removed: int = Field(sa_column=Column(BigInteger, nullable=False))
+    vault_removed: int = Field(sa_column=Column(BigInteger, nullable=False))
+    prev_signature: str
+    signature: str
