@@ -336,6 +336,84 @@ def _chain_line(chain: str, things: str, value: dict[str, Any]) -> str:
             f"({value['checked']} {things} good before it)")
 
 
+@decisions.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["csv", "jsonl"]), default=None,
+              help="Default: from the file name (.csv, .jsonl).")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.option("--json", "as_json", is_flag=True)
+def decisions_import(file: Path, fmt: str | None, quiet: bool, as_json: bool) -> None:
+    """Import another bot's interactions (CSV or JSONL) as decision records; all or nothing.
+
+    Columns: docs/decision-record.md, "Imported interactions". Any bad row: every bad row is
+    named by its line, nothing is imported, exit 1."""
+    from gateway.importing import ImportFileError, detect_format, import_file, reader_for
+    from gateway.pii.detector import PiiDetector
+    from gateway.pii.engine import build_pii_engine
+
+    try:
+        chosen = detect_format(file, fmt)
+    except ImportFileError as exc:
+        raise click.ClickException(str(exc)) from None
+    settings = _settings()
+    detector = PiiDetector(build_pii_engine(), cache_size=0)
+    reader = reader_for(settings, holds_pii=lambda text: bool(detector.analyze(text)))
+    bars = None if quiet else _Bars()
+    try:
+        report = import_file(file, chosen, reader=reader, engine=_database(), progress=bars)
+    except ImportFileError as exc:
+        raise click.ClickException(f"nothing imported: {exc}") from None
+    finally:
+        if bars is not None:
+            bars.close()
+    value = {"ok": report.ok, "rows": report.rows, "imported": report.imported, "already_present": report.present,
+             "outcomes": report.outcomes, "bad_rows": report.bad_rows,
+             "problems": [{"line": p.line, "reason": p.reason} for p in report.problems]}
+
+    def render(v: dict[str, Any]) -> None:
+        if v["ok"]:
+            click.echo(f"{v['imported']} imported, {v['already_present']} already present "
+                       f"({v['outcomes']} outcomes)")
+            return
+        for problem in v["problems"]:
+            click.echo(f"line {problem['line']}: {problem['reason']}", err=True)
+        listed = len(v["problems"])
+        more = f" (the first {listed} listed)" if listed < v["bad_rows"] else ""
+        click.echo(f"nothing imported: {v['bad_rows']} bad row(s) of {v['rows']}{more}", err=True)
+
+    _emit(value, as_json, render)
+    if not report.ok:
+        sys.exit(1)
+
+
+class _Bars:
+    """tqdm bars on stderr, one per phase of an import (checking, importing)."""
+
+    def __init__(self) -> None:
+        self._bar: Any = None
+        self._pending = 0
+
+    def __call__(self, phase: str, total: int | None):  # type: ignore[no-untyped-def]
+        from tqdm import tqdm
+
+        self.close()
+        self._bar = tqdm(total=total, desc=phase, unit=" rows", file=sys.stderr, mininterval=0.5)
+        return self._advance
+
+    def _advance(self, rows: int) -> None:
+        # Shown in chunks: tqdm's update per row would cost more than reading the row.
+        self._pending += rows
+        if self._pending >= 1000:
+            self._bar.update(self._pending)
+            self._pending = 0
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.update(self._pending)
+            self._bar.close()
+        self._bar, self._pending = None, 0
+
+
 @decisions.command("list")
 @click.option("--limit", type=int, default=20)
 @click.option("--json", "as_json", is_flag=True)

@@ -33,7 +33,8 @@ STAGES: tuple[str, ...] = Stage.__args__  # type: ignore[attr-defined]
 # How one upstream attempt ended ("rejected" carries the upstream's HTTP status).
 AttemptOutcome = Literal["ok", "timeout", "unavailable", "rejected", "malformed"]
 
-# Where a record came from: written by this gateway as it proxied, or imported (a later step).
+# Where a record came from: written by this gateway as it proxied, or imported from another
+# bot's log (`govgate decisions import`, gateway/importing.py).
 RecordSource = Literal["gateway", "imported"]
 
 
@@ -138,6 +139,13 @@ class AggregateRecord(_Part):
     kinds: dict[str, int] = Field(default_factory=dict)  # request kind -> count
 
 
+class ImportedRecord(_Part):
+    """Set on an imported record only (source "imported"): the interaction happened in another
+    bot, not through this gateway, and reached the ledger from that bot's log."""
+
+    bot: str  # the row's `source`: the bot that handled the interaction
+
+
 class DecisionRecord(_Part):
     schema_version: SchemaVersion = SCHEMA_VERSION
     decision_id: str
@@ -175,6 +183,8 @@ class DecisionRecord(_Part):
     client_pseudonym: str | None = None
     # Set on an aggregate record only (kind "aggregate").
     aggregate: AggregateRecord | None = None
+    # Set on an imported record only (source "imported").
+    imported: ImportedRecord | None = None
 
     @computed_field  # type: ignore[prop-decorator]
     @property

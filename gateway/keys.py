@@ -26,7 +26,9 @@ class KeyedDigest:
         self._key = key
 
     def __call__(self, value: str) -> str:
-        return hmac.new(self._key, value.encode(), hashlib.sha256).hexdigest()
+        # hmac.digest: the one-shot C path (same bytes as hmac.new(...).hexdigest(), a few times
+        # faster; a bulk import computes millions).
+        return hmac.digest(self._key, value.encode(), "sha256").hex()
 
 
 def derive_key(master: bytes, purpose: str) -> bytes:

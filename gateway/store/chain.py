@@ -3,8 +3,9 @@
 The decision ledger and the outcome table each keep their own chain, built the same way:
 record_hash = sha256(prev_hash + canonical JSON of the record without its three chain fields),
 the first record's prev_hash is the genesis hash, and a one-row head table holds the tip. The
-writers (ledger.py, outcomes.py) use `chain_hash`; the reader (decision_log.py) walks each chain
-with `walk`, which is written once so both chains are checked by the same rules. After a
+writers (ledger.py, outcomes.py) hash the canonical text with `text_hash` and store that same
+text (`stored_json`); the reader (decision_log.py) walks each chain with `walk`, which is
+written once so both chains are checked by the same rules. After a
 retention purge (gateway/store/retention.py) a chain starts at its signed checkpoint instead
 of the genesis (gateway/store/checkpoint.py).
 """
@@ -27,7 +28,19 @@ def canonical_json(payload: Mapping[str, Any]) -> str:
 
 def chain_hash(prev_hash: str, payload: Mapping[str, Any]) -> str:
     """`payload` without its chain fields, as `model_dump(mode="json", exclude=CHAIN_FIELDS)` gives it."""
-    return hashlib.sha256((prev_hash + canonical_json(payload)).encode()).hexdigest()
+    return text_hash(prev_hash, canonical_json(payload))
+
+
+def text_hash(prev_hash: str, canonical: str) -> str:
+    """`chain_hash` of a payload whose canonical JSON the writer holds already (it stores that text)."""
+    return hashlib.sha256((prev_hash + canonical).encode()).hexdigest()
+
+
+def stored_json(canonical: str, seq: int, prev_hash: str, record_hash: str) -> str:
+    """The stored text: the hashed JSON object with its three chain fields added at its end
+    (readers parse it; `verify()` takes them out again and re-hashes the canonical rest)."""
+    assert canonical.startswith("{") and canonical.endswith("}") and canonical != "{}"
+    return f'{canonical[:-1]},"prev_hash":"{prev_hash}","record_hash":"{record_hash}","seq":{seq}}}'
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,9 @@ Batches are written in one worker thread, never on the event loop; a write that 
 the database's lock within its busy timeout fails, and its requests fail closed.
 
 Chain: record_hash = sha256(prev_hash + canonical JSON of the record without its hashes)
-(gateway/store/chain.py). The chain head row is locked inside the writing transaction, so
-several gateway processes on one database still build a single chain.
+(gateway/store/chain.py); the row stores that same text, its chain fields appended. The chain
+head row is locked inside the writing transaction, so several gateway processes on one database
+still build a single chain.
 
 Beside the JSON, each row copies out the fields readers filter on, and each audit attribute
 gets a row in `decision_attributes`, in the same transaction, both derived from the JSON as
@@ -27,16 +28,18 @@ import logging
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from gateway.config import DEFAULT_LEDGER_BATCH_MAX
 from gateway.decision import DecisionRecord
 from gateway.pii.vault import SealedPseudonym
-from gateway.store.chain import CHAIN_FIELDS, chain_hash
+from gateway.store.chain import CHAIN_FIELDS, canonical_json, stored_json, text_hash
 from gateway.store.derived import attributes_of, query_columns
+from gateway.store.json_text import json_text
 from gateway.store.models import ChainHead, DecisionAttribute, DecisionRow, VaultEntry
 
 log = logging.getLogger(__name__)
@@ -47,9 +50,8 @@ _HEAD = ChainHead.__table__
 _LOCK_HEAD = update(_HEAD).where(_HEAD.c.id == 1).values(seq=_HEAD.c.seq)
 _READ_HEAD = select(_HEAD.c.seq, _HEAD.c.record_hash).where(_HEAD.c.id == 1)
 _MOVE_HEAD = update(_HEAD).where(_HEAD.c.id == 1).values(seq=bindparam("new_seq"), record_hash=bindparam("new_hash"))
-_INSERT_DECISIONS = insert(DecisionRow.__table__)
+_INSERT_DECISIONS = insert(DecisionRow.__table__).values(record=json_text("record_json"))
 _INSERT_ATTRIBUTES = insert(DecisionAttribute.__table__)
-_ATTRIBUTES = DecisionAttribute.__table__
 # A token another gateway process stored first stays as it is. Indexed by "is PostgreSQL".
 _INSERT_VAULT = (sqlite.insert(VaultEntry.__table__).on_conflict_do_nothing(),
                  postgresql.insert(VaultEntry.__table__).on_conflict_do_nothing())
@@ -128,42 +130,86 @@ class DecisionLedger:
 
     def _write_batch(self, batch: list[_Pending]) -> list[DecisionRecord]:
         """One transaction for the whole batch (SQLAlchemy Core: the ORM costs more than the write)."""
-        committed: list[DecisionRecord] = []
-        rows: list[dict[str, Any]] = []
-        attribute_rows: list[dict[str, Any]] = []
-        vault_rows: list[dict[str, Any]] = []
+        vault_rows = [dataclasses.asdict(entry) for pending in batch for entry in pending.vault_entries]
         with self.engine.begin() as connection:
-            # Touch the head first: the UPDATE takes the write lock (a row lock on PostgreSQL,
-            # the database lock on SQLite) before we read it, so concurrent writers queue here.
-            connection.execute(_LOCK_HEAD)
-            seq, prev_hash = connection.execute(_READ_HEAD).one()
-            for pending in batch:
-                seq += 1
-                payload = pending.record.model_dump(mode="json", exclude=CHAIN_FIELDS)
-                record_hash = chain_hash(prev_hash, payload)
-                payload.update(seq=seq, prev_hash=prev_hash, record_hash=record_hash)
-                rows.append(_row(pending.record, payload))
-                attribute_rows.extend({"decision_seq": seq, "key": key, "value": value}
-                                      for key, value in attributes_of(payload).items())
-                vault_rows.extend(dataclasses.asdict(entry) for entry in pending.vault_entries)
-                committed.append(pending.record.model_copy(
-                    update={"seq": seq, "prev_hash": prev_hash, "record_hash": record_hash}))
-                prev_hash = record_hash
-            connection.execute(_INSERT_DECISIONS, rows)
-            if attribute_rows:
-                connection.execute(_INSERT_ATTRIBUTES, attribute_rows)
+            seq, prev_hash = lock_head(connection)
+            linked = link((unlinked(pending.record) for pending in batch), seq, prev_hash)
+            insert_linked(connection, linked)
             if vault_rows:
                 connection.execute(_INSERT_VAULT[connection.dialect.name == "postgresql"], vault_rows)
-            connection.execute(_MOVE_HEAD, {"new_seq": seq, "new_hash": prev_hash})
-        return committed
+            move_head(connection, linked.seq, linked.head_hash)
+        return [pending.record.model_copy(update={"seq": seq, "prev_hash": prev, "record_hash": record_hash})
+                for pending, (seq, prev, record_hash) in zip(batch, linked.hashes, strict=True)]
 
 
-def _row(record: DecisionRecord, payload: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "seq": payload["seq"],
-        "created_at": record.created_at,
-        **query_columns(payload),
-        "record": payload,
-        "prev_hash": payload["prev_hash"],
-        "record_hash": payload["record_hash"],
-    }
+# --- joining the chain: the ledger's batches and bulk imports (gateway/store/importer.py) ----
+
+
+@dataclass(frozen=True, slots=True)
+class Unlinked:
+    """A record ready to join the chain: its JSON without the chain fields, and that JSON's
+    canonical text (what is hashed; a bulk writer may build it faster, but it must be equal)."""
+
+    created_at: datetime
+    payload: dict[str, Any]
+    canonical: str
+
+
+@dataclass
+class Linked:
+    """Records placed on the chain after (seq, prev_hash), as rows ready to insert."""
+
+    rows: list[dict[str, Any]]
+    attribute_rows: list[dict[str, Any]]
+    hashes: list[tuple[int, str, str]]  # each record's (seq, prev_hash, record_hash)
+    seq: int  # the new head
+    head_hash: str
+
+
+def lock_head(connection: Connection) -> tuple[int, str]:
+    """Take the chain's write lock, then read its head (seq, record_hash).
+
+    The UPDATE takes the lock (a row lock on PostgreSQL, the database lock on SQLite) before
+    we read, so concurrent writers queue here and one chain is built."""
+    connection.execute(_LOCK_HEAD)
+    seq, record_hash = connection.execute(_READ_HEAD).one()
+    return seq, record_hash
+
+
+def move_head(connection: Connection, seq: int, record_hash: str) -> None:
+    connection.execute(_MOVE_HEAD, {"new_seq": seq, "new_hash": record_hash})
+
+
+def unlinked(record: DecisionRecord) -> Unlinked:
+    payload = record.model_dump(mode="json", exclude=CHAIN_FIELDS)
+    return Unlinked(record.created_at, payload, canonical_json(payload))
+
+
+def link(entries: Iterable[Unlinked], seq: int, prev_hash: str) -> Linked:
+    """Chain `entries` in order after (seq, prev_hash): each one's stored JSON (the hashed text
+    with its chain fields appended), its query columns and attribute rows (store/derived.py),
+    all from the JSON as stored."""
+    linked = Linked([], [], [], seq, prev_hash)
+    for entry in entries:
+        linked.seq += 1
+        record_hash = text_hash(linked.head_hash, entry.canonical)
+        linked.rows.append({
+            "seq": linked.seq,
+            "created_at": entry.created_at,
+            **query_columns(entry.payload),
+            "record_json": stored_json(entry.canonical, linked.seq, linked.head_hash, record_hash),
+            "prev_hash": linked.head_hash,
+            "record_hash": record_hash,
+        })
+        linked.attribute_rows.extend({"decision_seq": linked.seq, "key": key, "value": value}
+                                     for key, value in attributes_of(entry.payload).items())
+        linked.hashes.append((linked.seq, linked.head_hash, record_hash))
+        linked.head_hash = record_hash
+    return linked
+
+
+def insert_linked(connection: Connection, linked: Linked) -> None:
+    if linked.rows:
+        connection.execute(_INSERT_DECISIONS, linked.rows)
+    if linked.attribute_rows:
+        connection.execute(_INSERT_ATTRIBUTES, linked.attribute_rows)

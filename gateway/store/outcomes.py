@@ -12,14 +12,16 @@ Readers read outcomes through `gateway.store.decision_log.DecisionLog`.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, insert, select, update
 from sqlalchemy.exc import OperationalError
 
 from gateway.outcome import OutcomeRecord
-from gateway.store.chain import CHAIN_FIELDS, chain_hash
+from gateway.store.chain import CHAIN_FIELDS, canonical_json, stored_json, text_hash
+from gateway.store.json_text import json_text
 from gateway.store.models import OutcomeChainHead, OutcomeRow
 
 _HEAD = OutcomeChainHead.__table__
@@ -27,7 +29,7 @@ _LOCK_HEAD = update(_HEAD).where(_HEAD.c.id == 1).values(seq=_HEAD.c.seq)
 _READ_HEAD = select(_HEAD.c.seq, _HEAD.c.record_hash).where(_HEAD.c.id == 1)
 _MOVE_HEAD = update(_HEAD).where(_HEAD.c.id == 1).values(seq=bindparam("new_seq"), record_hash=bindparam("new_hash"))
 _OUTCOMES = OutcomeRow.__table__
-_INSERT = insert(_OUTCOMES)
+_INSERT = insert(_OUTCOMES).values(record=json_text("record_json"))
 _FIND = select(_OUTCOMES.c.record).where(_OUTCOMES.c.reported_by == bindparam("reported_by"),
                                          _OUTCOMES.c.outcome_key == bindparam("outcome_key"))
 
@@ -65,7 +67,7 @@ class OutcomeStore:
     def _attach(self, record: OutcomeRecord) -> Attached:
         with self.engine.begin() as connection:
             # Lock first (a row lock on PostgreSQL, the write lock on SQLite), then look.
-            connection.execute(_LOCK_HEAD)
+            seq, prev_hash = lock_head(connection)
             found = connection.execute(_FIND, {"reported_by": record.reported_by,
                                                "outcome_key": record.outcome_key}).first()
             if found is not None:
@@ -73,20 +75,60 @@ class OutcomeStore:
                 if not stored.same_report(record):
                     raise OutcomeConflict()
                 return Attached(stored, created=False)
-            seq, prev_hash = connection.execute(_READ_HEAD).one()
-            seq += 1
-            payload = record.model_dump(mode="json", exclude=CHAIN_FIELDS)
-            record_hash = chain_hash(prev_hash, payload)
-            payload.update(seq=seq, prev_hash=prev_hash, record_hash=record_hash)
-            connection.execute(_INSERT, [_row(record, payload)])
-            connection.execute(_MOVE_HEAD, {"new_seq": seq, "new_hash": record_hash})
-        return Attached(record.model_copy(update={"seq": seq, "prev_hash": prev_hash, "record_hash": record_hash}),
-                        created=True)
+            linked = link_outcomes([record], seq, prev_hash)
+            insert_outcomes(connection, linked)
+            move_head(connection, linked.seq, linked.head_hash)
+        return Attached(linked.committed[0], created=True)
 
 
-def _row(record: OutcomeRecord, payload: dict[str, Any]) -> dict[str, Any]:
+# --- joining the outcome chain: one report, or a bulk import (gateway/store/importer.py) ----
+
+
+@dataclass
+class LinkedOutcomes:
+    """Outcomes placed on the outcome chain after (seq, prev_hash), as rows ready to insert."""
+
+    rows: list[dict[str, Any]]
+    committed: list[OutcomeRecord]
+    seq: int  # the new head
+    head_hash: str
+
+
+def lock_head(connection: Connection) -> tuple[int, str]:
+    """Take the outcome chain's write lock, then read its head (seq, record_hash)."""
+    connection.execute(_LOCK_HEAD)
+    seq, record_hash = connection.execute(_READ_HEAD).one()
+    return seq, record_hash
+
+
+def move_head(connection: Connection, seq: int, record_hash: str) -> None:
+    connection.execute(_MOVE_HEAD, {"new_seq": seq, "new_hash": record_hash})
+
+
+def link_outcomes(records: Iterable[OutcomeRecord], seq: int, prev_hash: str) -> LinkedOutcomes:
+    """Chain `records` in order after (seq, prev_hash); each row stores the hashed text (its
+    chain fields appended), as the ledger's rows do."""
+    linked = LinkedOutcomes([], [], seq, prev_hash)
+    for record in records:
+        canonical = canonical_json(record.model_dump(mode="json", exclude=CHAIN_FIELDS))
+        linked.seq += 1
+        record_hash = text_hash(linked.head_hash, canonical)
+        linked.rows.append(_row(record, stored_json(canonical, linked.seq, linked.head_hash, record_hash),
+                                linked.seq, linked.head_hash, record_hash))
+        linked.committed.append(record.model_copy(
+            update={"seq": linked.seq, "prev_hash": linked.head_hash, "record_hash": record_hash}))
+        linked.head_hash = record_hash
+    return linked
+
+
+def insert_outcomes(connection: Connection, linked: LinkedOutcomes) -> None:
+    if linked.rows:
+        connection.execute(_INSERT, linked.rows)
+
+
+def _row(record: OutcomeRecord, stored: str, seq: int, prev_hash: str, record_hash: str) -> dict[str, Any]:
     return {
-        "seq": payload["seq"],
+        "seq": seq,
         "outcome_key": record.outcome_key,
         "reported_by": record.reported_by,
         "decision_id": record.decision_id,
@@ -96,7 +138,7 @@ def _row(record: OutcomeRecord, payload: dict[str, Any]) -> dict[str, Any]:
         "csat": record.csat,
         "occurred_at": record.occurred_at,
         "recorded_at": record.recorded_at,
-        "record": payload,
-        "prev_hash": payload["prev_hash"],
-        "record_hash": payload["record_hash"],
+        "record_json": stored,
+        "prev_hash": prev_hash,
+        "record_hash": record_hash,
     }

@@ -1,0 +1,101 @@
+"""Importing interactions: N generated CSV rows into a fresh database, timed.
+
+    python -m gateway.benchmarks.importing [--rows N] [--database-url URL]
+
+Generates an N-row CSV in a temporary folder (rows like a support bot's log: a conversation
+of a few turns per customer, listed and unlisted audit attributes, an outcome on about one
+row in three), then imports it into a fresh database (SQLite in the temporary folder unless a
+URL is given) with `gateway.importing.import_file`, as `govgate decisions import` does.
+Reports rows per second, seconds (the whole import: both passes and the commit), the CPU
+seconds it took (both threads) and the process's peak RSS. The PII check on unlisted attribute values is a stub here (the CLI asks
+the PII engine once per distinct value; the engine's own cost is in the `pii` benchmark).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import random
+import resource
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from gateway import keys
+from gateway.importing import COLUMNS, RowReader, import_file
+from gateway.policy.documents import Vocabulary
+from gateway.store.db import make_engine, migrate
+
+_OUTCOMES = ("resolved", "escalated", "refund_granted", "refund_denied", "abandoned", "site:callback_promised")
+
+
+def write_csv(path: Path, rows: int, *, seed: int = 7) -> None:
+    rng = random.Random(seed)
+    start = datetime(2026, 11, 1, tzinfo=UTC)
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        out = csv.writer(handle)
+        out.writerow(COLUMNS)
+        for n in range(rows):
+            customer = n // 4
+            outcome = rng.choice(_OUTCOMES) if n % 3 == 0 else ""
+            ttft = rng.uniform(80, 900)
+            out.writerow([
+                (start + timedelta(seconds=n * 2)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                f"conv-{customer}", f"customer-{customer:08d}", rng.choice(("EU", "US", "CN")),
+                f"gender={rng.choice(('female', 'male', 'undisclosed'))}; "
+                f"age_band={rng.choice(('18-24', '25-34', '35-44', '45-54'))}; tier=t{rng.randint(1, 4)}",
+                rng.choice(("chat", "app", "phone", "kiosk")), rng.choice(("en", "zh")),
+                rng.choice(("demo-chat", "acme-llm-2")), rng.randint(5, 800), f"{ttft:.1f}",
+                f"{ttft + rng.uniform(200, 4000):.1f}", outcome,
+                rng.randint(1, 5) if outcome and n % 2 == 0 else "", "legacy-support-bot",
+            ])
+
+
+def bench_import(rows: int, *, database_url: str | None = None, work_dir: Path | None = None) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(dir=work_dir) as folder:
+        path = Path(folder) / "interactions.csv"
+        write_csv(path, rows)
+        engine = make_engine(database_url or f"sqlite:///{Path(folder) / 'govgate.db'}")
+        migrate(engine)
+        master = b"benchmark-hmac-key"
+        reader = RowReader(
+            vocabulary=Vocabulary(models=frozenset({"demo-chat"}), regions=frozenset({"EU", "US", "CN"}),
+                                  attributes={"gender": frozenset({"female", "male", "undisclosed"}),
+                                              "age_band": frozenset({"18-24", "25-34", "35-44", "45-54"})}),
+            digest=keys.KeyedDigest(keys.derive_key(master, "ledger")),
+            id_digest=keys.KeyedDigest(keys.derive_key(master, "import-id")),
+            outcome_digest=keys.KeyedDigest(keys.derive_key(master, "outcome-id")),
+            holds_pii=lambda text: False, now=datetime.now(UTC))
+        started, cpu_started = time.perf_counter(), _cpu_seconds()
+        report = import_file(path, "csv", reader=reader, engine=engine)
+        seconds, cpu = time.perf_counter() - started, _cpu_seconds() - cpu_started
+        engine.dispose()
+        if not report.ok or report.imported != rows:
+            raise RuntimeError(f"the benchmark's own file did not import: {report}")
+    # CPU seconds beside wall seconds: on a shared machine the wall clock also counts the others.
+    return {"rows": rows, "seconds": round(seconds, 2), "rows_per_s": round(rows / seconds),
+            "cpu_seconds": round(cpu, 2),
+            "outcomes": report.outcomes, "database": "postgresql" if database_url else "sqlite",
+            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}
+
+
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m gateway.benchmarks.importing")
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
+    args = parser.parse_args(argv)
+    print(json.dumps(bench_import(args.rows, database_url=args.database_url)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

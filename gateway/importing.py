@@ -1,0 +1,727 @@
+"""Imported interactions: another bot's log (CSV or JSONL) read into decision records, so bias
+audits also cover bots that do not route through the gateway yet (docs/decision-record.md,
+"Imported interactions").
+
+Reading only; the store writes (gateway/store/importer.py). A row is validated by the gateway's
+own rules, not copies of them: the customer columns go through the header parser and screen
+(gateway/customer.py, gateway/identifiers.py) as the X-Customer-* headers do, under the same
+keyed HMAC; the outcome through the POST /v1/outcomes body model (gateway/outcome.py).
+
+    rows(path, fmt)                  (line number, the row's fields) or the line's problem, streamed
+    RowReader(...).read(raw)         one row, validated: an `ImportedRow`, or why not
+    RowReader(...).entry(row)        the decision record (and outcome) the row becomes
+
+A problem never repeats a value from the file: it names the line, the column and its rule.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import json
+import math
+import re
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import closing
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from json.encoder import encode_basestring as _encode_string  # type: ignore[attr-defined]
+from pathlib import Path
+from queue import Empty, Queue
+from typing import Any, Literal
+
+from pydantic import TypeAdapter
+
+from gateway.customer import CustomerContext, parse_customer_headers
+from gateway.decision import DecisionRecord, Features, ImportedRecord, Timings
+from gateway.errors import BadRequest
+from gateway.identifiers import Digest, HoldsPii, listed_or_digest, screen_customer
+from gateway.json_body import parse_json_object
+from gateway.outcome import MAX_CLOCK_SKEW, OutcomeRecord, OutcomeRequest
+from gateway.policy.documents import Vocabulary
+from gateway.store.chain import CHAIN_FIELDS, canonical_json
+from gateway.store.importer import Unlinked, append_imported
+
+Format = Literal["csv", "jsonl"]
+FORMATS: tuple[Format, ...] = ("csv", "jsonl")
+
+COLUMNS = ("timestamp", "conversation_id", "customer_id", "region", "attributes", "channel", "language", "model",
+           "message_chars", "ttft_ms", "latency_ms", "outcome", "csat", "source")
+REQUIRED = ("timestamp", "source")
+# No column allows more; a longer line is refused unread (memory stays bounded whatever the file).
+MAX_LINE_BYTES = 64 * 1024
+MAX_MODEL_CHARS = 256
+MAX_NUMBER = 10**9  # characters, or milliseconds (11 days)
+
+# The columns the customer headers' parser reads, by header name.
+_HEADERS = {"conversation_id": "x-conversation-id", "customer_id": "x-customer-id", "region": "x-customer-region",
+            "attributes": "x-customer-attributes", "channel": "x-channel"}
+_COLUMN_OF_PARAM = {"X-Conversation-Id": "conversation_id", "X-Customer-Id": "customer_id",
+                    "X-Customer-Region": "region", "X-Customer-Attributes": "attributes", "X-Channel": "channel"}
+# ISO 8601 with seconds; the zone may be left out (then the time is UTC). [0-9], not \d.
+_TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?"
+                        r"(Z|[+-][0-9]{2}:[0-9]{2})?")
+_SOURCE = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
+_INTEGER = re.compile(r"[0-9]{1,10}")
+_DECIMAL = re.compile(r"[0-9]{1,10}(\.[0-9]{1,6})?")
+_LANGUAGES = ("en", "zh")
+# Any valid decision id does for checking an outcome's fields (the importer makes the real one).
+_PLACEHOLDER_DECISION = "dec_" + "0" * 32
+
+RULES = {
+    "timestamp": "an ISO 8601 time with seconds, e.g. 2026-12-02T10:30:00Z (no zone: UTC), not in the future",
+    "source": "the bot's name: 1-64 characters of a-z 0-9 . _ -, starting with a letter or digit",
+    "language": "en or zh (or empty)",
+    "model": f"1-{MAX_MODEL_CHARS} printable characters (or empty)",
+    "message_chars": f"a whole number from 0 to {MAX_NUMBER} (or empty)",
+    "ttft_ms": f"milliseconds from 0 to {MAX_NUMBER}, at most 6 decimals (or empty)",
+    "latency_ms": f"milliseconds from 0 to {MAX_NUMBER}, at most 6 decimals (or empty)",
+}
+
+
+class ImportFileError(Exception):
+    """The file cannot be read as an import at all (not one bad row): nothing is imported."""
+
+
+@dataclass(frozen=True, slots=True)
+class RawRow:
+    """One line of the file: its fields by column (absent or empty: not there), or its problem."""
+
+    line: int
+    fields: dict[str, Any] | None
+    problem: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ImportedRow:
+    """A row as validated: every identifier already a keyed hash or a listed value."""
+
+    line: int
+    decision_id: str
+    created_at: datetime
+    bot: str
+    region: str | None
+    attributes: dict[str, str]
+    channel: str | None
+    pseudonym: str | None  # keyed HMAC of customer_id
+    conversation: str | None  # keyed HMAC of conversation_id
+    language: str | None
+    model: str | None
+    message_chars: int | None
+    ttft_ms: float | None
+    latency_ms: float | None
+    outcome: str | None
+    csat: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    line: int
+    reason: str
+
+
+def detect_format(path: Path, given: str | None) -> Format:
+    if given is not None:
+        if given not in FORMATS:
+            raise ImportFileError(f"--format must be one of {', '.join(FORMATS)}")
+        return given  # type: ignore[return-value]
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return "csv"
+    if suffix in (".jsonl", ".ndjson"):
+        return "jsonl"
+    raise ImportFileError("cannot tell the format from the file name: name it .csv or .jsonl, or give --format")
+
+
+# --- reading lines -----------------------------------------------------------------------
+
+
+def rows(path: Path, fmt: Format) -> Iterator[RawRow]:
+    """The file's rows in order, streamed. Blank lines are skipped; a line that is too long, not
+    UTF-8 or not one row is a problem (and the reading goes on, so every bad line is named)."""
+    with path.open("rb") as handle:
+        lines = _lines(handle)
+        yield from (_csv_rows(lines) if fmt == "csv" else _jsonl_rows(lines))
+
+
+def _lines(handle: Any) -> Iterator[tuple[int, bytes | None]]:
+    """(line number, the line's bytes without its end) or None for a line over MAX_LINE_BYTES."""
+    number = 0
+    while True:
+        raw = handle.readline(MAX_LINE_BYTES + 1)
+        if not raw:
+            return
+        number += 1
+        if number == 1 and raw.startswith(codecs.BOM_UTF8):
+            raw = raw[len(codecs.BOM_UTF8):]
+        if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
+            while raw and not raw.endswith(b"\n"):  # skip the rest, a bounded piece at a time
+                raw = handle.readline(MAX_LINE_BYTES + 1)
+            yield number, None
+            continue
+        yield number, raw.rstrip(b"\r\n")
+
+
+_TOO_LONG = f"the line is longer than {MAX_LINE_BYTES} bytes"
+_NOT_UTF8 = "the line is not valid UTF-8"
+
+
+def _csv_rows(lines: Iterator[tuple[int, bytes | None]]) -> Iterator[RawRow]:
+    header: list[str] | None = None
+    for number, raw in lines:
+        if raw is None:
+            if header is None:
+                raise ImportFileError(f"line {number}: the header: {_TOO_LONG}")
+            yield RawRow(number, None, _TOO_LONG)
+            continue
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            if header is None:
+                raise ImportFileError(f"line {number}: the header: {_NOT_UTF8}") from None
+            yield RawRow(number, None, _NOT_UTF8)
+            continue
+        if not text.strip():
+            continue
+        try:
+            cells = next(csv.reader((text,), strict=True))
+        except csv.Error:
+            if header is None:
+                raise ImportFileError(f"line {number}: the header is not one CSV row") from None
+            yield RawRow(number, None, "the line is not one CSV row (a quoted field must end on its line)")
+            continue
+        if header is None:
+            header = _header(number, cells)
+            continue
+        if len(cells) != len(header):
+            yield RawRow(number, None, f"the line has {len(cells)} fields, the header {len(header)}")
+            continue
+        yield RawRow(number, {name: cell for name, cell in zip(header, cells, strict=True) if cell != ""})
+
+
+def _header(number: int, cells: list[str]) -> list[str]:
+    names = [cell.strip() for cell in cells]
+    for position, name in enumerate(names, start=1):
+        if name not in COLUMNS:
+            # The unknown name is the file's text: not repeated back.
+            raise ImportFileError(f"line {number}: column {position} of the header is not an import column; "
+                                  f"the columns are: {', '.join(COLUMNS)}")
+        if names.index(name) != position - 1:
+            raise ImportFileError(f"line {number}: the header names the column {name} twice")
+    missing = [name for name in REQUIRED if name not in names]
+    if missing:
+        raise ImportFileError(f"line {number}: the header lacks the required column(s) {', '.join(missing)}")
+    return names
+
+
+def _jsonl_rows(lines: Iterator[tuple[int, bytes | None]]) -> Iterator[RawRow]:
+    for number, raw in lines:
+        if raw is None:
+            yield RawRow(number, None, _TOO_LONG)
+            continue
+        if not raw.strip():
+            continue
+        try:
+            # The request bodies' parser: bounded depth and numbers, well-formed Unicode, unique keys.
+            body = parse_json_object(raw, unique_keys=True)
+        except BadRequest as refused:
+            yield RawRow(number, None, f"the line is not one JSON object: {refused.message}")
+            continue
+        if any(key not in COLUMNS for key in body):
+            yield RawRow(number, None, f"the object has a key that is not an import column; "
+                                       f"the columns are: {', '.join(COLUMNS)}")
+            continue
+        yield RawRow(number, {key: value for key, value in body.items() if value is not None and value != ""})
+
+
+# --- one row -----------------------------------------------------------------------------
+
+
+class _Refused(ValueError):
+    def __init__(self, column: str, rule: str) -> None:
+        super().__init__(f"{column} must be {rule}")
+
+
+# Past this many distinct keys a memo starts over (memory stays bounded whatever the file).
+_MEMO_MAX = 100_000
+
+
+class RowReader:
+    """Validates rows and turns them into records, with the gateway's keys and policy vocabulary.
+
+    `digest` is the ledger's keyed HMAC (the one the gateway stores X-Customer-Id and
+    X-Conversation-Id as); `holds_pii` checks unlisted audit attributes as admission does;
+    `id_digest` and `outcome_digest` are keyed HMACs of their own (derived keys "import-id"
+    and "outcome-id"). Region, attributes, channel, model and outcome take a few values
+    each, so each distinct value is checked once and remembered (the answer depends only
+    on the value).
+    """
+
+    def __init__(self, *, vocabulary: Vocabulary, digest: Digest, id_digest: Digest, outcome_digest: Digest,
+                 holds_pii: HoldsPii | None, now: datetime) -> None:
+        self._vocabulary = vocabulary
+        self._digest = digest
+        self._id_digest = id_digest
+        self._outcome_digest = outcome_digest
+        self._holds_pii = holds_pii
+        self._now = now
+        self._memo: dict[tuple[Any, ...], Any] = {}
+        self._template = _RecordTemplate(self)
+
+    def check(self, raw: RawRow) -> Problem | None:
+        """`read` without making the row's ids (the first pass only needs the verdict)."""
+        read = self.read(raw, check_only=True)
+        return read if isinstance(read, Problem) else None
+
+    def read(self, raw: RawRow, *, check_only: bool = False) -> ImportedRow | Problem | None:
+        """The row validated and its ids made; None when `check_only` and the row is good."""
+        if raw.fields is None:
+            return Problem(raw.line, raw.problem or "the line cannot be read")
+        fields = raw.fields
+        problems: list[str] = []
+
+        def take(column: str, read: Callable[[Any], Any]) -> Any:
+            value = fields.get(column)
+            if value is None:
+                if column in REQUIRED:
+                    problems.append(f"{column} is required: {RULES[column]}")
+                return None
+            try:
+                return read(value)
+            except _Refused as refused:
+                problems.append(str(refused))
+                return None
+
+        created_at = take("timestamp", self._timestamp)
+        bot = take("source", _source)
+        language = take("language", _language)
+        model = take("model", lambda v: self._remembered(("model", v), lambda: self._model(v)))
+        message_chars = take("message_chars", lambda v: _number(v, "message_chars", integer=True))
+        ttft_ms = take("ttft_ms", lambda v: _number(v, "ttft_ms", integer=False))
+        latency_ms = take("latency_ms", lambda v: _number(v, "latency_ms", integer=False))
+        if ttft_ms is not None and latency_ms is not None and ttft_ms > latency_ms:
+            problems.append("ttft_ms must not be greater than latency_ms")
+        ids = self._ids(fields, problems)
+        customer = self._customer(fields, problems)
+        outcome = self._outcome(fields, problems)
+        if problems:
+            return Problem(raw.line, "; ".join(problems))
+        if check_only:
+            return None
+        assert created_at is not None and bot is not None and ids is not None and customer is not None
+        customer_id, conversation_id = ids
+        listed_model, model_as_sent = model if model is not None else (None, None)
+        (region, attributes, channel), screened = customer
+        code, csat = outcome if outcome is not None else (None, None)
+        identity = canonical_json([bot, created_at.isoformat(), conversation_id, customer_id, region, attributes,
+                                   channel, language, model_as_sent, message_chars, ttft_ms, latency_ms, code, csat])
+        return ImportedRow(
+            line=raw.line, decision_id=f"dec_{self._id_digest(identity)[:32]}", created_at=created_at, bot=bot,
+            region=screened[0], attributes=screened[1], channel=screened[2],
+            pseudonym=self._digest(customer_id) if customer_id is not None else None,
+            conversation=self._digest(conversation_id) if conversation_id is not None else None,
+            language=language, model=listed_model, message_chars=message_chars, ttft_ms=ttft_ms,
+            latency_ms=latency_ms, outcome=code, csat=csat)
+
+    def record(self, row: ImportedRow) -> DecisionRecord:
+        """The decision record the row becomes (the model: `unlinked` builds the same JSON faster)."""
+        return DecisionRecord(
+            decision_id=row.decision_id, created_at=row.created_at, source="imported",
+            conversation_id=row.conversation, kind="chat", model=row.model,
+            customer_pseudonym=row.pseudonym, customer_region=row.region,
+            customer_attributes=row.attributes, allowed=None, stage="completed", status_code=200,
+            timings=Timings(client_ttfb=row.ttft_ms, client_total=row.latency_ms),
+            features=Features(message_chars=row.message_chars, language=row.language,  # type: ignore[arg-type]
+                              channel=row.channel),
+            masked=_masked(row), imported=ImportedRecord(bot=row.bot))
+
+    def unlinked(self, row: ImportedRow) -> Unlinked:
+        """The record ready to join the chain: `record(row)`'s JSON and canonical text, built
+        from a template of the model (a million pydantic dumps cost more than the import)."""
+        return self._template.fill(row)
+
+    def outcome(self, row: ImportedRow, *, recorded_at: datetime) -> OutcomeRecord | None:
+        """The row's outcome, attached to its decision; None: the row reports none."""
+        if row.outcome is None:
+            return None
+        return OutcomeRecord(
+            outcome_key=self._outcome_digest(f"import/{row.decision_id}"), reported_by=f"imported:{row.bot}",
+            decision_id=row.decision_id, outcome=row.outcome, csat=row.csat, occurred_at=row.created_at,
+            occurred_at_reported=False, recorded_at=recorded_at)
+
+    # --- columns ---------------------------------------------------------------------------
+
+    def _remembered(self, key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
+        """compute(), once per key; a refusal is remembered too (and raised again)."""
+        found = self._memo.get(key, _MISSING)
+        if found is _MISSING:
+            if len(self._memo) >= _MEMO_MAX:
+                self._memo.clear()
+            try:
+                found = compute()
+            except _Refused as refused:
+                found = refused
+            self._memo[key] = found
+        if isinstance(found, _Refused):
+            raise found
+        return found
+
+    def _timestamp(self, value: Any) -> datetime:
+        if not isinstance(value, str) or not _TIMESTAMP.fullmatch(value.strip()):
+            raise _Refused("timestamp", RULES["timestamp"])
+        try:
+            moment = datetime.fromisoformat(value.strip())
+            moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+        except (ValueError, OverflowError):  # 2026-13-01, 0001-01-01T00:00:00+14:00
+            raise _Refused("timestamp", RULES["timestamp"]) from None
+        if moment > self._now + MAX_CLOCK_SKEW:
+            raise _Refused("timestamp", RULES["timestamp"])
+        return moment
+
+    def _model(self, value: Any) -> tuple[str | None, str]:
+        """(as stored: listed or a keyed hash, as sent)."""
+        if not isinstance(value, str) or not value.strip() or len(value.strip()) > MAX_MODEL_CHARS \
+                or not value.strip().isprintable():
+            raise _Refused("model", RULES["model"])
+        return listed_or_digest(value.strip(), self._vocabulary.models, self._digest), value.strip()
+
+    def _ids(self, fields: Mapping[str, Any], problems: list[str]) -> tuple[str | None, str | None] | None:
+        """customer_id and conversation_id, checked by the headers' parser (raw: for keyed hashes only)."""
+        parsed = self._headers(fields, ("customer_id", "conversation_id"), problems)
+        return None if parsed is None else (parsed.customer_id, parsed.conversation_id)
+
+    def _customer(self, fields: Mapping[str, Any],
+                  problems: list[str]) -> tuple[tuple[Any, ...], tuple[Any, ...]] | None:
+        """(region, attributes, channel) as parsed and as screened, by admission's own code."""
+        values = tuple(fields.get(column) for column in ("region", "attributes", "channel"))
+        key = ("customer", *((type(v), v) for v in values))
+        found = self._memo.get(key, _MISSING)
+        if found is _MISSING:
+            if len(self._memo) >= _MEMO_MAX:
+                self._memo.clear()
+            found_problems: list[str] = []
+            parsed = self._headers(fields, ("region", "attributes", "channel"), found_problems)
+            if parsed is not None:
+                try:
+                    screened = screen_customer(parsed, self._vocabulary, self._digest, self._holds_pii)
+                    found = ((parsed.region, parsed.attributes, parsed.channel),
+                             (screened.region, screened.attributes, screened.channel))
+                except BadRequest as refused:
+                    found_problems.append(_header_problem(refused))
+            if found_problems:
+                found = found_problems
+            self._memo[key] = found
+        if isinstance(found, list):
+            problems.extend(found)
+            return None
+        return found
+
+    def _headers(self, fields: Mapping[str, Any], columns: tuple[str, ...],
+                 problems: list[str]) -> CustomerContext | None:
+        headers: dict[str, str] = {}
+        for column in columns:
+            value = fields.get(column)
+            if value is None:
+                continue
+            if not isinstance(value, str):
+                problems.append(f"{column} must be text")
+                return None
+            headers[_HEADERS[column]] = value
+        try:
+            return parse_customer_headers(headers)
+        except BadRequest as refused:
+            problems.append(_header_problem(refused))
+            return None
+
+    def _outcome(self, fields: Mapping[str, Any], problems: list[str]) -> tuple[str, int | None] | None:
+        outcome, csat = fields.get("outcome"), fields.get("csat")
+        if outcome is None:
+            if csat is not None:
+                problems.append("csat needs an outcome in the same row")
+            return None
+        key = ("outcome", type(outcome), outcome, type(csat), csat)
+        found = self._memo.get(key, _MISSING)
+        if found is _MISSING:
+            if len(self._memo) >= _MEMO_MAX:
+                self._memo.clear()
+            found = self._memo[key] = _outcome(outcome, csat)
+        if isinstance(found, str):
+            problems.append(found)
+            return None
+        return found
+
+
+_MISSING = object()
+
+
+def _outcome(outcome: Any, csat: Any) -> tuple[str, int | None] | str:
+    """(code, csat) by the POST /v1/outcomes body's own rules, or the refusal's message."""
+    if isinstance(csat, str) and _INTEGER.fullmatch(csat.strip()):
+        csat = int(csat)
+    body = {"outcome_id": "import", "decision_id": _PLACEHOLDER_DECISION,
+            "outcome": outcome.strip() if isinstance(outcome, str) else outcome}
+    if csat is not None:
+        body["csat"] = csat
+    try:
+        request = OutcomeRequest.parse(body)
+    except BadRequest as refused:
+        return refused.message  # names the field and its rule, never the value
+    return request.outcome, request.csat
+
+
+def _header_problem(refused: BadRequest) -> str:
+    # The headers' messages name the header; here the column is what the user wrote.
+    column = _COLUMN_OF_PARAM.get(refused.param or "", "a customer column")
+    return f"{column}: {refused.message.replace(refused.param or '', column)}"
+
+
+def _masked(row: ImportedRow) -> list[str]:
+    return [path for path, value in (("/row/conversation_id", row.conversation), ("/row/customer_id", row.pseudonym))
+            if value is not None]
+
+
+class _RecordTemplate:
+    """An imported record's JSON and canonical text, filled into a template rendered once from
+    the model itself: the same fields, defaults and order as `RowReader.record(row)` gives
+    (tests/gateway/test_importing.py checks the two agree over generated rows, and
+    `import_file` checks the first record of every batch)."""
+
+    # Where each per-row value sits in the record's JSON, and how the row gives it.
+    SLOTS: tuple[tuple[tuple[str, ...], Callable[[ImportedRow], Any]], ...] = (
+        (("decision_id",), lambda r: r.decision_id),
+        (("created_at",), lambda r: _TIME.dump_python(r.created_at, mode="json")),
+        (("conversation_id",), lambda r: r.conversation),
+        (("model",), lambda r: r.model),
+        (("customer_pseudonym",), lambda r: r.pseudonym),
+        (("customer_region",), lambda r: r.region),
+        (("customer_attributes",), lambda r: r.attributes),
+        (("timings", "client_ttfb"), lambda r: r.ttft_ms),
+        (("timings", "client_total"), lambda r: r.latency_ms),
+        (("features", "message_chars"), lambda r: r.message_chars),
+        (("features", "language"), lambda r: r.language),
+        (("features", "channel"), lambda r: r.channel),
+        (("masked",), _masked),
+        (("imported", "bot"), lambda r: r.bot),
+    )
+
+    def __init__(self, reader: RowReader) -> None:
+        sample = ImportedRow(line=0, decision_id=_PLACEHOLDER_DECISION, created_at=datetime(2026, 1, 1, tzinfo=UTC),
+                             bot="template", region=None, attributes={}, channel=None, pseudonym=None,
+                             conversation=None, language=None, model=None, message_chars=None, ttft_ms=None,
+                             latency_ms=None, outcome=None, csat=None)
+        payload = reader.record(sample).model_dump(mode="json", exclude=CHAIN_FIELDS)
+        for number, (path, _) in enumerate(self.SLOTS):
+            _set(payload, path, f"\x00slot{number}\x00")
+        self._payload = payload
+        pieces = re.split(r'"\\u0000slot([0-9]+)\\u0000"', canonical_json(payload))
+        self._texts = pieces[0::2]
+        self._order = [int(n) for n in pieces[1::2]]
+        if sorted(self._order) != list(range(len(self.SLOTS))):
+            raise RuntimeError("the record template lost a slot")
+
+    def fill(self, row: ImportedRow) -> Unlinked:
+        values = [get(row) for _, get in self.SLOTS]
+        payload = {**self._payload}
+        for (path, _), value in zip(self.SLOTS, values, strict=True):
+            if len(path) == 1:
+                payload[path[0]] = value
+            else:
+                if payload[path[0]] is self._payload[path[0]]:
+                    payload[path[0]] = {**payload[path[0]]}
+                payload[path[0]][path[1]] = value
+        parts = [self._texts[0]]
+        for slot, text in zip(self._order, self._texts[1:], strict=True):
+            parts.append(_json_value(values[slot]))
+            parts.append(text)
+        return Unlinked(row.created_at, payload, "".join(parts))
+
+
+_TIME: TypeAdapter[datetime] = TypeAdapter(datetime)
+
+
+def _json_value(value: Any) -> str:
+    """One value as canonical_json writes it inside a record (json's own encoders: the same
+    text; str→str dicts and str lists spelled out, a generic dumps costs more than the row)."""
+    if value is None:
+        return "null"
+    kind = type(value)
+    if kind is str:
+        return _encode_string(value)
+    if kind is int:
+        return int.__repr__(value)
+    if kind is float and math.isfinite(value):
+        return float.__repr__(value)
+    if kind is dict and all(type(k) is str and type(v) is str for k, v in value.items()):
+        return "{" + ",".join(f"{_encode_string(k)}:{_encode_string(value[k])}" for k in sorted(value)) + "}"
+    if kind is list and all(type(item) is str for item in value):
+        return "[" + ",".join(_encode_string(item) for item in value) + "]"
+    return canonical_json(value)
+
+
+def _set(payload: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
+    for key in path[:-1]:
+        payload = payload[key]
+    payload[path[-1]] = value
+
+
+def _source(value: Any) -> str:
+    if not isinstance(value, str) or not value.isascii() or not _SOURCE.fullmatch(value.strip()):
+        raise _Refused("source", RULES["source"])
+    return value.strip()
+
+
+def _language(value: Any) -> str:
+    if not isinstance(value, str) or value.strip() not in _LANGUAGES:
+        raise _Refused("language", RULES["language"])
+    return value.strip()
+
+
+def _number(value: Any, column: str, *, integer: bool) -> Any:
+    if isinstance(value, str):
+        text = value.strip()
+        if not (_INTEGER if integer else _DECIMAL).fullmatch(text):
+            raise _Refused(column, RULES[column])
+        number: Any = int(text) if integer else float(text)
+    elif isinstance(value, bool) or not isinstance(value, int | float) or (integer and not isinstance(value, int)):
+        raise _Refused(column, RULES[column])
+    else:
+        number = value
+    if not math.isfinite(number) or not 0 <= number <= MAX_NUMBER:
+        raise _Refused(column, RULES[column])
+    return number if integer else round(float(number), 6)
+
+
+# --- a whole file ----------------------------------------------------------------------------
+
+BATCH_ROWS = 5_000
+# Problems listed in a report; past these, only counted (a file of a million bad rows still
+# answers in bounded memory).
+MAX_PROBLEMS = 1_000
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    rows: int
+    imported: int = 0
+    present: int = 0  # already stored (an earlier import), or repeated in this file
+    outcomes: int = 0
+    bad_rows: int = 0
+    problems: tuple[Problem, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return self.bad_rows == 0
+
+
+Progress = Callable[[str, int | None], Callable[[int], None]]
+Entry = tuple[Unlinked, OutcomeRecord | None]
+
+
+def import_file(path: Path, fmt: Format, *, reader: RowReader, engine: Any,
+                progress: Progress | None = None, batch_rows: int = BATCH_ROWS) -> ImportReport:
+    """Validate every row (a first streaming pass), then, only if none is bad, write them all
+    in one transaction (a second pass: gateway/store/importer.py). Nothing is half-imported.
+
+    `progress(phase, total)` returns a callback taking rows done (the CLI's progress bar).
+    Raises ImportFileError for a file that is not an import at all (its header, its format).
+    """
+    checked = progress("checking", None) if progress else None
+    total = bad = 0
+    problems: list[Problem] = []
+    for raw in rows(path, fmt):
+        total += 1
+        read = reader.check(raw)
+        if read is not None:
+            bad += 1
+            if len(problems) < MAX_PROBLEMS:
+                problems.append(read)
+        if checked is not None:
+            checked(1)
+    if bad:
+        return ImportReport(rows=total, bad_rows=bad, problems=tuple(problems))
+    written = progress("importing", total) if progress else None
+    recorded_at = datetime.now(UTC)
+
+    def batches() -> Iterator[list[Entry]]:
+        batch: list[Entry] = []
+        for raw in rows(path, fmt):
+            read = reader.read(raw)
+            if not isinstance(read, ImportedRow):  # the file changed since the first pass: roll back
+                raise ImportFileError(f"line {raw.line} changed while importing: "
+                                      f"{read.reason if read else 'unreadable'}")
+            unlinked = reader.unlinked(read)
+            if not batch:
+                _check_template(reader, read, unlinked)
+            batch.append((unlinked, reader.outcome(read, recorded_at=recorded_at)))
+            if len(batch) >= batch_rows:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
+
+    # Rows are read and rendered in a thread while this one writes: the database driver
+    # releases the GIL while it stores a batch, so the two overlap.
+    with closing(_prefetched(batches(), depth=2)) as prefetched:  # closed: its thread stops on a failure too
+        appended = append_imported(engine, prefetched, on_batch=written)
+    return ImportReport(rows=total, imported=appended.imported, present=appended.present,
+                        outcomes=appended.outcomes)
+
+
+def _check_template(reader: RowReader, row: ImportedRow, unlinked: Unlinked) -> None:
+    """The fast JSON must be the model's JSON, byte for byte (a template gone stale would
+    otherwise store records the model does not describe)."""
+    payload = reader.record(row).model_dump(mode="json", exclude=CHAIN_FIELDS)
+    if canonical_json(payload) != unlinked.canonical or payload != unlinked.payload:
+        raise RuntimeError("the imported record template disagrees with DecisionRecord; nothing was imported")
+
+
+def _prefetched(items: Iterator[Any], *, depth: int) -> Iterator[Any]:
+    """`items`, produced in a worker thread up to `depth` ahead; its exception is raised here.
+    Closing this generator (the consumer failed) stops the producer at its next item."""
+    queue: Queue[tuple[bool, Any]] = Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if stop.is_set():
+                    return
+                queue.put((True, item))
+            queue.put((False, None))
+        except BaseException as exc:  # noqa: BLE001 — handed to the consumer, raised there
+            queue.put((False, exc))
+
+    worker = threading.Thread(target=produce, name="import-reader", daemon=True)
+    worker.start()
+    try:
+        while True:
+            more, item = queue.get()
+            if not more:
+                if item is not None:
+                    raise item
+                return
+            yield item
+    finally:
+        stop.set()
+        while worker.is_alive():  # unblock a producer waiting on a full queue
+            try:
+                queue.get(timeout=0.1)
+            except Empty:
+                pass
+        worker.join()
+
+
+def reader_for(settings: Any, *, holds_pii: HoldsPii | None, now: datetime | None = None) -> RowReader:
+    """A RowReader with this gateway's keys (the same derived keys the server uses) and its
+    local policy's vocabulary."""
+    from gateway import keys
+    from gateway.policy.bundle import PolicyBundle
+    from gateway.policy.engine import build_engine
+
+    master = keys.hmac_key(settings.hmac_key, settings.data_dir)
+    vocabulary = build_engine(PolicyBundle.load(settings.policy_dir), "regorus").vocabulary()
+    return RowReader(vocabulary=vocabulary, digest=keys.KeyedDigest(keys.derive_key(master, "ledger")),
+                     id_digest=keys.KeyedDigest(keys.derive_key(master, "import-id")),
+                     outcome_digest=keys.KeyedDigest(keys.derive_key(master, "outcome-id")),
+                     holds_pii=holds_pii, now=now or datetime.now(UTC))
