@@ -11,12 +11,8 @@ from datetime import datetime
 from pathlib import Path
 
 from audits.config import AuditConfig
-from audits.run import run_audit
+from audits.errors import AuditUsageError
 from gateway.store.decision_log import DecisionLog, as_utc
-
-
-class AuditUsageError(ValueError):
-    """An option the operator gave cannot be used (the message names the option)."""
 
 
 def parse_time(text: str, option: str) -> datetime:
@@ -51,6 +47,8 @@ def run_to_directory(log: DecisionLog, *, since: str, until: str, attributes: st
     start, end = parse_time(since, "--since"), parse_time(until, "--until")
     if end <= start:
         raise AuditUsageError("--until must come after --since")
+    from audits.run import run_audit  # the statistics load only once the options are good
+
     report = run_audit(log, start, end, attributes=parse_attributes(attributes), reference=parse_reference(reference),
                        config=config)
     out.mkdir(parents=True, exist_ok=True)

@@ -22,6 +22,7 @@ import numpy as np
 
 from audits.compare import Comparison, compare_latency, compare_rate, compare_score
 from audits.config import AuditConfig
+from audits.errors import AuditError
 from audits.frame import UNKNOWN, AuditFrame, load
 from audits.group_metrics import group_metrics
 from audits.ll144 import ll144_table
@@ -33,10 +34,6 @@ from explainers.disparity import GapExplanation, explain_gap
 from gateway.store.decision_log import DecisionLog
 
 INTERSECTION = "×"
-
-
-class AuditError(ValueError):
-    """The audit cannot run as asked (an unknown reference group, a bad attribute list)."""
 
 
 @dataclass(frozen=True)

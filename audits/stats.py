@@ -30,7 +30,8 @@ def wilson(k: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
     z, p = _z(confidence), k / n
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return max(0.0, centre - half), min(1.0, centre + half)
+    # At k = 0 (k = n) the bound is exactly 0 (1): say so rather than leave rounding residue.
+    return (0.0 if k == 0 else max(0.0, centre - half)), (1.0 if k == n else min(1.0, centre + half))
 
 
 def rate_ratio_ci(k1: int, n1: int, k2: int, n2: int, confidence: float = 0.95) -> tuple[float | None, float | None]:
@@ -38,8 +39,8 @@ def rate_ratio_ci(k1: int, n1: int, k2: int, n2: int, confidence: float = 0.95) 
     p1, p2 = k1 / n1, k2 / n2
     l1, u1 = wilson(k1, n1, confidence)
     l2, u2 = wilson(k2, n2, confidence)
-    if p2 == 0:
-        return (0.0 if p1 == 0 else None), None
+    if p2 == 0:  # unbounded above; below, the conservative ratio of the outer Wilson bounds
+        return l1 / u2, None
     low_root = (p1 * p2) ** 2 - l1 * u2 * (2 * p2 - u2) * (2 * p1 - l1)
     low_denominator = u2 * (2 * p2 - u2)
     low = (p1 * p2 - math.sqrt(max(low_root, 0.0))) / low_denominator if low_denominator > 0 else 0.0

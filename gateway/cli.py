@@ -314,8 +314,8 @@ def audit() -> None:
               help="Directory for report.json.")
 def audit_run(since: str, until: str, attributes: str | None, reference: tuple[str, ...], out_dir: Path) -> None:
     """Audit a window and write DIR/report.json (JSON only for now: HTML and PDF reports come later)."""
-    from audits.cli import AuditUsageError, run_to_directory
-    from audits.run import AuditError
+    from audits.cli import run_to_directory
+    from audits.errors import AuditError, AuditUsageError
     from gateway.store.decision_log import DecisionLog
 
     try:
