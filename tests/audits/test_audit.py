@@ -94,13 +94,13 @@ def test_benchmark_records_are_left_out_and_imported_ones_audited(database) -> N
 
 
 def test_outcome_rates_and_csat_come_from_the_outcome_chain(database) -> None:  # type: ignore[no-untyped-def]
-    made = write(database, records(Population(n=1400, default_blocked=0.0), seed=7))
+    made = write(database, records(Population(n=800, default_blocked=0.0), seed=7))
 
     def outcome(record):  # type: ignore[no-untyped-def]
         bucket = int(record.decision_id[-4:], 16) % 20
         if record.customer_attributes.get("gender") == "female":
-            return ("escalated", 2) if bucket < 8 else ("resolved", 4)  # 40 % escalated
-        return ("escalated", 3) if bucket < 3 else ("resolved", 5)  # 15 %
+            return ("escalated", 2) if bucket < 12 else ("resolved", 4)  # 60 % escalated
+        return ("escalated", 3) if bucket < 6 else ("resolved", 5)  # 30 %
 
     stored = report_outcomes(database, made, outcome)
     config = AuditConfig(**{**FAST.model_dump(), "metrics": ("escalated_rate", "resolved_rate", "csat_mean",

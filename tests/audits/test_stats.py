@@ -87,7 +87,7 @@ def test_the_minimum_sample_grows_with_noise_and_shrinks_with_the_effect() -> No
     assert math.isinf(stats.min_n_rate(0.0, 1.25, 0.05, 0.8)) and math.isinf(stats.min_n_latency(0.0, 1.25, 0.5, 0.05, 0.8))
 
 
-@settings(max_examples=40, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@settings(max_examples=15, suppress_health_check=[HealthCheck.too_slow], deadline=None)
 @given(st.lists(st.tuples(st.sampled_from(["a", "b", "ç", "unknown"]),
                           st.one_of(st.none(), st.floats(min_value=0.1, max_value=1e5, allow_nan=False))),
                 min_size=1, max_size=80))
