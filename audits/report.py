@@ -79,10 +79,14 @@ class GroupMetrics(BaseModel):
 
 
 class PolicyVersionSeen(BaseModel):
+    """A bundle that decided audited records, and its activation in force at the first of them."""
+
     bundle_hash: str | None
     records: int
     first_seen: datetime
     last_seen: datetime
+    activated_at: datetime | None = None  # None: no activation recorded (e.g. imported records' bundle)
+    activation_source: str | None = None
 
 
 class Skipped(BaseModel):

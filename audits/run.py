@@ -55,7 +55,7 @@ def run_audit(log: DecisionLog, since: datetime | None, until: datetime | None, 
         groupings = _groupings(frame, attributes, config, skipped)
         create_view(connection, "audit_rows", {g.column: _expression(frame, g) for g in groupings
                                                if len(g.parts) > 1})
-        return _Audit(connection, frame, config, since, until, groupings, skipped).report()
+        return _Audit(log, connection, frame, config, since, until, groupings, skipped).report()
     finally:
         connection.close()
 
@@ -81,10 +81,10 @@ def _expression(frame: AuditFrame, grouping: Grouping) -> str:
 
 
 class _Audit:
-    def __init__(self, connection: duckdb.DuckDBPyConnection, frame: AuditFrame, config: AuditConfig,
+    def __init__(self, log: DecisionLog, connection: duckdb.DuckDBPyConnection, frame: AuditFrame, config: AuditConfig,
                  since: datetime | None, until: datetime | None, groupings: list[Grouping],
                  skipped: list[Skipped]) -> None:
-        self.connection, self.frame, self.config = connection, frame, config
+        self.log, self.connection, self.frame, self.config = log, connection, frame, config
         self.since, self.until, self.groupings, self.skipped = since, until, groupings, skipped
         self.rng = np.random.default_rng(config.seed)
         self._values: dict[tuple[str, str, str], np.ndarray] = {}
@@ -217,8 +217,13 @@ class _Audit:
         rows = self.connection.execute(
             "SELECT bundle_hash, count(*), min(created_at), max(created_at) FROM audit_rows "
             "GROUP BY bundle_hash ORDER BY min(created_at), bundle_hash").fetchall()
-        return [PolicyVersionSeen(bundle_hash=h, records=int(n), first_seen=first, last_seen=last)
-                for h, n, first, last in rows]
+        seen = []
+        for bundle_hash, n, first, last in rows:
+            activation = self.log.policy_activation(bundle_hash, at=first) if bundle_hash else None
+            seen.append(PolicyVersionSeen(bundle_hash=bundle_hash, records=int(n), first_seen=first, last_seen=last,
+                                          activated_at=activation.activated_at if activation else None,
+                                          activation_source=activation.source if activation else None))
+        return seen
 
     def _group_metrics(self, grouping: Grouping, metrics: list[Metric]):  # type: ignore[no-untyped-def]
         columns = ", ".join(dict.fromkeys(m.column for m in metrics))

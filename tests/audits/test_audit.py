@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import json
 import math
+from datetime import timedelta
 
 import pytest
 
 from audits import AuditConfig, AuditError, run_audit
 from audits.report import AuditReport, Finding
+from gateway.policy.reload import Activation
 from gateway.store.decision_log import DecisionLog
+from gateway.store.policy_versions import record_activation
 from tests.audits.synthetic import SINCE, UNTIL, Population, records, report_outcomes, write
 
 # Small resamples and models: the tests check the method's decisions, not its polish.
@@ -85,10 +88,15 @@ def test_benchmark_records_are_left_out_and_imported_ones_audited(database) -> N
     # A benchmark run with a huge planted gap: if it were audited, women would be flagged.
     write(database, records(Population(n=400, pipeline_mode="benchmark", slower={"female": 3.0}, first_index=800),
                             seed=6))
+    activated = SINCE - timedelta(days=2)
+    record_activation(database, Activation(bundle_hash="bundle-a", activated_at=activated.isoformat(), source="startup"))
     report = audit(database)
     assert report.records == 800 and report.data_sources == {"gateway": 500, "imported": 300}
     assert report.left_out == {"benchmark": 400}
     assert [v.bundle_hash for v in report.policy_versions] == ["bundle-a", "bundle-b"]
+    # The activation in force when bundle-a first decided; the imported records' bundle has none here.
+    assert report.policy_versions[0].activated_at == activated and report.policy_versions[0].activation_source == "startup"
+    assert report.policy_versions[1].activated_at is None
     assert sum(v.records for v in report.policy_versions) == 800
     assert not [f for f in report.findings if f.status == "confirmed"]
 
