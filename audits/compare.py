@@ -25,6 +25,13 @@ class Comparison:
     min_n: int | None
     test: str | None
 
+    def __post_init__(self) -> None:
+        # A test on degenerate samples (every value tied) can give nan: no p, rather than a nan in JSON.
+        if self.p is not None and not math.isfinite(self.p):
+            self.p = None
+        if self.ratio is not None and not math.isfinite(self.ratio):
+            self.ratio = None
+
 
 def confirm_ratio(metric: Metric, config: AuditConfig) -> float:
     if metric.direction == "favourable":

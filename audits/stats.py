@@ -125,7 +125,7 @@ def min_n_latency(log_sd: float, ratio: float, q: float, alpha: float, power: fl
     The median uses Mann-Whitney (a shift of log(ratio), efficiency 3/pi against the t-test);
     a tail quantile uses the count above it (q -> the share above moves from 1-q to
     1 - Phi(z_q - log(ratio)/sd))."""
-    if not log_sd > 0:
+    if not log_sd > 1e-9:  # no spread (a mean of equal floats leaves ~1e-16 of residue)
         return math.inf
     za, zb = float(stats.norm.ppf(1 - alpha / 2)), float(stats.norm.ppf(power))
     shift = math.log(ratio) / log_sd
@@ -137,7 +137,7 @@ def min_n_latency(log_sd: float, ratio: float, q: float, alpha: float, power: fl
 
 def min_n_score(mean: float, sd: float, ratio: float, alpha: float, power: float) -> float:
     """Rows per group to detect a mean score moving from `mean` to `mean * ratio` (Mann-Whitney)."""
-    if not sd > 0 or mean == 0:
+    if not sd > 1e-9 * max(abs(mean), 1.0) or mean == 0:
         return math.inf
     za, zb = float(stats.norm.ppf(1 - alpha / 2)), float(stats.norm.ppf(power))
     return 2 * (za + zb) ** 2 * sd ** 2 / (mean * (1 - ratio)) ** 2 / (3 / math.pi)

@@ -156,3 +156,13 @@ def test_a_config_refuses_disordered_thresholds_and_unknown_metrics() -> None:
         AuditConfig(latency_ratio_confirm=1.2, latency_ratio_warning=1.3)
     with pytest.raises(ValueError, match="unknown metric"):
         AuditConfig(metrics=("ttft_p99",))
+
+
+def test_tied_samples_give_no_p_rather_than_nan() -> None:
+    import audits.compare as compare
+
+    tied = np.full(200, 250.0)
+    result = compare.compare_latency(BY_NAME["ttft_p50"], tied, tied.copy(), AuditConfig(bootstrap_resamples=99),
+                                     np.random.default_rng(0))
+    assert result.ratio == 1.0 and (result.p is None or 0 <= result.p <= 1)
+    assert result.min_n is None  # no spread: nothing could be powered
