@@ -297,6 +297,35 @@ def _duration(text: str) -> timedelta:
         raise click.BadParameter(f"{text!r}: too long a duration") from None
 
 
+# --- audits ------------------------------------------------------------------------------
+
+
+@main.group()
+def audit() -> None:
+    """Bias audits of the decision ledger (docs/audit-methodology.md)."""
+
+
+@audit.command("run")
+@click.option("--since", required=True, help="Window start, ISO 8601 (e.g. 2026-11-01T00:00:00Z).")
+@click.option("--until", required=True, help="Window end (exclusive), ISO 8601.")
+@click.option("--attributes", default=None, help="Comma-separated customer attributes (default: all the records carry).")
+@click.option("--reference", multiple=True, help="attribute=group, repeatable (default: the most favourable group).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Directory for report.json.")
+def audit_run(since: str, until: str, attributes: str | None, reference: tuple[str, ...], out_dir: Path) -> None:
+    """Audit a window and write DIR/report.json (JSON only for now: HTML and PDF reports come later)."""
+    from audits.cli import run_to_directory
+    from audits.errors import AuditError, AuditUsageError
+    from gateway.store.decision_log import DecisionLog
+
+    try:
+        path = run_to_directory(DecisionLog(_database()), since=since, until=until, attributes=attributes,
+                                reference=reference, out=out_dir)
+    except (AuditUsageError, AuditError) as exc:
+        raise click.UsageError(str(exc)) from None
+    click.echo(f"wrote {path}")
+
+
 # --- decisions ---------------------------------------------------------------------------
 
 
