@@ -71,7 +71,9 @@ PROVIDER_PATTERNS: dict[str, str] = {
     "azure_storage_key": r"(?i:AccountKey)=[A-Za-z0-9+/]{86}==",
     "azure_sas_signature": r"(?<![A-Za-z0-9])sig=[A-Za-z0-9%+/]{40,120}(?:%3D|=){0,2}",
     "private_key": r"-----BEGIN[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----"
-    r"(?:.{0,20000}?-----END[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----|[A-Za-z0-9+/=:,\-\s\\]{0,20000})",
+    r"(?:.{0,20000}?-----END[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----"
+    # no END line: the base64 lines (16+ characters each, real or "\\n" line breaks)
+    r"|(?:(?:\s|\\n){0,4}[A-Za-z0-9+/=]{16,}){0,400})",
     "jwt": _L + r"eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]*" + _R,
 }
 
