@@ -110,6 +110,7 @@ def test_random_value_after_a_credential_word(text, value):
     "SKU ABC-123-X9Z2 and coupon SAVE20NOW",
     "the monkey ate keys",
     "task-force-management-planning-2024-q3",
+    "see sk-learn-tutorial-for-beginners-part-two",
     "密码忘了，怎么重置？",
 ])
 def test_ordinary_text_holds_no_secret(text):

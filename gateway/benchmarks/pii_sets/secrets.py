@@ -36,7 +36,7 @@ def _b64url(obj: dict) -> str:
 
 def _jwt(rng: random.Random) -> str:
     header = {"alg": rng.choice(["HS256", "RS256", "ES256"]), "typ": "JWT"}
-    payload = {"sub": str(rng.randint(1, 10**9)), "iat": rng.randint(1.6e9, 1.8e9), "role": rng.choice(["user", "admin"])}
+    payload = {"sub": str(rng.randint(1, 10**9)), "iat": rng.randint(1_600_000_000, 1_800_000_000), "role": rng.choice(["user", "admin"])}
     return f"{_b64url(header)}.{_b64url(payload)}.{_r(rng, B64URL, rng.choice([43, 86, 342]))}"
 
 

@@ -77,6 +77,10 @@ PROVIDER_PATTERNS: dict[str, str] = {
     "jwt": _L + r"eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]*" + _R,
 }
 
+# Where provider tokens can be: runs of token characters at least 16 long (a Slack webhook
+# URL is one run from "https:", an Azure connection string's key from "AccountKey=").
+_CANDIDATE = regex.compile(r"[A-Za-z0-9_\-+/=.%:]{16,}", regex.ASCII)
+
 # Words after which the next token is a credential; then ":", "=", "is", 是/为, quotes.
 _KEYWORDS_EN = (
     r"(?:api|access|secret|private|client|app|auth|session|refresh|bearer|personal)?[ _.\-]?"
@@ -121,6 +125,13 @@ def looks_random(value: str, *, password: bool) -> bool:
     return len(value) >= 8 and shannon_entropy(value) >= MIN_ENTROPY
 
 
+def _random_body(value: str) -> bool:
+    """An `sk-` key's body is random base62: digits, upper and lower case, high entropy
+    ("sk-learn-tutorial-for-beginners" is a slug, not a key)."""
+    return (any(c.isdigit() for c in value) and any(c.isupper() for c in value) and any(c.islower() for c in value)
+            and shannon_entropy(value) >= MIN_ENTROPY)
+
+
 def jwt_valid(value: str) -> bool:
     """Header and payload are base64url JSON objects."""
     parts = value.split(".")
@@ -146,20 +157,24 @@ class SecretRecognizer(GovPatternRecognizer):
 
     def __init__(self, *, supported_language: str, **kwargs) -> None:
         super().__init__(supported_language=supported_language, **kwargs)
-        # Provider patterns are case-sensitive (AKIA, ghp_): compiled without IGNORECASE.
-        self._providers = regex.compile(self.PATTERNS[0].regex, flags=regex.DOTALL | regex.ASCII)
+        # Provider patterns are case-sensitive (AKIA, ghp_): compiled without IGNORECASE, and
+        # tried only inside candidate tokens (see `analyze`); PEM blocks on their own.
+        providers = {n: rx for n, rx in PROVIDER_PATTERNS.items() if n != "private_key"}
+        self._providers = regex.compile(
+            "|".join(f"(?P<{n}>{rx})" for n, rx in providers.items()), flags=regex.DOTALL | regex.ASCII
+        )
+        self._pem = regex.compile(PROVIDER_PATTERNS["private_key"], flags=regex.DOTALL | regex.ASCII)
 
     def analyze(self, text, entities, nlp_artifacts=None, regex_flags=None):  # noqa: D102
         if not text:
             return []
         results = []
-        for match in self._providers.finditer(text):
-            name = match.lastgroup
+        for name, match in self._provider_matches(text):
             start, end = match.span()
             value = match.group()
             if name == "jwt" and not jwt_valid(value):
                 continue
-            if name == "openai_key" and not looks_random(value[3:], password=False):
+            if name == "openai_key" and not _random_body(value[3:]):
                 continue
             if name == "private_key":
                 end = start + len(value.rstrip())
@@ -173,6 +188,17 @@ class SecretRecognizer(GovPatternRecognizer):
             if value and looks_random(value, password=password):
                 results.append(self._result("keyword_secret", start, end, KEYWORD_SCORE))
         return EntityRecognizer.remove_duplicates(results)
+
+    def _provider_matches(self, text: str):
+        """Provider tokens are runs of 16+ token characters (URLs and `AccountKey=` included):
+        the alternation of ~20 patterns is tried only inside such runs, not at every
+        character of the message (0.09 → ~0.02 ms for 300 characters)."""
+        for candidate in _CANDIDATE.finditer(text):
+            for match in self._providers.finditer(text, candidate.start(), candidate.end()):
+                yield match.lastgroup, match
+        if "-----BEGIN" in text:
+            for match in self._pem.finditer(text):
+                yield "private_key", match
 
     def _result(self, name: str, start: int, end: int, score: float) -> RecognizerResult:
         explanation = self.build_regex_explanation(
