@@ -108,8 +108,10 @@ def _fillers(rng: random.Random) -> dict[str, str]:
     return {
         "order": f"{rng.randint(100000, 999999)}",
         "amount": rng.choice([f"${rng.randint(5, 999)}.{rng.randint(0, 99):02d}", f"{rng.randint(5, 999)}元"]),
-        "date": rng.choice([f"2024-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}", f"{rng.randint(1, 28)}/0{rng.randint(1, 9)}/2023"]),
-        "tracking": rng.choice(["1Z999AA10123456784", f"SF{rng.randint(10**11, 10**12 - 1)}", f"9400{rng.randint(10**17, 10**18 - 1)}"]),
+        "date": rng.choice([f"2024-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
+                            f"{rng.randint(1, 28)}/0{rng.randint(1, 9)}/2023"]),
+        "tracking": rng.choice(["1Z999AA10123456784", f"SF{rng.randint(10**11, 10**12 - 1)}",
+                                f"9400{rng.randint(10**17, 10**18 - 1)}"]),
         "phone": f"+1 415 555 {rng.randint(1000, 9999)}",
     }
 

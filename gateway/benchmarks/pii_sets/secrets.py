@@ -36,7 +36,8 @@ def _b64url(obj: dict) -> str:
 
 def _jwt(rng: random.Random) -> str:
     header = {"alg": rng.choice(["HS256", "RS256", "ES256"]), "typ": "JWT"}
-    payload = {"sub": str(rng.randint(1, 10**9)), "iat": rng.randint(1_600_000_000, 1_800_000_000), "role": rng.choice(["user", "admin"])}
+    payload = {"sub": str(rng.randint(1, 10**9)), "iat": rng.randint(1_600_000_000, 1_800_000_000),
+               "role": rng.choice(["user", "admin"])}
     return f"{_b64url(header)}.{_b64url(payload)}.{_r(rng, B64URL, rng.choice([43, 86, 342]))}"
 
 
@@ -61,7 +62,8 @@ PROVIDERS: dict[str, Callable[[random.Random], str]] = {
     "huggingface": lambda r: "hf_" + _r(r, string.ascii_letters, 34),
     "npm": lambda r: "npm_" + _r(r, B62, 36),
     "sendgrid": lambda r: "SG." + _r(r, B64URL, 22) + "." + _r(r, B64URL, 43),
-    "azure_storage": lambda r: "DefaultEndpointsProtocol=https;AccountName=acme;AccountKey=" + _r(r, B62 + "+/", 86) + "==",
+    "azure_storage": lambda r: "DefaultEndpointsProtocol=https;AccountName=acme;AccountKey="
+    + _r(r, B62 + "+/", 86) + "==",
     "jwt": _jwt,
     "private_key": _pem,
 }
@@ -88,7 +90,9 @@ EN_TEMPLATES = [
     "config = {{\"auth\": \"{secret}\"}}",
 ]
 ZH_TEMPLATES = ["你好，这是我们的凭证{secret}，帮我看看为什么报错。", "配置文件里写的是 {secret} ，调用一直失败。"]
-KEYWORD_TEMPLATES_EN = ["Please log in for me, {kw} {secret} thanks", "Here you go - {kw} {secret}", "{kw} {secret}\nuser: admin"]
+KEYWORD_TEMPLATES_EN = [
+    "Please log in for me, {kw} {secret} thanks", "Here you go - {kw} {secret}", "{kw} {secret}\nuser: admin",
+]
 KEYWORD_TEMPLATES_ZH = ["帮我登录一下，{kw}{secret}，谢谢。", "我的{kw} {secret} 不能用了"]
 
 
@@ -96,7 +100,8 @@ def _negative(rng: random.Random) -> str:
     order = f"{rng.randint(10**6, 10**9)}"
     pieces = [
         f"My order #{order} has not arrived, the tracking number is 1Z{_r(rng, UPPER_DIGITS, 16)}.",
-        f"I was charged ${rng.randint(5, 999)}.{rng.randint(0, 99):02d} twice on invoice INV-{rng.randint(1000, 99999)}.",
+        f"I was charged ${rng.randint(5, 999)}.{rng.randint(0, 99):02d} twice on invoice "
+        f"INV-{rng.randint(1000, 99999)}.",
         f"Request id {uuid.UUID(int=rng.getrandbits(128), version=4)} failed with error 500.",
         f"SKU {_r(rng, string.ascii_uppercase, 3)}-{rng.randint(100, 999)}-{_r(rng, UPPER_DIGITS, 4)} is out of stock.",
         f"The coupon {rng.choice(['SAVE20NOW', 'WELCOME10', 'BLACKFRIDAY25'])} does not work.",

@@ -25,8 +25,8 @@ every quoted word. Here all provider patterns are one alternation, read in one p
 * a value right after a credential word (key, token, secret, password, api_key, bearer,
   密钥, 令牌, 密码, 口令 …, then `:`, `=`, "is", 是, 为): reported when it looks random
   (letters and digits or symbols, at least 8 characters, Shannon entropy ≥ 3 bits per
-  character; letters only: 20+ characters, mixed case, entropy ≥ 4; passwords at least 6 characters with a digit, or letters and a symbol, so a
-  6-digit PIN after 密码 counts). 0.8.
+  character; letters only: 20+ characters, mixed case, entropy ≥ 4; passwords at least 6
+  characters with a digit, or letters and a symbol, so a 6-digit PIN after 密码 counts). 0.8.
 
 Not reported: UUIDs, order, tracking and ticket numbers on their own. A UUID is far more
 often an order, request or trace id than a key in support text; after a credential word
