@@ -40,7 +40,8 @@ def decision(gateway: Gateway, decision_id: str) -> dict:
 
 
 @pytest.mark.parametrize("purpose", ["customer-support", "marketing"])
-def test_token_in_prompt_is_redacted_upstream_in_answer_and_record(gateway: Gateway, purpose: str) -> None:
+def test_token_in_prompt_is_redacted_upstream_in_answer_and_record(gateway_on: Gateway, purpose: str) -> None:
+    gateway = gateway_on  # SQLite and PostgreSQL: the stored record holds no token either
     prompt = f"Our CI fails since this morning, the token is {TOKEN} - can you check? Thanks, Maria"
     response = post(gateway, {"model": "demo-chat", "messages": [{"role": "user", "content": prompt}]},
                     headers={"X-Purpose": purpose})
