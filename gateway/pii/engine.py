@@ -34,7 +34,7 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 
 from presidio_analyzer import EntityRecognizer, RecognizerRegistry, RecognizerResult
-from presidio_analyzer.predefined_recognizers import CreditCardRecognizer, UsSsnRecognizer
+from presidio_analyzer.predefined_recognizers import UsSsnRecognizer
 
 from gateway.pii.context import WindowContextEnhancer
 from gateway.pii.errors import PiiConfigError, PiiInputError
@@ -43,9 +43,10 @@ from gateway.pii.language import LanguageChooser
 from gateway.pii.nlp.base import NlpBackend, NlpResult
 from gateway.pii.normalize import NormalizedText, normalize, separated_digit_runs
 from gateway.pii.recognizers.base import SOURCE_KEY, NerRecognizer
+from gateway.pii.recognizers.date_shapes import date_time_spans
 from gateway.pii.recognizers.en.phone_pattern import GenericPhoneRecognizer
 from gateway.pii.recognizers.zh.address import CnAddressRecognizer
-from gateway.pii.recognizers.zh.bank_card import CnBankCardRecognizer
+from gateway.pii.recognizers.payment_card import PaymentCardRecognizer
 from gateway.pii.recognizers.zh.phone import CnPhoneRecognizer
 from gateway.pii.recognizers.zh.resident_id import CnResidentIdRecognizer
 from gateway.pii.registry import DEFAULT_LANGUAGES, RegistryConfig, build_registry, check_languages
@@ -61,8 +62,7 @@ _SOURCES = {"pattern", "ner", "checksum", "context", "other"}
 # Recognizers that also read the compact/spaced rewritings of numbers written with odd
 # separators ("4111.1111.1111.1111", "1 3 8 1 2 3 4 5 6 7 8"); see `separated_digit_runs`.
 _DIGIT_RUN_RECOGNIZERS: tuple[type, ...] = (
-    CreditCardRecognizer,
-    CnBankCardRecognizer,
+    PaymentCardRecognizer,
     CnResidentIdRecognizer,
     CnPhoneRecognizer,
     GenericPhoneRecognizer,
@@ -235,6 +235,11 @@ class PiiEngine:
         runs = separated_digit_runs(text)
         if not runs:
             return []
+        # "2000-04-16 11" or "1978/04/13 12:30" is a run with odd groups, and its spaced
+        # rewriting "2000 04 16 11" has a phone's shape: a run that holds a date is no number.
+        dates = date_time_spans(text)
+        if dates:
+            runs = [run for run in runs if not any(s < run.end and run.start < e for s, e in dates)]
         recognizers = [r for r in primary.recognizers if isinstance(r, _DIGIT_RUN_RECOGNIZERS)]
         out: list[RecognizerResult] = []
         for run in runs:
@@ -307,13 +312,18 @@ class PiiEngine:
     def _resolve_type_conflicts(tagged: Tagged) -> Tagged:
         """Different types, one span inside the other: keep the container when it scores
         higher, or when it comes from a pattern/checksum and the contained one from NER
-        (an address regex knows "742 Evergreen Terrace" is not an organisation)."""
+        (an address regex knows "742 Evergreen Terrace" is not an organisation). An NER
+        container never removes a pattern/checksum finding, whatever its score: spaCy
+        reading "Phone 020 7392 4298" as one ORG, or a token after "access token" as a
+        name, must not make the phone number or the key disappear."""
 
         def beaten(item: RecognizerResult) -> bool:
             for _, other in tagged:
                 if other is item or other.entity_type == item.entity_type:
                     continue
                 if not (other.start <= item.start and item.end <= other.end):
+                    continue
+                if _source(other) == "ner" and _source(item) != "ner":
                     continue
                 if other.score > item.score or (_source(other) != "ner" and _source(item) == "ner"):
                     return True

@@ -83,6 +83,11 @@ DEFAULT_LABEL_MAP: dict[str, str | None] = {
     "US_SSN": "US_SSN",
     "SSN": "US_SSN",
     "IP_ADDRESS": "IP_ADDRESS",
+    # Credentials (gateway.benchmarks.pii_sets.secrets); provider names fold into the family.
+    "SECRET": "SECRET",
+    "API_KEY": "SECRET",
+    "CREDENTIAL": "SECRET",
+    "PASSWORD": "SECRET",
     # Not detected by GovGate on purpose (see gateway.pii.registry): not scored.
     "DATE_TIME": None,
     "DOMAIN_NAME": None,

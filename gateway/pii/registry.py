@@ -8,7 +8,8 @@ costs time on every message. We keep what the policy acts on:
 |-----------------|---------------------------------------|-------------------------------------|
 | EMAIL_ADDRESS   | OfflineEmailRecognizer                | OfflineEmailRecognizer              |
 | PHONE_NUMBER    | GenericPhoneRecognizer                | CnPhoneRecognizer                   |
-| CREDIT_CARD     | CreditCardRecognizer (Luhn)           | CnBankCardRecognizer, CreditCardRecognizer |
+| CREDIT_CARD     | PaymentCardRecognizer (schemes, Luhn) | PaymentCardRecognizer (same class)  |
+| SECRET          | SecretRecognizer                      | SecretRecognizer (same class)       |
 | IBAN_CODE       | IbanRecognizer                        | IbanRecognizer                      |
 | US_SSN          | UsSsnRecognizer                       | —                                   |
 | IP_ADDRESS      | IpRecognizer                          | IpRecognizer                        |
@@ -39,7 +40,6 @@ from dataclasses import dataclass, field
 import tldextract
 from presidio_analyzer import EntityRecognizer, RecognizerRegistry
 from presidio_analyzer.predefined_recognizers import (
-    CreditCardRecognizer,
     IbanRecognizer,
     IpRecognizer,
     UsSsnRecognizer,
@@ -53,8 +53,9 @@ from gateway.pii.recognizers.en.first_name import GivenNameRecognizer, load_engl
 from gateway.pii.recognizers.en.phone_pattern import GenericPhoneRecognizer
 from gateway.pii.recognizers.en.spacy_ner import SpacyNerRecognizer
 from gateway.pii.recognizers.en.street_address import StreetAddressRecognizer
+from gateway.pii.recognizers.payment_card import PaymentCardRecognizer
+from gateway.pii.recognizers.secrets import SecretRecognizer
 from gateway.pii.recognizers.zh.address import CnAddressRecognizer
-from gateway.pii.recognizers.zh.bank_card import CnBankCardRecognizer
 from gateway.pii.recognizers.zh.lac_ner import LacNerRecognizer
 from gateway.pii.recognizers.zh.passport import CnPassportRecognizer
 from gateway.pii.recognizers.zh.phone import CnPhoneRecognizer
@@ -66,7 +67,6 @@ DEFAULT_LANGUAGES: tuple[Language, ...] = ("en", "zh")
 # Chinese context words for Presidio's own recognizers when they run on Chinese text.
 ZH_CONTEXT: dict[str, list[str]] = {
     "EMAIL_ADDRESS": ["邮箱", "邮件", "电邮", "email", "e-mail"],
-    "CREDIT_CARD": ["信用卡", "卡号", "银行卡", "card"],
     "IBAN_CODE": ["iban", "账号", "账户", "国际银行"],
     "IP_ADDRESS": ["ip", "ip地址", "服务器"],
 }
@@ -89,7 +89,8 @@ def english_recognizers(config: RegistryConfig) -> list[EntityRecognizer]:
     return [
         OfflineEmailRecognizer(supported_language="en", tld_extractor=tld),
         GenericPhoneRecognizer(supported_language="en"),
-        _ascii(CreditCardRecognizer(supported_language="en")),
+        PaymentCardRecognizer(supported_language="en"),
+        SecretRecognizer(supported_language="en"),
         IbanRecognizer(supported_language="en", regex_flags=ASCII_REGEX_FLAGS),
         _ascii(UsSsnRecognizer(supported_language="en")),
         _ascii(IpRecognizer(supported_language="en")),
@@ -108,14 +109,14 @@ def chinese_recognizers(config: RegistryConfig) -> list[EntityRecognizer]:
     tld = config.tld_extractor or offline_tld_extractor()
     return [
         OfflineEmailRecognizer(supported_language="zh", tld_extractor=tld, context=ZH_CONTEXT["EMAIL_ADDRESS"]),
-        _ascii(CreditCardRecognizer(supported_language="zh", context=ZH_CONTEXT["CREDIT_CARD"])),
+        PaymentCardRecognizer(supported_language="zh"),
+        SecretRecognizer(supported_language="zh"),
         IbanRecognizer(supported_language="zh", context=ZH_CONTEXT["IBAN_CODE"], regex_flags=ASCII_REGEX_FLAGS),
         _ascii(IpRecognizer(supported_language="zh", context=ZH_CONTEXT["IP_ADDRESS"])),
         LacNerRecognizer(supported_language="zh"),
         CnAddressRecognizer(supported_language="zh"),
         CnResidentIdRecognizer(supported_language="zh"),
         CnPhoneRecognizer(supported_language="zh"),
-        CnBankCardRecognizer(supported_language="zh"),
         CnUsccRecognizer(supported_language="zh"),
         CnPassportRecognizer(supported_language="zh"),
     ]

@@ -19,7 +19,7 @@ test_allowed_decision_document if {
 	d.deny == []
 	[r.deployment | some r in d.routes] == ["demo-chat-eu"]
 	d.pii_actions.PERSON.action == "pseudonymise"
-	d.pii_actions.CREDIT_CARD.keep_last == 4
+	d.pii_actions.CREDIT_CARD.action == "pseudonymise"
 	d.output_pii_actions["*"].action == "redact"
 	d.models == ["demo-chat", "demo-embed"]
 }

@@ -68,14 +68,15 @@ def test_policy_test_fails_on_a_failing_rego_test(tmp_path: Path) -> None:
 def test_policy_eval(tmp_path: Path) -> None:
     document = {"caller": {"id": "bot-1", "roles": ["bot"]},
                 "request": {"kind": "chat", "model": "demo-chat", "purpose": "customer-support"},
-                "customer": {"region": "EU"}, "pii": {"entity_types": ["CREDIT_CARD"]}}
+                "customer": {"region": "EU"}, "pii": {"entity_types": ["CREDIT_CARD", "IBAN_CODE"]}}
     path = tmp_path / "input.json"
     path.write_text(json.dumps(document))
     result = json.loads(govgate(tmp_path, "policy", "eval", "--input", str(path)).stdout)
     assert result["allow"] is True
     assert [r["region"] for r in result["routes"]] == ["EU"]
-    card = result["pii_actions"]["CREDIT_CARD"]
-    assert (card["action"], card["keep_last"]) == ("mask", 4)
+    assert result["pii_actions"]["CREDIT_CARD"]["action"] == "pseudonymise"
+    iban = result["pii_actions"]["IBAN_CODE"]
+    assert (iban["action"], iban["keep_last"]) == ("mask", 4)
     explained = json.loads(govgate(tmp_path, "policy", "eval", "--input", str(path), "--explain").stdout)
     assert {"PII-010", "RES-010", "RTE-010"} <= set(explained["rules"])
     assert explained["coverage"]["govgate/residency/residency.rego"]

@@ -106,7 +106,8 @@ def test_the_policy_decides_which_types_come_back(tmp_path: Path, pii_engine, up
         path.write_text(json.dumps(data))
         rego_test = policy_dir / "govgate" / "pii" / "pii_test.rego"  # the policy's own test follows the edit
         rego_test.write_text(rego_test.read_text().replace(
-            '["ADDRESS", "EMAIL_ADDRESS", "PERSON", "PHONE_NUMBER"]', '["PERSON"]'))
+            '["ADDRESS", "CN_PASSPORT", "CN_RESIDENT_ID", "CREDIT_CARD", "EMAIL_ADDRESS", "PERSON", "PHONE_NUMBER", '
+            '"US_SSN"]', '["PERSON"]'))
 
     gateway, server = start_gateway(tmp_path, pii_engine=pii_engine, upstream_url=upstream,
                                     prepare_policy=restore_person_only)

@@ -28,17 +28,17 @@ def test_chat_completion_pseudonymises_upstream_and_restores_for_the_caller(gate
         model="demo-chat", messages=[{"role": "user", "content": MESSAGE}]
     )
     completion = raw.parse()
-    # The demo upstream echoes what it received: names and e-mail come back restored,
-    # the card stays masked (mask is not reversible).
+    # The demo upstream echoes what it received: names, e-mail and the card (pseudonymised
+    # for customer-support) come back restored to the caller.
     answer = completion.choices[0].message.content
     assert "Maria Gonzalez" in answer and "maria.gonzalez@example.com" in answer
-    assert "4111 1111 1111 1111" not in answer and answer.count("1111") == 1
+    assert "4111 1111 1111 1111" in answer
     assert completion.model == "demo-chat"
 
     sent = gateway.received()[-1]["messages"][-1]["content"]
     assert "Maria Gonzalez" not in sent and "maria.gonzalez@example.com" not in sent
-    assert "<PERSON_1>" in sent and "<EMAIL_ADDRESS_1>" in sent
-    assert "**** **** **** 1111" in sent
+    assert "<PERSON_1>" in sent and "<EMAIL_ADDRESS_1>" in sent and "<CREDIT_CARD_1>" in sent
+    assert "1111" not in sent
 
     assert raw.headers["x-govgate-region"] == "US"
     assert raw.headers["x-govgate-deployment"] == "demo-chat-us"
@@ -49,10 +49,10 @@ def test_chat_completion_pseudonymises_upstream_and_restores_for_the_caller(gate
     answer_findings = [f for f in record["findings"] if f["location"].startswith("choices[")]
     assert len(request) + len(answer_findings) == len(record["findings"])
     assert {f["entity_type"]: f["action"] for f in request} == {
-        "PERSON": "pseudonymise", "EMAIL_ADDRESS": "pseudonymise", "CREDIT_CARD": "mask",
+        "PERSON": "pseudonymise", "EMAIL_ADDRESS": "pseudonymise", "CREDIT_CARD": "pseudonymise",
     }
     assert {f["location"] for f in request} == {"messages[0].content"}
-    # The echoed answer carries only tokens and the masked card: the output scan finds nothing in it.
+    # The echoed answer carries only tokens: the output scan finds nothing in it.
     assert answer_findings == []
     assert record["customer_attributes"]["gender"] == "female"
     assert record["customer_pseudonym"] and record["customer_pseudonym"] != "cust-0042"

@@ -17,6 +17,13 @@ def test_registry_serves_both_languages_with_the_agreed_entities():
     assert {"EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "IBAN_CODE", "US_SSN", "IP_ADDRESS", "PERSON", "ADDRESS"} <= en
     assert {"CN_RESIDENT_ID", "PHONE_NUMBER", "CREDIT_CARD", "CN_USCC", "CN_PASSPORT", "ADDRESS", "PERSON", "EMAIL_ADDRESS", "IBAN_CODE", "IP_ADDRESS"} <= zh
     assert "DATE_TIME" not in en | zh and "URL" not in en | zh
+    assert "SECRET" in en and "SECRET" in zh
+
+
+def test_one_card_recognizer_class_for_both_languages():
+    registry = build_registry(CONFIG)
+    card = {type(r).__name__ for r in registry.recognizers if "CREDIT_CARD" in r.supported_entities}
+    assert card == {"PaymentCardRecognizer"}
 
 
 def test_engine_and_registry_must_agree_on_languages():

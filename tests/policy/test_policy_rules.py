@@ -146,9 +146,10 @@ CS_EXPECTED = {
     "PERSON": ("pseudonymise", None),
     "EMAIL_ADDRESS": ("pseudonymise", None),
     "PHONE_NUMBER": ("pseudonymise", None),
-    "CREDIT_CARD": ("mask", 4),
-    "US_SSN": ("redact", None),
-    "CN_RESIDENT_ID": ("redact", None),
+    "CREDIT_CARD": ("pseudonymise", None),
+    "US_SSN": ("pseudonymise", None),
+    "CN_RESIDENT_ID": ("pseudonymise", None),
+    "SECRET": ("redact", None),
     "IP_ADDRESS": ("hash", None),
     "NEVER_SEEN_TYPE": ("redact", None),
 }
@@ -187,11 +188,13 @@ def test_output_marketing_redacts_unsent_types(engine):
 
 
 def test_output_customer_support(engine):
-    result = engine.evaluate(make_input(entity_types=("PHONE_NUMBER", "CREDIT_CARD")))
+    result = engine.evaluate(make_input(entity_types=("PHONE_NUMBER", "CREDIT_CARD", "IBAN_CODE", "SECRET")))
     out = result.output_pii_actions
     assert out["PHONE_NUMBER"].action == "allow"  # the caller's own number, restored
     assert out["PHONE_NUMBER"].rule_id == "OUT-010"
+    assert out["CREDIT_CARD"].action == "allow"  # pseudonymised: the caller gets its own card back
     assert out["EMAIL_ADDRESS"].action == "redact"  # not sent: e.g. another customer's
-    assert out["CREDIT_CARD"].action == "redact"  # masked on the way in: never echo a full number
+    assert out["IBAN_CODE"].action == "redact"  # masked on the way in: never echo a full number
+    assert (out["SECRET"].action, out["SECRET"].rule_id) == ("redact", "OUT-030")  # never, for anyone
     assert out["ORGANIZATION"].action == "allow"
     assert out["*"].action == "redact"

@@ -22,8 +22,31 @@ test_customer_support_redacts_types_caller_did_not_send if {
 }
 
 test_masked_types_are_not_echoed if {
-	actions := output.actions with input as request_with("customer-support", ["CREDIT_CARD"])
+	cfg := json.patch(data.govgate_data.pii, [{"op": "replace", "path": "/purposes/customer-support/actions/CREDIT_CARD", "value": {"action": "mask", "keep_last": 4}}])
+	actions := output.actions with input as request_with("customer-support", ["CREDIT_CARD"]) with data.govgate_data.pii as cfg
 	actions.CREDIT_CARD.action == "redact"
+}
+
+test_pseudonymised_card_comes_back_to_its_caller if {
+	actions := output.actions with input as request_with("customer-support", ["CREDIT_CARD", "CN_RESIDENT_ID"])
+	actions.CREDIT_CARD == {"action": "allow", "rule_id": "OUT-010"}
+	actions.CN_RESIDENT_ID == {"action": "allow", "rule_id": "OUT-010"}
+}
+
+test_secret_is_redacted_in_every_answer if {
+	every purpose in ["customer-support", "marketing", "no-such-purpose"] {
+		actions := output.actions with input as request_with(purpose, ["SECRET"])
+		actions.SECRET == {"action": "redact", "rule_id": "OUT-030"}
+	}
+}
+
+test_secret_fixed_action_beats_echo_and_output_mapping if {
+	cfg := json.patch(data.govgate_data.pii, [
+		{"op": "add", "path": "/purposes/customer-support/actions/SECRET", "value": {"action": "allow"}},
+		{"op": "add", "path": "/purposes/customer-support/output/actions/SECRET", "value": {"action": "allow"}},
+	])
+	actions := output.actions with input as request_with("customer-support", ["SECRET"]) with data.govgate_data.pii as cfg
+	actions.SECRET == {"action": "redact", "rule_id": "OUT-030"}
 }
 
 test_customer_support_allows_public_types if {

@@ -3,11 +3,13 @@
 # description: |
 #   What the gateway must do with each PII entity type found in the request, by purpose
 #   (data.govgate_data.pii): a purpose's own mapping, else the purpose's default, else the
-#   policy-wide default (redact). Every entity type in the input gets an action. Also
-#   derives the data classification of what would leave the gateway unprotected.
+#   policy-wide default (redact). A type whose catalogue entry carries a `fixed_action`
+#   (SECRET: credentials) gets that action under every purpose, known or not (PII-030).
+#   Every entity type in the input gets an action. Also derives the data classification
+#   of what would leave the gateway unprotected.
 # scope: package
 # custom:
-#   rule_ids: [PII-001, PII-010, PII-011, PII-012, PII-020]
+#   rule_ids: [PII-001, PII-010, PII-011, PII-012, PII-020, PII-030]
 package govgate.pii
 
 # METADATA
@@ -71,14 +73,20 @@ _ranks := {level_ranks[_cfg.baseline_classification]} | {level_ranks[entity_clas
 	a.action == "allow"
 }
 
-# Actions for the given entity types only, never the whole catalogue: the purpose's own
-# mapping (PII-010), else the purpose's default (PII-011), else the policy default (PII-012).
-actions_for(cfg, request_purpose, types) := object.union(defaults, listed) if {
+# Actions for the given entity types only, never the whole catalogue: the type's fixed
+# action (PII-030), else the purpose's own mapping (PII-010), else the purpose's default
+# (PII-011), else the policy default (PII-012). A fixed action is the catalogue's word on a
+# type no purpose may weaken: a leaked API key is redacted for support and marketing alike.
+actions_for(cfg, request_purpose, types) := object.union_n([defaults, listed, fixed]) if {
 	fallback := fallback_action(cfg, request_purpose)
 	defaults := {t: fallback | some t in types}
 	listed := {t: with_rule(a, "PII-010") |
 		some t in types
 		a := cfg.purposes[request_purpose].actions[t]
+	}
+	fixed := {t: with_rule(a, "PII-030") |
+		some t in types
+		a := cfg.entity_types[t].fixed_action
 	}
 }
 

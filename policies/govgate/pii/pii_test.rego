@@ -18,16 +18,37 @@ test_customer_support_pseudonymises_identifiers if {
 	actions.PERSON.rule_id == "PII-010"
 }
 
-test_customer_support_masks_card_to_last_four if {
-	actions := pii.actions with input as request_with("customer-support", ["CREDIT_CARD"])
-	actions.CREDIT_CARD == {"action": "mask", "keep_last": 4, "rule_id": "PII-010"}
+test_customer_support_pseudonymises_cards_and_national_ids if {
+	types := ["CREDIT_CARD", "CN_RESIDENT_ID", "US_SSN", "CN_PASSPORT"]
+	actions := pii.actions with input as request_with("customer-support", types)
+	every t in types {
+		actions[t] == {"action": "pseudonymise", "rule_id": "PII-010"}
+	}
 }
 
-test_customer_support_redacts_national_ids if {
-	actions := pii.actions with input as request_with("customer-support", ["CN_RESIDENT_ID", "US_SSN", "CN_PASSPORT"])
-	every t in ["CN_RESIDENT_ID", "US_SSN", "CN_PASSPORT"] {
-		actions[t].action == "redact"
+test_secret_is_redacted_for_every_purpose if {
+	every purpose in ["customer-support", "marketing", "no-such-purpose"] {
+		actions := pii.actions with input as request_with(purpose, ["SECRET", "PERSON"])
+		actions.SECRET == {"action": "redact", "rule_id": "PII-030"}
 	}
+}
+
+test_secret_fixed_action_beats_a_purpose_mapping if {
+	cfg := json.patch(data.govgate_data.pii, [
+		{"op": "add", "path": "/purposes/customer-support/actions/SECRET", "value": {"action": "pseudonymise"}},
+		{"op": "add", "path": "/purposes/customer-support/restore/-", "value": "SECRET"},
+	])
+	inp := request_with("customer-support", ["SECRET"])
+	actions := pii.actions with input as inp with data.govgate_data.pii as cfg
+	actions.SECRET == {"action": "redact", "rule_id": "PII-030"}
+	restored := pii.restore with input as inp with data.govgate_data.pii as cfg
+	not "SECRET" in restored
+}
+
+test_secret_in_findings_only_is_redacted if {
+	inp := json.patch(request_with("marketing", []), [{"op": "replace", "path": "/pii/findings", "value": [{"entity_type": "SECRET", "score": 1.0, "language": "en"}]}])
+	actions := pii.actions with input as inp
+	actions.SECRET.action == "redact"
 }
 
 test_customer_support_hashes_ip_addresses if {
@@ -86,7 +107,7 @@ test_action_for_takes_arguments if {
 }
 
 test_customer_support_restores_its_pseudonymised_types if {
-	pii.restore == ["ADDRESS", "EMAIL_ADDRESS", "PERSON", "PHONE_NUMBER"] with input as request_with("customer-support", [])
+	pii.restore == ["ADDRESS", "CN_PASSPORT", "CN_RESIDENT_ID", "CREDIT_CARD", "EMAIL_ADDRESS", "PERSON", "PHONE_NUMBER", "US_SSN"] with input as request_with("customer-support", [])
 }
 
 test_marketing_restores_nothing if {
@@ -101,7 +122,7 @@ test_unknown_or_missing_purpose_restores_nothing if {
 test_a_listed_type_the_purpose_does_not_pseudonymise_is_not_restored if {
 	cfg := object.union(data.govgate_data.pii, {"purposes": {"customer-support": object.union(
 		data.govgate_data.pii.purposes["customer-support"],
-		{"restore": ["PERSON", "US_SSN"]},
+		{"restore": ["PERSON", "IBAN_CODE"]},
 	)}})
 	pii.restore == ["PERSON"] with input as request_with("customer-support", []) with data.govgate_data.pii as cfg
 }
