@@ -221,7 +221,7 @@ def test_a_refusal_before_the_policy_has_no_verdict_and_names_its_stage(site: Si
 RESIDENT_ID = "11010519491231002X"  # a valid check digit
 
 
-def test_a_redacted_finding_names_its_type_recognizer_and_action(site: Site) -> None:
+def test_a_pseudonymised_finding_names_its_type_recognizer_and_action(site: Site) -> None:
     gateway = site.gateway
     decision = chat(gateway, f"My ID number is {RESIDENT_ID}, please check my account")
     body = explained(gateway, decision)
@@ -229,13 +229,14 @@ def test_a_redacted_finding_names_its_type_recognizer_and_action(site: Site) -> 
     assert finding["direction"] == "request" and finding["location"] == "messages[0].content"
     assert (finding["start"], finding["end"]) == (16, 16 + len(RESIDENT_ID))
     assert finding["recognizer"] == "CnResidentIdRecognizer" and finding["checksum_valid"] is True
-    assert finding["action"] == "redact" and finding["action_rule_id"] == "PII-010"
+    # customer-support pseudonymises national ids (the caller gets its own value back).
+    assert finding["action"] == "pseudonymise" and finding["action_rule_id"] == "PII-010"
     assert 0 < finding["score"] <= 1
     text = body["text"]
-    assert "CN_RESIDENT_ID" in text and "CnResidentIdRecognizer" in text and "redacted (rule PII-010)" in text
+    assert "CN_RESIDENT_ID" in text and "CnResidentIdRecognizer" in text and "pseudonymised (rule PII-010)" in text
     assert "checksum passed" in text
     zh = explained(gateway, decision, "zh")["text"]
-    assert "CN_RESIDENT_ID" in zh and "CnResidentIdRecognizer" in zh and "删除（规则 PII-010）" in zh
+    assert "CN_RESIDENT_ID" in zh and "CnResidentIdRecognizer" in zh and "假名化（规则 PII-010）" in zh
     assert RESIDENT_ID not in json.dumps(body) and RESIDENT_ID not in zh
 
 
