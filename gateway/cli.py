@@ -379,6 +379,7 @@ def decisions_import(file: Path, fmt: str | None, quiet: bool, as_json: bool) ->
     from gateway.importing import ImportFileError, detect_format, import_file, reader_for
     from gateway.pii.detector import PiiDetector
     from gateway.pii.engine import build_pii_engine
+    from gateway.policy.errors import PolicyLoadError
 
     try:
         chosen = detect_format(file, fmt)
@@ -386,7 +387,11 @@ def decisions_import(file: Path, fmt: str | None, quiet: bool, as_json: bool) ->
         raise click.ClickException(str(exc)) from None
     settings = _settings()
     detector = PiiDetector(build_pii_engine(), cache_size=0)
-    reader = reader_for(settings, holds_pii=lambda text: bool(detector.analyze(text)))
+    try:
+        # The policy's vocabulary screens attributes and channels as the gateway does.
+        reader = reader_for(settings, holds_pii=lambda text: bool(detector.analyze(text)))
+    except PolicyLoadError as exc:
+        raise click.ClickException(f"nothing imported: {exc} (set GOVGATE_POLICY_DIR)") from None
     bars = None if quiet else _Bars()
     try:
         report = import_file(file, chosen, reader=reader, engine=_database(), progress=bars)
