@@ -6,12 +6,14 @@ a demo upstream running as its own server. The PII engine loads once per session
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import threading
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,8 +26,10 @@ from gateway.app import create_app
 from gateway.store.keys import KeyStore
 from gateway.auth import create_key
 from gateway.config import Settings
+from gateway.decision import DecisionRecord
 from gateway.pii.engine import build_pii_engine
 from gateway.store.db import make_engine, migrate
+from gateway.store.ledger import DecisionLedger
 from gateway.upstream.demo import create_demo_upstream
 from tests.net import free_port
 
@@ -99,6 +103,16 @@ def _postgres_database() -> Iterator[str]:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+@contextmanager
+def database_for(backend: str, tmp: Path) -> Iterator[str]:
+    """A database of `backend` ("sqlite", "postgres") for a fixture's lifetime, as its URL:
+    a SQLite file in `tmp`, or a fresh PostgreSQL database dropped afterwards."""
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp / 'govgate.db'}"
+    else:
+        yield from _postgres_database()
+
+
 @pytest.fixture(params=["sqlite", "postgres"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
@@ -113,6 +127,20 @@ def database(database_url: str):  # type: ignore[no-untyped-def]
     migrate(engine)
     yield engine
     engine.dispose()
+
+
+def write(database, records: list[DecisionRecord], *, batch_max: int = 64) -> list[DecisionRecord]:  # type: ignore[no-untyped-def]
+    """Records written through the real ledger, as committed (seq and hashes filled)."""
+    async def run() -> list[DecisionRecord]:
+        ledger = DecisionLedger(database, batch_max=batch_max)
+        await ledger.start()
+        try:
+            # One at a time: seq follows the list, so expectations can be written by position.
+            return [await ledger.record(record) for record in records]
+        finally:
+            await ledger.close()
+
+    return asyncio.run(run())
 
 
 # --- a live gateway -----------------------------------------------------------------------

@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 
 from gateway.auth import create_key
 from gateway.store.keys import KeyStore
-from tests.conftest import SUPPORT_HEADERS, Gateway, _postgres_database, start_gateway
+from tests.conftest import SUPPORT_HEADERS, Gateway, database_for, start_gateway
 
 UNKNOWN_ID = "dec_" + "0" * 32
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -46,20 +46,17 @@ def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
          upstream: str) -> Iterator[Site]:
     """One gateway per database for the module; each test makes its own decisions."""
     tmp = Path(tmp_path_factory.mktemp(f"explain-{request.param}"))
-    postgres = _postgres_database() if request.param == "postgres" else None
-    url = next(postgres) if postgres is not None else f"sqlite:///{tmp / 'govgate.db'}"
-    gateway, server = start_gateway(tmp, pii_engine=pii_engine, upstream_url=upstream, database_url=url,
-                                    rate_limit_per_minute=100_000)
-    keys = KeyStore(gateway.services().database)
-    other, _ = create_key(keys, caller="other-bot", roles=["bot"])
-    admin, _ = create_key(keys, caller="site-admin", roles=["admin"])
-    security, _ = create_key(keys, caller="sec", roles=["security_admin"])
-    try:
-        yield Site(gateway, other, admin, security)
-    finally:
-        server.stop()
-        if postgres is not None:
-            postgres.close()
+    with database_for(request.param, tmp) as url:
+        gateway, server = start_gateway(tmp, pii_engine=pii_engine, upstream_url=upstream, database_url=url,
+                                        rate_limit_per_minute=100_000)
+        keys = KeyStore(gateway.services().database)
+        other, _ = create_key(keys, caller="other-bot", roles=["bot"])
+        admin, _ = create_key(keys, caller="site-admin", roles=["admin"])
+        security, _ = create_key(keys, caller="sec", roles=["security_admin"])
+        try:
+            yield Site(gateway, other, admin, security)
+        finally:
+            server.stop()
 
 
 def chat(gateway: Gateway, content: str = "hello", *, status: int = 200, **headers: str) -> str:

@@ -4,7 +4,6 @@ rendering in both languages without failing or inventing a part."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import subprocess
@@ -23,24 +22,13 @@ from gateway.pii.findings import FindingExplanation
 from gateway.policy.documents import Reason
 from gateway.policy.reload import Activation
 from gateway.store.decision_log import DecisionLog
-from gateway.store.ledger import DecisionLedger
 from gateway.store.policy_versions import PolicyVersion, record_activation
-from tests.conftest import POLICY_DIR
+from tests.conftest import POLICY_DIR, write
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 BUNDLE_A, BUNDLE_B = "a" * 64, "b" * 64
 
 
-def write(database, records: list[DecisionRecord]) -> list[DecisionRecord]:  # type: ignore[no-untyped-def]
-    async def run() -> list[DecisionRecord]:
-        ledger = DecisionLedger(database)
-        await ledger.start()
-        try:
-            return [await ledger.record(record) for record in records]
-        finally:
-            await ledger.close()
-
-    return asyncio.run(run())
 
 
 def activate(database, bundle: str, at: datetime, source: str = "startup") -> None:  # type: ignore[no-untyped-def]

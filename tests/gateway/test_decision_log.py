@@ -17,6 +17,7 @@ from gateway.store.decision_log import DecisionFilter, DecisionLog
 from gateway.store.ledger import DecisionLedger
 from gateway.store.models import DecisionRow
 from gateway.store.outcomes import OutcomeStore
+from tests.conftest import write
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 CALLERS = ("billing-bot", "support-bot", "sales-bot")
@@ -30,17 +31,6 @@ def _record(i: int, *, created_at: datetime | None = None) -> DecisionRecord:
         conversation_id=f"conv-digest-{i // 5}", status_code=200 if i % 5 else 403, allowed=bool(i % 5))
 
 
-def write(database, records: list[DecisionRecord], *, batch_max: int = 64) -> list[DecisionRecord]:  # type: ignore[no-untyped-def]
-    async def run() -> list[DecisionRecord]:
-        ledger = DecisionLedger(database, batch_max=batch_max)
-        await ledger.start()
-        try:
-            # One at a time: seq follows i, so expectations can be written in terms of i.
-            return [await ledger.record(record) for record in records]
-        finally:
-            await ledger.close()
-
-    return asyncio.run(run())
 
 
 def ids(records) -> list[str]:  # type: ignore[no-untyped-def]

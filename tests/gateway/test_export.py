@@ -30,7 +30,7 @@ from gateway.export import (OPA_PATH, PARQUET_COLUMNS, PARQUET_SCHEMA, Window, o
 from gateway.policy.documents import PolicyInput, PolicyResult
 from gateway.store.decision_log import DecisionLog
 from gateway.store.ledger import DecisionLedger
-from tests.conftest import POLICY_DIR, SUPPORT_HEADERS, Gateway, _postgres_database, start_gateway
+from tests.conftest import POLICY_DIR, SUPPORT_HEADERS, Gateway, database_for, start_gateway
 
 MARIA = "I am Maria Gonzalez, maria.gonzalez@example.com, +1 415 555 0134, card 4111 1111 1111 1111"
 RAW = ("Maria Gonzalez", "Gonzalez", "maria.gonzalez@example.com", "415 555 0134", "4111 1111 1111 1111",
@@ -66,17 +66,14 @@ def _send_traffic(gateway: Gateway) -> None:
 def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, pii_engine,  # type: ignore[no-untyped-def]
          upstream: str) -> Iterator[Site]:
     tmp = Path(tmp_path_factory.mktemp(f"export-{request.param}"))
-    postgres = _postgres_database() if request.param == "postgres" else None
-    url = next(postgres) if postgres is not None else f"sqlite:///{tmp / 'govgate.db'}"
-    gateway, server = start_gateway(tmp, pii_engine=pii_engine, upstream_url=upstream, database_url=url,
-                                    rate_limit_per_minute=100_000)
-    try:
-        _send_traffic(gateway)
-        yield Site(gateway, url)
-    finally:
-        server.stop()
-        if postgres is not None:
-            postgres.close()
+    with database_for(request.param, tmp) as url:
+        gateway, server = start_gateway(tmp, pii_engine=pii_engine, upstream_url=upstream, database_url=url,
+                                        rate_limit_per_minute=100_000)
+        try:
+            _send_traffic(gateway)
+            yield Site(gateway, url)
+        finally:
+            server.stop()
 
 
 def govgate(site: Site, *args: str, check: bool = True, **env: str) -> subprocess.CompletedProcess[str]:

@@ -23,7 +23,7 @@ from sqlalchemy import text
 from gateway.auth import create_key
 from gateway.outcome import RULES
 from gateway.store.keys import KeyStore
-from tests.conftest import SUPPORT_HEADERS, Gateway, _postgres_database, start_gateway
+from tests.conftest import SUPPORT_HEADERS, Gateway, database_for, start_gateway
 
 UNKNOWN_DECISION = "dec_" + "0" * 32
 RULE_TEXT = " ".join(RULES.values())
@@ -41,19 +41,16 @@ def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
          upstream: str) -> Iterator[Site]:
     """One gateway per database for the module: each test uses its own decisions and ids."""
     tmp = Path(tmp_path_factory.mktemp(f"outcomes-{request.param}"))
-    postgres = _postgres_database() if request.param == "postgres" else None
-    url = next(postgres) if postgres is not None else f"sqlite:///{tmp / 'govgate.db'}"
-    gateway, server = start_gateway(tmp, pii_engine=pii_engine, upstream_url=upstream, database_url=url,
-                                    rate_limit_per_minute=100_000)
-    keys = KeyStore(gateway.services().database)
-    other, _ = create_key(keys, caller="other-bot", roles=["bot"])
-    admin, _ = create_key(keys, caller="site-admin", roles=["admin"])
-    try:
-        yield Site(gateway, other, admin)
-    finally:
-        server.stop()
-        if postgres is not None:
-            postgres.close()
+    with database_for(request.param, tmp) as url:
+        gateway, server = start_gateway(tmp, pii_engine=pii_engine, upstream_url=upstream, database_url=url,
+                                        rate_limit_per_minute=100_000)
+        keys = KeyStore(gateway.services().database)
+        other, _ = create_key(keys, caller="other-bot", roles=["bot"])
+        admin, _ = create_key(keys, caller="site-admin", roles=["admin"])
+        try:
+            yield Site(gateway, other, admin)
+        finally:
+            server.stop()
 
 
 def chat(gateway: Gateway, *, key: str | None = None, conversation: str | None = None) -> str:

@@ -5,7 +5,6 @@ refusing a forged, altered, removed or unkeyed checkpoint."""
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -22,10 +21,10 @@ from gateway.outcome import OutcomeRecord
 from gateway.store.checkpoint import CHECKPOINT_KEY_PURPOSE
 from gateway.store.db import make_engine, migrate
 from gateway.store.decision_log import DecisionLog
-from gateway.store.ledger import DecisionLedger
 from gateway.store.models import DecisionAttribute, DecisionRow, LedgerCheckpoint, OutcomeRow, VaultEntry
 from gateway.store.outcomes import OutcomeStore
 from gateway.store.retention import PurgeRefused, check_retention, plan_purge, purge
+from tests.conftest import write
 
 T0 = datetime(2025, 1, 1, 12, 0, tzinfo=UTC)
 NOW = T0 + timedelta(days=400)
@@ -43,16 +42,6 @@ def _record(i: int, *, minutes: int | None = None) -> DecisionRecord:
         status_code=200, allowed=True, stage="completed")
 
 
-def write(database, records: list[DecisionRecord]) -> list[DecisionRecord]:  # type: ignore[no-untyped-def]
-    async def run() -> list[DecisionRecord]:
-        ledger = DecisionLedger(database, batch_max=16)
-        await ledger.start()
-        try:
-            return [await ledger.record(record) for record in records]
-        finally:
-            await ledger.close()
-
-    return asyncio.run(run())
 
 
 def outcome(key: str, *, decision: DecisionRecord | None = None, conversation: str | None = None,
