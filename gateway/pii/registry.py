@@ -12,8 +12,8 @@ costs time on every message. We keep what the policy acts on:
 | IBAN_CODE       | IbanRecognizer                        | IbanRecognizer                      |
 | US_SSN          | UsSsnRecognizer                       | —                                   |
 | IP_ADDRESS      | IpRecognizer                          | IpRecognizer                        |
-| PERSON, LOCATION, ORGANIZATION | SpacyNerRecognizer (+ GivenNameRecognizer for PERSON) | LacNerRecognizer |
-| ADDRESS         | StreetAddressRecognizer               | CnAddressRecognizer                 |
+| PERSON, LOCATION, ORGANIZATION | SpacyNerRecognizer (+ GivenNameRecognizer for PERSON, PlaceGazetteerRecognizer for LOCATION) | LacNerRecognizer |
+| ADDRESS         | StreetAddressRecognizer, IntlStreetAddressRecognizer | CnAddressRecognizer  |
 | CN_RESIDENT_ID  | CnResidentIdRecognizer (checksummed)  | CnResidentIdRecognizer              |
 | CN_USCC, CN_PASSPORT | —                                | CnUsccRecognizer, CnPassportRecognizer |
 
@@ -50,7 +50,9 @@ from gateway.pii.findings import Language
 from gateway.pii.recognizers.base import ASCII_REGEX_FLAGS
 from gateway.pii.recognizers.en.email import OfflineEmailRecognizer, offline_tld_extractor
 from gateway.pii.recognizers.en.first_name import GivenNameRecognizer, load_english_words, load_given_names
+from gateway.pii.recognizers.en.intl_address import IntlStreetAddressRecognizer
 from gateway.pii.recognizers.en.phone_pattern import GenericPhoneRecognizer
+from gateway.pii.recognizers.en.places import PlaceGazetteerRecognizer, load_places
 from gateway.pii.recognizers.en.spacy_ner import SpacyNerRecognizer
 from gateway.pii.recognizers.en.street_address import StreetAddressRecognizer
 from gateway.pii.recognizers.zh.address import CnAddressRecognizer
@@ -82,10 +84,13 @@ class RegistryConfig:
     given_names: frozenset[str] | None = field(default=None, compare=False, repr=False)
     # Lower-case English words (lower-case name evidence); None loads the spaCy model's WordNet index.
     english_words: frozenset[str] | None = field(default=None, compare=False, repr=False)
+    # (place names, ambiguous place names) for the gazetteer; None loads gateway/pii/data/places_en.txt.
+    places: tuple[frozenset[str], frozenset[str]] | None = field(default=None, compare=False, repr=False)
 
 
 def english_recognizers(config: RegistryConfig) -> list[EntityRecognizer]:
     tld = config.tld_extractor or offline_tld_extractor()
+    places, ambiguous_places = config.places if config.places is not None else load_places()
     return [
         OfflineEmailRecognizer(supported_language="en", tld_extractor=tld),
         GenericPhoneRecognizer(supported_language="en"),
@@ -99,6 +104,8 @@ def english_recognizers(config: RegistryConfig) -> list[EntityRecognizer]:
             english_words=config.english_words if config.english_words is not None else load_english_words(),
         ),
         StreetAddressRecognizer(supported_language="en"),
+        IntlStreetAddressRecognizer(supported_language="en", known_places=places),
+        PlaceGazetteerRecognizer(places, ambiguous_places, supported_language="en"),
         # Checksummed, so safe to run on English text too (a Chinese customer writing English).
         CnResidentIdRecognizer(supported_language="en"),
     ]
