@@ -12,7 +12,7 @@ costs time on every message. We keep what the policy acts on:
 | IBAN_CODE       | IbanRecognizer                        | IbanRecognizer                      |
 | US_SSN          | UsSsnRecognizer                       | —                                   |
 | IP_ADDRESS      | IpRecognizer                          | IpRecognizer                        |
-| PERSON, LOCATION, ORGANIZATION | SpacyNerRecognizer (+ GivenNameRecognizer for PERSON, PlaceGazetteerRecognizer for LOCATION) | LacNerRecognizer |
+| PERSON, LOCATION, ORGANIZATION | SpacyNerRecognizer (+ GivenNameRecognizer for PERSON, PlaceGazetteerRecognizer for LOCATION) | LacNerRecognizer (+ CnNameCueRecognizer for PERSON) |
 | ADDRESS         | StreetAddressRecognizer, IntlStreetAddressRecognizer | CnAddressRecognizer  |
 | CN_RESIDENT_ID  | CnResidentIdRecognizer (checksummed)  | CnResidentIdRecognizer              |
 | CN_USCC, CN_PASSPORT | —                                | CnUsccRecognizer, CnPassportRecognizer |
@@ -58,6 +58,7 @@ from gateway.pii.recognizers.en.street_address import StreetAddressRecognizer
 from gateway.pii.recognizers.zh.address import CnAddressRecognizer
 from gateway.pii.recognizers.zh.bank_card import CnBankCardRecognizer
 from gateway.pii.recognizers.zh.lac_ner import LacNerRecognizer
+from gateway.pii.recognizers.zh.name_cues import CnNameCueRecognizer
 from gateway.pii.recognizers.zh.passport import CnPassportRecognizer
 from gateway.pii.recognizers.zh.phone import CnPhoneRecognizer
 from gateway.pii.recognizers.zh.resident_id import CnResidentIdRecognizer
@@ -119,6 +120,7 @@ def chinese_recognizers(config: RegistryConfig) -> list[EntityRecognizer]:
         IbanRecognizer(supported_language="zh", context=ZH_CONTEXT["IBAN_CODE"], regex_flags=ASCII_REGEX_FLAGS),
         _ascii(IpRecognizer(supported_language="zh", context=ZH_CONTEXT["IP_ADDRESS"])),
         LacNerRecognizer(supported_language="zh"),
+        CnNameCueRecognizer(supported_language="zh"),
         CnAddressRecognizer(supported_language="zh"),
         CnResidentIdRecognizer(supported_language="zh"),
         CnPhoneRecognizer(supported_language="zh"),

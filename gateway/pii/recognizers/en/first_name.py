@@ -41,6 +41,8 @@ from gateway.pii.recognizers.base import NerRecognizer
 from gateway.pii.recognizers.en.name_rules import (
     COUNTRIES,
     CUED_CAPITALISED,
+    CUED_LOWER,
+    TITLE_WORDS,
     NATIONALITIES,
     TITLE_NAME,
     cue_before,
@@ -49,9 +51,19 @@ from gateway.pii.recognizers.en.name_rules import (
     place_or_company,
 )
 
-_WORD = regex.compile(r"\p{Lu}[\p{Ll}'’-]+(?:-\p{Lu}[\p{Ll}]+)?")
+_WORD = regex.compile(r"(?<![\p{L}\d@])\p{Lu}[\p{Ll}'’]+(?:-\p{Lu}?[\p{Ll}'’]+)*(?![\p{L}\d@])")
 _STREET_AFTER = regex.compile(r"\s*(?i:street|st\b|road|rd\b|avenue|ave\b|lane|drive|way\b)")
-_NEXT_CAP = regex.compile(r"[ \t]+(\p{Lu}[\p{Ll}'’-]+)")
+_NEXT_CAP = regex.compile(r"[ \t]+(\p{Lu}[\p{Ll}'’]+(?:-\p{Lu}?[\p{Ll}'’]+)*)(?![\p{L}\d@])")
+# A capitalised word as the subject of a verb of speaking or helping ("Kowalski said",
+# "Schröder promised"): a surname used alone, as support messages write the agent's name.
+_SUBJECT = regex.compile(
+    r"(?<![\p{L}\d@._-])(?P<name>\p{Lu}[\p{Ll}'’]+(?:-\p{Lu}[\p{Ll}'’]+)?)[ \t]+"
+    r"(?:said|says|told|tells|called|phoned|rang|e-?mailed|wrote|writes|asked|replied|promised|explained|insisted|"
+    r"apologi[sz]ed|answered|mentioned|agreed|texted|messaged|confirmed|helped|assured|suggested|advised|claimed|"
+    r"refused|handled|emailed)(?![\p{L}])"
+)
+# A capitalised name word anywhere (for later mentions of a name already found).
+_NAME_PART = regex.compile(r"\p{Lu}[\p{Ll}'’]+(?:-\p{Lu}[\p{Ll}'’]+)*")
 # Lower-case words that are given names somewhere but, in a chat, are banking/tech terms.
 _LOWER_NOT_NAMES = frozenset("iban bic swift ssn pin otp cvv visa amex paypal app sms ok".split())
 _TOKEN = regex.compile(r"\S+")
@@ -149,6 +161,10 @@ class GivenNameRecognizer(NerRecognizer):
         out = titled + self._relabelled(text, spans) + self._uncovered(text, covered)
         if lower:
             out += self._lowercase(text, covered + [_Span(r.start, r.end) for r in out])
+        else:
+            out += self._cued_lower(text, covered + [_Span(r.start, r.end) for r in out])
+        out += self._subjects(text, spans + [_Span(r.start, r.end) for r in out])
+        out += self._repeated(text, spans, out)
         return out
 
     def _titled(self, text, lower):
@@ -205,7 +221,11 @@ class GivenNameRecognizer(NerRecognizer):
         out = []
         for match in _WORD.finditer(text):
             start, end = match.span()
-            if not self._is_name(match.group()) or any(s.start < end and start < s.end for s in spans):
+            if (
+                not self._is_name(match.group())
+                or match.group().lower() in TITLE_WORDS
+                or any(s.start < end and start < s.end for s in spans)
+            ):
                 continue
             following = _NEXT_CAP.match(text, end)
             if following and following.group(1).lower() not in COMMON_WORDS:
@@ -238,8 +258,88 @@ class GivenNameRecognizer(NerRecognizer):
             out.append(self._result(start, end, self.LOWER_SCORE, "lower_case_given_name"))
         return out
 
+    def _cued_lower(self, text, spans):
+        """Cased text with a lower-case name after a strong cue ("My name is josé müller"):
+        the word is a given name or not an English word; a following non-English word is
+        the surname."""
+        out = []
+        for match in CUED_LOWER.finditer(text):
+            start, end = match.span("name")
+            words = match.group("name").split()
+            first = words[0]
+            if first in _STOP_WORDS or any(s.start < end and start < s.end for s in spans):
+                continue
+            if not self._is_name(first) and first in self.english_words:
+                continue  # "my name is spelled wrong"
+            end = start + len(first)
+            if len(words) > 1 and words[1] not in self.english_words:
+                end = match.end("name")
+            if place_or_company(text[start:end]) or in_address_context(text, start, end):
+                continue
+            out.append(self._result(start, end, self.LOWER_SCORE, "cue_lower_case"))
+        return out
+
+    def _subjects(self, text, spans):
+        """A capitalised non-English word as the subject of a verb of speaking or helping
+        ("Kowalski said", "Schröder promised"); not when the model labelled it (an ORG:
+        "Netflix told me") or it is a place, a title or a common word."""
+        out = []
+        for match in _SUBJECT.finditer(text):
+            start, end = match.span("name")
+            word = match.group("name")
+            low = word.lower()
+            if (
+                low in self.english_words
+                or low in _STOP_WORDS
+                or low in COMMON_WORDS
+                or low in TITLE_WORDS
+                or any(s.start < end and start < s.end for s in spans)
+                or place_or_company(word)
+                or in_address_context(text, start, end)
+            ):
+                continue
+            out.append(self._result(start, end, self.SCORE, "surname_subject"))
+        return out
+
+    def _repeated(self, text, spans, found):
+        """Later (or earlier) mentions of a name word already found in this message:
+        "I spoke to Anna Kowalski. Kowalski said…". Name words come from our results and
+        spaCy's PERSON spans outside addresses."""
+        people = [(r.start, r.end) for r in found] + [
+            (s.start, s.end)
+            for s in spans
+            if s.label == "PERSON"
+            and not in_address_context(text, s.start, s.end)
+            and not place_or_company(text[s.start : s.end])
+        ]
+        if not people:
+            return []
+        words = {
+            m.group()
+            for start, end in people
+            for m in _NAME_PART.finditer(text, start, end)
+            if len(m.group()) >= 3 and m.group().lower() not in _STOP_WORDS and m.group().lower() not in TITLE_WORDS
+        }
+        covered = people + [(s.start, s.end) for s in spans]
+        out = []
+        for word in sorted(words):
+            for match in regex.finditer(rf"(?<![\p{{L}}\d@._-]){regex.escape(word)}(?![\p{{L}}\d@_])", text):
+                start, end = match.span()
+                if any(s < end and start < e for s, e in covered) or in_address_context(text, start, end):
+                    continue
+                covered.append((start, end))
+                out.append(self._result(start, end, self.SCORE, "repeated_name"))
+        return out
+
     def _is_name(self, word: str) -> bool:
-        return word.lower().strip("'’") in self.given_names
+        low = word.lower().strip("'’")
+        if low in self.given_names:
+            return True
+        if low.isascii():
+            return False
+        # "José", "Zoë", "Łukasz": the list writes many names without their accents.
+        folded = _fold(low)
+        return folded != low and folded in self.given_names
 
     def _result(self, start, end, score, label):
         result = self.ner_result("PERSON", start, end, label)
@@ -247,6 +347,17 @@ class GivenNameRecognizer(NerRecognizer):
         result.analysis_explanation.original_score = score
         result.analysis_explanation.score = score
         return result
+
+
+def _fold(word: str) -> str:
+    """Letters without diacritics ("josé" → "jose", "łukasz" → "lukasz", "đặng" → "dang")."""
+    import unicodedata
+
+    word = word.translate(_FOLD_EXTRA)
+    return "".join(c for c in unicodedata.normalize("NFD", word) if not unicodedata.combining(c))
+
+
+_FOLD_EXTRA = str.maketrans({"ł": "l", "đ": "d", "ø": "o", "æ": "ae", "œ": "oe", "ß": "ss", "ð": "d", "þ": "th"})
 
 
 class _Span:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import regex
 
 from gateway.pii.recognizers.base import NerRecognizer
-from gateway.pii.recognizers.en.name_rules import in_address_context, place_or_company
+from gateway.pii.recognizers.en.name_rules import LEADING_TITLE, TITLE_WORDS, in_address_context, place_or_company
 
 # spaCy's small model tags some greetings, sign-offs and pronouns as PERSON when they are
 # capitalised at the start of a message. These never name anyone on their own.
@@ -47,6 +47,12 @@ class SpacyNerRecognizer(NerRecognizer):
             # "Ashley Belov\n>Mclaughlin Ltd."): the name is the first line.
             if r.entity_type == "PERSON" and "\n" in text[r.start : r.end]:
                 r.end = r.start + len(text[r.start : r.end].split("\n", 1)[0].rstrip())
+            # A title read into the name ("Mme. Lefèvre", "Herr Brandt"): the name is after it.
+            title = LEADING_TITLE.match(text, r.start, r.end) if r.entity_type == "PERSON" else None
+            if title is not None:
+                r.start = title.end()
+            if r.entity_type == "PERSON" and text[r.start : r.end].strip(" .").lower() in TITLE_WORDS:
+                r.end = r.start  # a title alone identifies nobody
         results = [r for r in results if r.end > r.start and any(c.isalpha() for c in text[r.start : r.end])]
         return [
             r
