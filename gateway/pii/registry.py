@@ -103,6 +103,7 @@ def english_recognizers(config: RegistryConfig) -> list[EntityRecognizer]:
         GivenNameRecognizer(
             config.given_names if config.given_names is not None else load_given_names(),
             english_words=config.english_words if config.english_words is not None else load_english_words(),
+            places=places,
         ),
         StreetAddressRecognizer(supported_language="en"),
         IntlStreetAddressRecognizer(supported_language="en", known_places=places),

@@ -87,3 +87,21 @@ def test_chinese_titles_and_cues(pii_engine, text, name):
 )
 def test_chinese_look_alikes(pii_engine, text):
     assert spans(text, pii_engine.analyze(text), "PERSON") == []
+
+
+@pytest.mark.parametrize(
+    "text,name",
+    [("Ms. van der Berg called back", "van der Berg"), ("Prof. de Vries said hi", "de Vries"),
+     ("Dear Mrs. Thompson, thanks for the help", "Thompson")],
+)
+def test_title_with_particles_and_after_dear(pii_engine, text, name):
+    assert spans(text, pii_engine.analyze(text), "PERSON") == [name]
+
+
+def test_months_and_places_named_like_people(pii_engine):
+    text = "We relocated from Roma to Utrecht in March."
+    findings = pii_engine.analyze(text)
+    assert spans(text, findings, "PERSON") == []
+    assert spans(text, findings, "LOCATION") == ["Roma", "Utrecht"]
+    text = "Your store in Pisa told me to contact support."
+    assert spans(text, pii_engine.analyze(text), "LOCATION") == ["Pisa"]

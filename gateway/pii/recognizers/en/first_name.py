@@ -67,6 +67,8 @@ _NAME_PART = regex.compile(r"\p{Lu}[\p{Ll}'’]+(?:-\p{Lu}[\p{Ll}'’]+)*")
 # Lower-case words that are given names somewhere but, in a chat, are banking/tech terms.
 _LOWER_NOT_NAMES = frozenset("iban bic swift ssn pin otp cvv visa amex paypal app sms ok".split())
 _TOKEN = regex.compile(r"\S+")
+_LOCATIVE_BEFORE = regex.compile(r"(?i)(?<![\p{L}])(?:in|from|at|near|into|visit|visiting|to)[ \t]+$")
+_SURNAME_PARTICLES = frozenset("van von de der den da di del la le du al el bin ibn dos das ter ten".split())
 # Capitalised words that follow a title without being a name ("Dr. Who?" aside).
 COMMON_TITLE_FOLLOWERS = frozenset({"and", "or", "the", "of"})
 _LOWER_WORD = regex.compile(r"(?<![\p{L}\d@._-])\p{Ll}[\p{Ll}'’-]*\p{Ll}(?![\p{L}\d@_]|\.[\p{L}\d])")
@@ -78,6 +80,7 @@ COMMON_WORDS = frozenset(
     victoria holly ivy pearl ruby crystal honey candy sunny rich earl duke king prince baron
     major sterling angel christian christmas easter sunday monday friday page brown white green
     black gray grey young long short new big little north south east west street road
+    january february march september october november december tuesday wednesday thursday saturday
     hi hello hey dear thanks thank regards best cheers please sorry yes ok okay sir madam
     princess royal queen lord lady bot
     god love happy lucky golden silver star sun moon rain storm river lake hill field
@@ -144,12 +147,16 @@ class GivenNameRecognizer(NerRecognizer):
         given_names: Iterable[str],
         *,
         english_words: Iterable[str] = (),
+        places: Iterable[str] = (),
         supported_language: str = "en",
         name: str | None = None,
     ):
         super().__init__(supported_language=supported_language, name=name)
         self.given_names = frozenset(given_names)
         self.english_words = frozenset(english_words)
+        # Listed places (the LOCATION gazetteer): "Roma", "Florence", "Austin" are given names
+        # too; read as a place by spaCy, or after a locative word, they stay places.
+        self.places = frozenset(places)
 
     def analyze(self, text, entities, nlp_artifacts=None):  # noqa: D102
         if "PERSON" not in entities:
@@ -176,10 +183,14 @@ class GivenNameRecognizer(NerRecognizer):
             if not lower:
                 # Cased text: the name is the capitalised words ("Mr. and Mrs. Smith" → Smith's
                 # title finds Smith; "Mr. and" finds nothing).
-                keep = 0
+                # Leading surname particles stay ("Prof. de Vries", "Ms. van der Berg").
+                lead = 0
+                while lead < len(words) - 1 and words[lead][2] in _SURNAME_PARTICLES:
+                    lead += 1
+                keep = lead
                 while keep < len(words) and words[keep][2][:1].isupper():
                     keep += 1
-                if keep == 0 or words[0][2].lower() in COMMON_TITLE_FOLLOWERS:
+                if keep == lead or words[0][2].lower() in COMMON_TITLE_FOLLOWERS:
                     continue
                 end = words[keep - 1][1]
                 words = words[:keep]
@@ -198,6 +209,8 @@ class GivenNameRecognizer(NerRecognizer):
             start, end = match.span("name")
             if match.group("name").lower() in _STOP_WORDS or any(s.start < end and start < s.end for s in spans):
                 continue
+            if match.group("name").split()[0].lower() in TITLE_WORDS:
+                continue  # "Dear Mrs. Thompson": the title rule finds the name
             if place_or_company(match.group("name")) or in_address_context(text, start, end):
                 continue
             out.append(self._result(start, end, self.CUE_SCORE, "cue"))
@@ -213,7 +226,10 @@ class GivenNameRecognizer(NerRecognizer):
                 continue
             if in_address_context(text, span.start, span.end) or place_or_company(text[span.start : span.end]):
                 continue
-            if self._is_name(words[0]) or (cue_before(text, span.start) and span.label != "NORP"):
+            cued = cue_before(text, span.start)
+            if span.label in ("GPE", "LOC", "FAC") and text[span.start : span.end] in self.places and not cued:
+                continue  # "from Roma": spaCy and the gazetteer agree on a place
+            if self._is_name(words[0]) or (cued and span.label != "NORP"):
                 out.append(self._result(span.start, span.end, self.RELABEL_SCORE, span.label))
         return out
 
@@ -230,6 +246,8 @@ class GivenNameRecognizer(NerRecognizer):
             following = _NEXT_CAP.match(text, end)
             if following and following.group(1).lower() not in COMMON_WORDS:
                 end = following.end()
+            if match.group() in self.places and _LOCATIVE_BEFORE.search(text, max(0, start - 12), start):
+                continue  # "in Florence", "from Roma"
             if (
                 _STREET_AFTER.match(text, end, end + 12)
                 or in_address_context(text, start, end)

@@ -56,7 +56,7 @@ LEADING_TITLE = regex.compile(rf"(?i){TITLE}\.?[ \t]+")
 # in lower-case text). Group "name" is the name without the title.
 TITLE_NAME = regex.compile(
     rf"(?i)(?<![\p{{L}}'’]){TITLE}\.?[ \t]+"
-    r"(?P<name>(?!" + TITLE + r"\b)(?-i:[\p{L}][\p{L}'’-]*)(?:[ \t]+(?-i:(?:van|von|de|der|den|da|di|del|la|le|du|al|el|bin|ibn)[ \t]+)?"
+    r"(?P<name>(?!" + TITLE + r"\b)(?-i:[\p{L}][\p{L}'’-]*)(?:[ \t]+(?-i:(?:van|von|de|der|den|da|di|del|la|le|du|al|el|bin|ibn)[ \t]+){0,2}"
     r"(?!" + TITLE + r"\b)(?-i:\p{Lu}[\p{L}'’-]*)){0,2})"
 )
 

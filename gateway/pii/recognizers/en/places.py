@@ -11,8 +11,10 @@ written natively ("Göteborg", "Jyväskylä", "Nederland") or in an address-like
   "from", "near", "based in" …);
 * a name inside a person's name, an e-mail or a URL is skipped by its guards.
 
-A listed place that spaCy labelled ORG/PRODUCT exactly ("Jyväskylä" → ORG) scores 0.9, so the
-place wins over the model's organisation. Otherwise score 0.55: below spaCy's 0.85 and the address patterns' 0.6, so a place inside a longer
+A listed place scores 0.9, so it wins over the model's reading, when spaCy labelled exactly
+it ORG/PRODUCT ("Jyväskylä" → ORG), ran an entity over it across a line break, number or
+bracket ("AB Amsterdam\nNederland" → ORG), or called it a PERSON right after a locative
+word ("in Pisa", "from Roma"; not after a bare "to": "talk to Florence"). Otherwise score 0.55: below spaCy's 0.85 and the address patterns' 0.6, so a place inside a longer
 LOCATION, a PERSON ("Paris Hilton") or an ADDRESS span gives way to it. Source "ner" (it is
 lexical evidence, like the model's): the engine's conflict rule then compares scores only.
 """
@@ -29,12 +31,17 @@ from gateway.pii.recognizers.base import NerRecognizer
 PLACES_FILE = Path(__file__).resolve().parents[2] / "data" / "places_en.txt"
 _MAX_WORDS = 4
 
-_WORD = regex.compile(r"(?<![\p{L}\d@._/-])(?:\p{Lu}[\p{L}'’]*(?:-\p{L}[\p{L}'’]*)*\.?|[A-Z]\.[A-Z]\.(?:[A-Z]\.)?)(?![\p{L}\d@_/])")
+_WORD = regex.compile(r"(?<![\p{L}\d@._/-])(?:[A-Z]\.[A-Z]\.(?:[A-Z]\.)?|\p{Lu}[\p{L}'’]*(?:-\p{L}[\p{L}'’]*)*\.?)(?![\p{L}\d@_/])")
 _LOCATIVE_BEFORE = regex.compile(
     r"(?i)(?<![\p{L}])(?:in|to|from|at|near|into|via|visit|visiting|around|across|outside|inside|of|"
     r"based\s+in|live\s+in|lives\s+in|located\s+in|moved\s+to|flight\s+to|travel(?:l?ing)?\s+to)[ \t]+(?:the[ \t]+)?$"
 )
 _NOT_AFTER = regex.compile(r"[ \t]*@")
+_PLACE_CUE_BEFORE = regex.compile(
+    r"(?i)(?<![\p{L}])(?:in|from|at|near|into|visit|visiting|based\s+in|live\s+in|lives\s+in|located\s+in|"
+    r"(?:moved|relocated|flight|flying|shipped|delivered|travel(?:l?ing)?|going|sent)\s+to)[ \t]+(?:the[ \t]+)?$"
+)
+_JUNK_SPAN = regex.compile(r"[\n\d(\[]")
 
 
 def load_places(path: Path = PLACES_FILE) -> tuple[frozenset[str], frozenset[str]]:
@@ -84,16 +91,22 @@ class PlaceGazetteerRecognizer(NerRecognizer):
     def analyze(self, text, entities, nlp_artifacts=None):  # noqa: D102
         if "LOCATION" not in entities:
             return []
-        relabel = {
-            (span.start, span.end) for span in (nlp_artifacts.entities if nlp_artifacts is not None else ())
-            if span.label in self.RELABEL
-        }
+        model_spans = list(nlp_artifacts.entities) if nlp_artifacts is not None else []
+        relabel = {(span.start, span.end) for span in model_spans if span.label in self.RELABEL}
+        people = {(span.start, span.end) for span in model_spans if span.label == "PERSON"}
+        # Spans the model ran over a line break, a number or a bracket ("AB Amsterdam\nNederland"
+        # as ORG, "Monterrey (Mexico)"): not a reading of the place inside them.
+        junk = [(span.start, span.end) for span in model_spans
+                if span.label != "PERSON" and _JUNK_SPAN.search(text, span.start, span.end)]
         out = []
         covered_to = 0
         for word in _WORD.finditer(text):
             start = word.start()
             if start < covered_to:
                 continue
+            first = word.group()
+            if first not in self._by_first and first.rstrip(".") not in self._by_first:
+                continue  # most capitalised words start no place name: skip the tokenising
             found = self._longest(text, start)
             if found is None:
                 continue
@@ -104,7 +117,15 @@ class PlaceGazetteerRecognizer(NerRecognizer):
             if _NOT_AFTER.match(text, end):
                 continue
             result = self.ner_result("LOCATION", start, end, "GAZETTEER")
-            if (start, end) in relabel:
+            strong = (
+                (start, end) in relabel
+                or any(s <= start and end <= e for s, e in junk)
+                # "in Pisa", "from Roma": the model's PERSON reading loses to a listed place
+                # after a locative word (not bare "to": "talk to Florence").
+                or ((start, end) in people and place not in self.ambiguous
+                    and _PLACE_CUE_BEFORE.search(text, max(0, start - 24), start) is not None)
+            )
+            if strong:
                 # spaCy read a listed place as an organisation or product ("Jyväskylä" → ORG):
                 # above its 0.85 so the engine keeps the place.
                 result.score = result.analysis_explanation.score = self.RELABEL_SCORE

@@ -23,6 +23,13 @@ _ADDRESS_LIKE = regex.compile(
 )
 
 
+# Months and weekdays the small model reads as a PERSON ("in March", "since Friday").
+_CALENDAR = frozenset(
+    "january february march april may june july august september october november december "
+    "monday tuesday wednesday thursday friday saturday sunday".split()
+)
+
+
 class SpacyNerRecognizer(NerRecognizer):
     """Maps spaCy's OntoNotes labels onto GovGate's types.
 
@@ -53,6 +60,8 @@ class SpacyNerRecognizer(NerRecognizer):
                 r.start = title.end()
             if r.entity_type == "PERSON" and text[r.start : r.end].strip(" .").lower() in TITLE_WORDS:
                 r.end = r.start  # a title alone identifies nobody
+            if r.entity_type == "PERSON" and text[r.start : r.end].lower() in _CALENDAR:
+                r.end = r.start  # "in March", "since Friday": a date, not a person
         results = [r for r in results if r.end > r.start and any(c.isalpha() for c in text[r.start : r.end])]
         return [
             r
