@@ -55,6 +55,12 @@ def test_addresses_by_country(country, text, address):
     assert address in _found(text), country
 
 
+@pytest.mark.parametrize("text,address", [("86 Vitoria 55 Apt. 456", "86 Vitoria 55 Apt. 456"),
+                                           ("I moved to 12 Oak Hill\nSuite 300\nSpringfield", "12 Oak Hill\nSuite 300\nSpringfield")])
+def test_house_number_and_name_with_a_unit_but_no_street_type(text, address):
+    assert address in _found(text)
+
+
 @pytest.mark.parametrize("text,part", [("I moved to 00100 Helsinki", "00100 Helsinki"), ("75008 Paris", "75008 Paris"),
                                         ("1012 AB Amsterdam", "1012 AB Amsterdam"),
                                         ("01310-100 São Paulo", "01310-100 São Paulo")])

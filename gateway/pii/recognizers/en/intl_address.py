@@ -150,6 +150,15 @@ class IntlStreetAddressRecognizer(GovPatternRecognizer):
             rf"(?![\p{{L}}])(?:{_POSTAL}|{_UNIT})+",
             0.75,
         ),
+        Pattern(
+            # "86 Vitoria 55 Apt. 456", "12 Oak Hill\nSuite 300": house number, capitalised
+            # name words with no street type, then a unit designator. The unit is the evidence.
+            "number_name_unit",
+            rf"{_L}\d{{1,5}}[A-Za-z]?[ \t]+{_CAP}(?:[ \t]+{_CAP}){{0,3}}(?:[ \t]+\d{{1,5}}[A-Za-z]?)?(?:[ \t]+|[ \t]*\n[ \t]*|,[ \t]*)"
+            rf"(?-i:Apt|APT|Apto|Apartment|Suite|Ste|Unit|Flat)\.?[ \t]*#?\d{{1,5}}[A-Za-z]?{_R}"
+            rf"(?:{_POSTAL}|[ \t]*\n[ \t]*{_CITY}(?=[ \t]*(?:\n|,|$)))*",
+            0.6,
+        ),
         Pattern("unit_first_uk", rf"{_L}(?i:flat|apartment|unit)[ \t]+\d{{1,4}}[A-Za-z]?,[ \t]+\d{{1,5}}[A-Za-z]?[ \t]+{_CAP}", 0.6),
         Pattern("postal_city", rf"{_L}{_POSTCODE}[ \t]+(?P<city>{_CITY})", 0.6),
         Pattern("uk_postcode", rf"{_L}{_UK_POSTCODE}", 0.45),
