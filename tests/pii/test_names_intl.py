@@ -105,3 +105,21 @@ def test_months_and_places_named_like_people(pii_engine):
     assert spans(text, findings, "LOCATION") == ["Roma", "Utrecht"]
     text = "Your store in Pisa told me to contact support."
     assert spans(text, pii_engine.analyze(text), "LOCATION") == ["Pisa"]
+
+
+@pytest.mark.parametrize(
+    "text,name",
+    [
+        ("Please cc Giulia Bianchi on the reply, she handles our account.", "Giulia Bianchi"),
+        ("hello, this is ángela muñoz, my package is late", "ángela muñoz"),
+    ],
+)
+def test_names_inside_model_misreadings(pii_engine, text, name):
+    assert name in spans(text, pii_engine.analyze(text), "PERSON")
+
+
+def test_second_mention_read_as_org_is_a_person(pii_engine):
+    text = "I talked to Jérôme Chevalier last week. Chevalier said the refund was approved."
+    found = spans(text, pii_engine.analyze(text), "PERSON")
+    assert found == ["Jérôme Chevalier", "Chevalier"]
+    assert spans(text, pii_engine.analyze(text), "ORGANIZATION") == []

@@ -223,6 +223,9 @@ class GivenNameRecognizer(NerRecognizer):
                 continue
             words = text[span.start : span.end].split()
             if not (1 <= len(words) <= 3 and all(w[:1].isupper() for w in words) and words[0][1:].islower()):
+                tail = self._name_tail(text, span)
+                if tail is not None:
+                    out.append(self._result(*tail, self.RELABEL_SCORE, span.label + " tail"))
                 continue
             if in_address_context(text, span.start, span.end) or place_or_company(text[span.start : span.end]):
                 continue
@@ -263,8 +266,14 @@ class GivenNameRecognizer(NerRecognizer):
         for match in _LOWER_WORD.finditer(text):
             start, end = match.span()
             word = match.group()
-            if word in _LOWER_NOT_NAMES or not self._is_name(word) or any(s.start < end and start < s.end for s in spans):
+            if word in _LOWER_NOT_NAMES or not self._is_name(word):
                 continue
+            # In lower-case text the model's ORG/GPE readings of names are noise ("ángela
+            # muñoz" → ORG): only PERSON spans and our own results cover a name; over another
+            # model span the name scores above the model so the engine keeps it.
+            if any(s.start < end and start < s.end and getattr(s, "label", "PERSON") == "PERSON" for s in spans):
+                continue
+            over_model = any(s.start < end and start < s.end for s in spans)
             following = _NEXT_LOWER.match(text, end)
             surname = following is not None and following.group(1) not in self.english_words
             if word in self.english_words and not (surname or cue_before(text, start, strong=True)):
@@ -273,8 +282,25 @@ class GivenNameRecognizer(NerRecognizer):
                 end = following.end()
             if in_address_context(text, start, end) or place_or_company(text[start:end]):
                 continue
-            out.append(self._result(start, end, self.LOWER_SCORE, "lower_case_given_name"))
+            score = self.RELABEL_SCORE if over_model else self.LOWER_SCORE
+            out.append(self._result(start, end, score, "lower_case_given_name"))
         return out
+
+    def _name_tail(self, text, span):
+        """A model span that runs a sentence into a name ("Please cc Giulia Bianchi" as ORG):
+        the capitalised words after its last lower-case word, when the first is a given
+        name. (start, end) or None."""
+        pieces = list(_TOKEN.finditer(text, span.start, span.end))
+        cut = max((i for i, t in enumerate(pieces) if not t.group()[:1].isupper()), default=None)
+        if cut is None or cut == len(pieces) - 1:
+            return None
+        run = pieces[cut + 1 :]
+        if not 1 <= len(run) <= 3 or not self._is_name(run[0].group()) or not run[0].group()[1:].islower():
+            return None
+        start, end = run[0].start(), run[-1].end()
+        if in_address_context(text, start, end) or place_or_company(text[start:end]):
+            return None
+        return start, end
 
     def _cued_lower(self, text, spans):
         """Cased text with a lower-case name after a strong cue ("My name is josé müller"):
@@ -338,12 +364,21 @@ class GivenNameRecognizer(NerRecognizer):
             for m in _NAME_PART.finditer(text, start, end)
             if len(m.group()) >= 3 and m.group().lower() not in _STOP_WORDS and m.group().lower() not in TITLE_WORDS
         }
-        covered = people + [(s.start, s.end) for s in spans]
+        covered = list(people)
+        # A model span that is exactly the repeated word ("Chevalier" → ORG the second time)
+        # is the model misreading the name: relabelled above its score.
+        exact = {(s.start, s.end) for s in spans if s.label != "PERSON"}
+        covered += [(s.start, s.end) for s in spans]
         out = []
         for word in sorted(words):
             for match in regex.finditer(rf"(?<![\p{{L}}\d@._-]){regex.escape(word)}(?![\p{{L}}\d@_])", text):
                 start, end = match.span()
-                if any(s < end and start < e for s, e in covered) or in_address_context(text, start, end):
+                if in_address_context(text, start, end):
+                    continue
+                if (start, end) in exact and (start, end) not in people:
+                    out.append(self._result(start, end, self.RELABEL_SCORE, "repeated_name"))
+                    continue
+                if any(s < end and start < e for s, e in covered):
                     continue
                 covered.append((start, end))
                 out.append(self._result(start, end, self.SCORE, "repeated_name"))
