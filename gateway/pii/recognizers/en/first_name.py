@@ -31,6 +31,7 @@ Further evidence (`name_rules`), all regular expressions over the message:
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -404,8 +405,6 @@ class GivenNameRecognizer(NerRecognizer):
 
 def _fold(word: str) -> str:
     """Letters without diacritics ("josé" → "jose", "łukasz" → "lukasz", "đặng" → "dang")."""
-    import unicodedata
-
     word = word.translate(_FOLD_EXTRA)
     return "".join(c for c in unicodedata.normalize("NFD", word) if not unicodedata.combining(c))
 

@@ -31,7 +31,7 @@ from __future__ import annotations
 from collections.abc import Collection
 
 import regex
-from presidio_analyzer import Pattern
+from presidio_analyzer import EntityRecognizer, Pattern
 
 from gateway.pii.recognizers.base import GovPatternRecognizer
 
@@ -184,8 +184,6 @@ class IntlStreetAddressRecognizer(GovPatternRecognizer):
                     result.score = max(result.score, 0.75)
                     result.analysis_explanation.score = result.score
                 results.append(result)
-        from presidio_analyzer import EntityRecognizer
-
         return EntityRecognizer.remove_duplicates(results)
 
     def _known_city(self, rx, text: str, start: int) -> bool:

@@ -64,7 +64,7 @@ class CnNameCueRecognizer(NerRecognizer):
         tag_at = {t.start: t.tag for t in tokens}
         lac_people = [(s.start, s.end) for s in nlp_artifacts.entities if s.label == "PER" and s.end - s.start > 1]
         out = []
-        for start, end, why in [*self._titled(text, starts), *self._cued(text, starts, ends, tag_at)]:
+        for start, end, why in [*self._titled(text, starts), *self._cued(text, ends, tag_at)]:
             if any(s < end and start < e for s, e in lac_people):
                 continue  # LAC has it (with its own, usually longer, edges)
             result = self.ner_result("PERSON", start, end, "PER")
@@ -86,7 +86,7 @@ class CnNameCueRecognizer(NerRecognizer):
                 break
 
     @staticmethod
-    def _cued(text: str, starts: set[int], ends: set[int], tag_at: dict[int, str]):
+    def _cued(text: str, ends: set[int], tag_at: dict[int, str]):
         for match in _CUE_RX.finditer(text):
             start = match.end()
             surname = next((c for c in _COMPOUND if text.startswith(c, start)), text[start : start + 1])
