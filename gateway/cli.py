@@ -174,14 +174,17 @@ def pii_analyze(text: str, language: str | None, as_json: bool) -> None:
 @click.option("--map", "map_file", type=click.Path(exists=True, path_type=Path), default=None,
               help="JSON file mapping dataset labels to GovGate entity types (overrides the default map).")
 @click.option("--limit", type=int, default=None, help="Evaluate only the first N samples.")
+@click.option("--misses", type=click.IntRange(min=0), default=0,
+              help="Also list up to N missed and N spurious spans per entity, as shapes (never the text).")
 @click.option("--json", "as_json", is_flag=True)
-def pii_eval(dataset: Path, map_file: Path | None, limit: int | None, as_json: bool) -> None:
+def pii_eval(dataset: Path, map_file: Path | None, limit: int | None, misses: int, as_json: bool) -> None:
     """Per-entity precision, recall and F1 on DATASET (presidio-research JSON, CLUENER, MSRA)."""
     from gateway.pii.engine import build_pii_engine
+    from gateway.pii.eval_misses import EntityMisses, render_misses
     from gateway.pii.evaluation import evaluate, load_label_map
 
     label_map = load_label_map(map_file) if map_file else None
-    report = evaluate(build_pii_engine(), dataset, label_map=label_map, limit=limit)
+    report = evaluate(build_pii_engine(), dataset, label_map=label_map, limit=limit, misses=misses)
     payload = report.model_dump(mode="json")
 
     def render(value: dict[str, Any]) -> None:
@@ -191,6 +194,10 @@ def pii_eval(dataset: Path, map_file: Path | None, limit: int | None, as_json: b
             exact = value["exact"].get(entity, {})
             click.echo(f"{entity:<20}{m['precision']:>10.3f}{m['recall']:>10.3f}{m['f1']:>10.3f}{m['support']:>9}"
                        f"   [{exact.get('precision', 0):.3f} {exact.get('recall', 0):.3f} {exact.get('f1', 0):.3f}]")
+        if value.get("misses"):
+            shown = {entity: EntityMisses.model_validate(m) for entity, m in value["misses"].items()}
+            for line in render_misses(shown):
+                click.echo(line)
 
     _emit(payload, as_json, render)
 

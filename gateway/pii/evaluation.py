@@ -49,6 +49,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from gateway.pii.eval_misses import EntityMisses, MissCollector
+
 DatasetFormat = Literal["presidio", "cluener", "msra"]
 
 # Dataset label -> GovGate entity type (None = do not score). Keys are matched as given
@@ -127,6 +129,8 @@ class EvalReport(BaseModel):
     entities: dict[str, EntityScore] = Field(default_factory=dict)
     overlap_strict: dict[str, EntityScore] = Field(default_factory=dict)
     exact: dict[str, EntityScore] = Field(default_factory=dict)
+    # Only with `misses=N`: missed and spurious spans (overlap matching) as shapes.
+    misses: dict[str, EntityMisses] | None = None
 
 
 @dataclass(frozen=True)
@@ -261,39 +265,63 @@ def evaluate(
     label_map: Mapping[str, str | None] | None = None,
     limit: int | None = None,
     language=None,
+    misses: int = 0,
 ) -> EvalReport:
-    """Run `engine.analyze` on each sample and score the findings (see module docstring)."""
+    """Run `engine.analyze` on each sample and score the findings (see module docstring).
+
+    `misses=N` also reports, per type, up to N missed gold spans and N spurious predictions
+    (overlap matching) as shapes (`gateway.pii.eval_misses`), never as text."""
     samples = load_samples(path, label_map=label_map, limit=limit)
     scored = sorted({s.entity_type for sample in samples for s in sample.spans})
     modes = ("overlap", "overlap_strict", "exact")
     counts = {mode: defaultdict(lambda: [0, 0, 0]) for mode in modes}  # tp, fp, fn
-    for sample in samples:
+    collector = MissCollector(misses) if misses > 0 else None
+    for index, sample in enumerate(samples):
         predicted = _predictions(engine, sample.text, scored, language)
         for entity in scored:
             gold = [(s.start, s.end) for s in sample.spans if s.entity_type == entity]
-            pred = [(s, e) for t, s, e in predicted if t == entity and not _ignored(sample, entity, s, e)]
+            chosen = [p for p in predicted if p[0] == entity and not _ignored(sample, entity, p[1], p[2])]
+            pred = [(s, e) for _, s, e, _ in chosen]
             for mode in modes:
-                tp, fragments = _matches(gold, pred, exact=mode == "exact")
+                paired, found, fragments = _pairing(gold, pred, exact=mode == "exact")
+                tp = len(found)
                 c = counts[mode][entity]
                 c[0] += tp
-                c[1] += len(pred) - tp - (fragments if mode == "overlap" else 0)
+                c[1] += len(pred) - tp - (len(fragments) if mode == "overlap" else 0)
                 c[2] += len(gold) - tp
+                if mode == "overlap" and collector is not None:
+                    _collect(collector, entity, index, sample.text, gold, chosen, predicted, paired, found, fragments)
     return EvalReport(
         dataset=str(path),
         samples=len(samples),
         entities={e: _score(*counts["overlap"][e]) for e in scored},
         overlap_strict={e: _score(*counts["overlap_strict"][e]) for e in scored},
         exact={e: _score(*counts["exact"][e]) for e in scored},
+        misses=collector.by_entity if collector is not None else None,
     )
 
 
-def _predictions(engine, text: str, scored: list[str], language) -> list[tuple[str, int, int]]:
+def _collect(collector, entity, index, text, gold, chosen, predicted, paired, found, fragments) -> None:
+    for i, (gs, ge) in enumerate(gold):
+        if i in found:
+            continue
+        instead = sorted({t for t, s, e, _ in predicted if t != entity and s < ge and gs < e})
+        collector.add("missed", entity, index, text, gs, ge, note=("predicted " + ", ".join(instead)) if instead else "")
+    for i, (_, s, e, source) in enumerate(chosen):
+        if i not in paired and i not in fragments:
+            collector.add("spurious", entity, index, text, s, e, note=source)
+
+
+def _predictions(engine, text: str, scored: list[str], language) -> list[tuple[str, int, int, str]]:
+    """(scored type, start, end, "recognizer/pattern") per finding of a scored type."""
     out = []
     scored_set = set(scored)
     for f in engine.analyze(text, language=language):
         entity = f.entity_type if f.entity_type in scored_set else PREDICTION_FALLBACK.get(f.entity_type)
         if entity in scored_set:
-            out.append((entity, f.start, f.end))
+            ex = f.explanation
+            source = ex.recognizer + (f"/{ex.pattern_name}" if ex.pattern_name else "")
+            out.append((entity, f.start, f.end, source))
     return out
 
 
@@ -307,24 +335,32 @@ def _ignored(sample: Sample, entity: str, start: int, end: int) -> bool:
 def _matches(gold: list[tuple[int, int]], pred: list[tuple[int, int]], *, exact: bool) -> tuple[int, int]:
     """(true positives, fragments): one-to-one pairs, and unpaired predictions that overlap
     a paired gold span (always 0 for exact matching)."""
+    _, found, fragments = _pairing(gold, pred, exact=exact)
+    return len(found), len(fragments)
+
+
+def _pairing(
+    gold: list[tuple[int, int]], pred: list[tuple[int, int]], *, exact: bool
+) -> tuple[set[int], set[int], set[int]]:
+    """(paired prediction indices, found gold indices, fragment prediction indices)."""
     used: set[int] = set()
-    found: list[tuple[int, int]] = []
-    for gs, ge in gold:
+    found: set[int] = set()
+    for g, (gs, ge) in enumerate(gold):
         for i, (ps, pe) in enumerate(pred):
             if i in used:
                 continue
             if (ps, pe) == (gs, ge) if exact else (ps < ge and gs < pe):
                 used.add(i)
-                found.append((gs, ge))
+                found.add(g)
                 break
     if exact:
-        return len(found), 0
-    fragments = sum(
-        1
+        return used, found, set()
+    fragments = {
+        i
         for i, (ps, pe) in enumerate(pred)
-        if i not in used and any(ps < ge and gs < pe for gs, ge in found)
-    )
-    return len(found), fragments
+        if i not in used and any(ps < gold[g][1] and gold[g][0] < pe for g in found)
+    }
+    return used, found, fragments
 
 
 def _score(tp: int, fp: int, fn: int) -> EntityScore:
@@ -344,11 +380,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("dataset", nargs="+")
     parser.add_argument("--limit", type=int)
     parser.add_argument("--label-map")
+    parser.add_argument("--misses", type=int, default=0)
     args = parser.parse_args(argv)
     label_map = load_label_map(args.label_map) if args.label_map else None
     engine = build_pii_engine()
     for dataset in args.dataset:
-        print(evaluate(engine, dataset, label_map=label_map, limit=args.limit).model_dump_json(indent=2))
+        print(evaluate(engine, dataset, label_map=label_map, limit=args.limit, misses=args.misses).model_dump_json(indent=2))
 
 
 if __name__ == "__main__":

@@ -13,8 +13,8 @@ costs time on every message. We keep what the policy acts on:
 | IBAN_CODE       | IbanRecognizer                        | IbanRecognizer                      |
 | US_SSN          | UsSsnRecognizer                       | —                                   |
 | IP_ADDRESS      | IpRecognizer                          | IpRecognizer                        |
-| PERSON, LOCATION, ORGANIZATION | SpacyNerRecognizer (+ GivenNameRecognizer for PERSON) | LacNerRecognizer |
-| ADDRESS         | StreetAddressRecognizer               | CnAddressRecognizer                 |
+| PERSON, LOCATION, ORGANIZATION | SpacyNerRecognizer (+ GivenNameRecognizer for PERSON, PlaceGazetteerRecognizer for LOCATION) | LacNerRecognizer (+ CnNameCueRecognizer for PERSON) |
+| ADDRESS         | StreetAddressRecognizer, IntlStreetAddressRecognizer | CnAddressRecognizer  |
 | CN_RESIDENT_ID  | CnResidentIdRecognizer (checksummed)  | CnResidentIdRecognizer              |
 | CN_USCC, CN_PASSPORT | —                                | CnUsccRecognizer, CnPassportRecognizer |
 
@@ -50,13 +50,16 @@ from gateway.pii.findings import Language
 from gateway.pii.recognizers.base import ASCII_REGEX_FLAGS
 from gateway.pii.recognizers.en.email import OfflineEmailRecognizer, offline_tld_extractor
 from gateway.pii.recognizers.en.first_name import GivenNameRecognizer, load_english_words, load_given_names
+from gateway.pii.recognizers.en.intl_address import IntlStreetAddressRecognizer
 from gateway.pii.recognizers.en.phone_pattern import GenericPhoneRecognizer
+from gateway.pii.recognizers.en.places import PlaceGazetteerRecognizer, load_places
 from gateway.pii.recognizers.en.spacy_ner import SpacyNerRecognizer
 from gateway.pii.recognizers.en.street_address import StreetAddressRecognizer
 from gateway.pii.recognizers.payment_card import PaymentCardRecognizer
 from gateway.pii.recognizers.secrets import SecretRecognizer
 from gateway.pii.recognizers.zh.address import CnAddressRecognizer
 from gateway.pii.recognizers.zh.lac_ner import LacNerRecognizer
+from gateway.pii.recognizers.zh.name_cues import CnNameCueRecognizer
 from gateway.pii.recognizers.zh.passport import CnPassportRecognizer
 from gateway.pii.recognizers.zh.phone import CnPhoneRecognizer
 from gateway.pii.recognizers.zh.resident_id import CnResidentIdRecognizer
@@ -82,10 +85,13 @@ class RegistryConfig:
     given_names: frozenset[str] | None = field(default=None, compare=False, repr=False)
     # Lower-case English words (lower-case name evidence); None loads the spaCy model's WordNet index.
     english_words: frozenset[str] | None = field(default=None, compare=False, repr=False)
+    # (place names, ambiguous place names) for the gazetteer; None loads gateway/pii/data/places_en.txt.
+    places: tuple[frozenset[str], frozenset[str]] | None = field(default=None, compare=False, repr=False)
 
 
 def english_recognizers(config: RegistryConfig) -> list[EntityRecognizer]:
     tld = config.tld_extractor or offline_tld_extractor()
+    places, ambiguous_places = config.places if config.places is not None else load_places()
     return [
         OfflineEmailRecognizer(supported_language="en", tld_extractor=tld),
         GenericPhoneRecognizer(supported_language="en"),
@@ -98,8 +104,11 @@ def english_recognizers(config: RegistryConfig) -> list[EntityRecognizer]:
         GivenNameRecognizer(
             config.given_names if config.given_names is not None else load_given_names(),
             english_words=config.english_words if config.english_words is not None else load_english_words(),
+            places=places,
         ),
         StreetAddressRecognizer(supported_language="en"),
+        IntlStreetAddressRecognizer(supported_language="en", known_places=places),
+        PlaceGazetteerRecognizer(places, ambiguous_places, supported_language="en"),
         # Checksummed, so safe to run on English text too (a Chinese customer writing English).
         CnResidentIdRecognizer(supported_language="en"),
     ]
@@ -114,6 +123,7 @@ def chinese_recognizers(config: RegistryConfig) -> list[EntityRecognizer]:
         IbanRecognizer(supported_language="zh", context=ZH_CONTEXT["IBAN_CODE"], regex_flags=ASCII_REGEX_FLAGS),
         _ascii(IpRecognizer(supported_language="zh", context=ZH_CONTEXT["IP_ADDRESS"])),
         LacNerRecognizer(supported_language="zh"),
+        CnNameCueRecognizer(supported_language="zh"),
         CnAddressRecognizer(supported_language="zh"),
         CnResidentIdRecognizer(supported_language="zh"),
         CnPhoneRecognizer(supported_language="zh"),

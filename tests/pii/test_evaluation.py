@@ -93,7 +93,8 @@ def test_scoring_overlap_exact_and_unlabelled_types(presidio_file):
     )
     report = evaluate(engine, presidio_file)
     dumped = report.model_dump()
-    assert set(dumped) == {"dataset", "samples", "entities", "overlap_strict", "exact"}
+    assert set(dumped) == {"dataset", "samples", "entities", "overlap_strict", "exact", "misses"}
+    assert dumped["misses"] is None  # only with misses=N
     assert report.samples == 2
     assert set(report.entities) == {"PERSON", "ADDRESS"}  # CN_RESIDENT_ID never labelled: not scored
     person = report.entities["PERSON"]

@@ -31,6 +31,7 @@ Further evidence (`name_rules`), all regular expressions over the message:
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -41,6 +42,8 @@ from gateway.pii.recognizers.base import NerRecognizer
 from gateway.pii.recognizers.en.name_rules import (
     COUNTRIES,
     CUED_CAPITALISED,
+    CUED_LOWER,
+    TITLE_WORDS,
     NATIONALITIES,
     TITLE_NAME,
     cue_before,
@@ -49,12 +52,24 @@ from gateway.pii.recognizers.en.name_rules import (
     place_or_company,
 )
 
-_WORD = regex.compile(r"\p{Lu}[\p{Ll}'’-]+(?:-\p{Lu}[\p{Ll}]+)?")
+_WORD = regex.compile(r"(?<![\p{L}\d@])\p{Lu}[\p{Ll}'’]+(?:-\p{Lu}?[\p{Ll}'’]+)*(?![\p{L}\d@])")
 _STREET_AFTER = regex.compile(r"\s*(?i:street|st\b|road|rd\b|avenue|ave\b|lane|drive|way\b)")
-_NEXT_CAP = regex.compile(r"[ \t]+(\p{Lu}[\p{Ll}'’-]+)")
+_NEXT_CAP = regex.compile(r"[ \t]+(\p{Lu}[\p{Ll}'’]+(?:-\p{Lu}?[\p{Ll}'’]+)*)(?![\p{L}\d@])")
+# A capitalised word as the subject of a verb of speaking or helping ("Kowalski said",
+# "Schröder promised"): a surname used alone, as support messages write the agent's name.
+_SUBJECT = regex.compile(
+    r"(?<![\p{L}\d@._-])(?P<name>\p{Lu}[\p{Ll}'’]+(?:-\p{Lu}[\p{Ll}'’]+)?)[ \t]+"
+    r"(?:said|says|told|tells|called|phoned|rang|e-?mailed|wrote|writes|asked|replied|promised|explained|insisted|"
+    r"apologi[sz]ed|answered|mentioned|agreed|texted|messaged|confirmed|helped|assured|suggested|advised|claimed|"
+    r"refused|handled|emailed)(?![\p{L}])"
+)
+# A capitalised name word anywhere (for later mentions of a name already found).
+_NAME_PART = regex.compile(r"\p{Lu}[\p{Ll}'’]+(?:-\p{Lu}[\p{Ll}'’]+)*")
 # Lower-case words that are given names somewhere but, in a chat, are banking/tech terms.
 _LOWER_NOT_NAMES = frozenset("iban bic swift ssn pin otp cvv visa amex paypal app sms ok".split())
 _TOKEN = regex.compile(r"\S+")
+_LOCATIVE_BEFORE = regex.compile(r"(?i)(?<![\p{L}])(?:in|from|at|near|into|visit|visiting|to)[ \t]+$")
+_SURNAME_PARTICLES = frozenset("van von de der den da di del la le du al el bin ibn dos das ter ten".split())
 # Capitalised words that follow a title without being a name ("Dr. Who?" aside).
 COMMON_TITLE_FOLLOWERS = frozenset({"and", "or", "the", "of"})
 _LOWER_WORD = regex.compile(r"(?<![\p{L}\d@._-])\p{Ll}[\p{Ll}'’-]*\p{Ll}(?![\p{L}\d@_]|\.[\p{L}\d])")
@@ -66,6 +81,7 @@ COMMON_WORDS = frozenset(
     victoria holly ivy pearl ruby crystal honey candy sunny rich earl duke king prince baron
     major sterling angel christian christmas easter sunday monday friday page brown white green
     black gray grey young long short new big little north south east west street road
+    january february march september october november december tuesday wednesday thursday saturday
     hi hello hey dear thanks thank regards best cheers please sorry yes ok okay sir madam
     princess royal queen lord lady bot
     god love happy lucky golden silver star sun moon rain storm river lake hill field
@@ -132,12 +148,16 @@ class GivenNameRecognizer(NerRecognizer):
         given_names: Iterable[str],
         *,
         english_words: Iterable[str] = (),
+        places: Iterable[str] = (),
         supported_language: str = "en",
         name: str | None = None,
     ):
         super().__init__(supported_language=supported_language, name=name)
         self.given_names = frozenset(given_names)
         self.english_words = frozenset(english_words)
+        # Listed places (the LOCATION gazetteer): "Roma", "Florence", "Austin" are given names
+        # too; read as a place by spaCy, or after a locative word, they stay places.
+        self.places = frozenset(places)
 
     def analyze(self, text, entities, nlp_artifacts=None):  # noqa: D102
         if "PERSON" not in entities:
@@ -149,6 +169,10 @@ class GivenNameRecognizer(NerRecognizer):
         out = titled + self._relabelled(text, spans) + self._uncovered(text, covered)
         if lower:
             out += self._lowercase(text, covered + [_Span(r.start, r.end) for r in out])
+        else:
+            out += self._cued_lower(text, covered + [_Span(r.start, r.end) for r in out])
+        out += self._subjects(text, spans + [_Span(r.start, r.end) for r in out])
+        out += self._repeated(text, spans, out)
         return out
 
     def _titled(self, text, lower):
@@ -160,10 +184,14 @@ class GivenNameRecognizer(NerRecognizer):
             if not lower:
                 # Cased text: the name is the capitalised words ("Mr. and Mrs. Smith" → Smith's
                 # title finds Smith; "Mr. and" finds nothing).
-                keep = 0
+                # Leading surname particles stay ("Prof. de Vries", "Ms. van der Berg").
+                lead = 0
+                while lead < len(words) - 1 and words[lead][2] in _SURNAME_PARTICLES:
+                    lead += 1
+                keep = lead
                 while keep < len(words) and words[keep][2][:1].isupper():
                     keep += 1
-                if keep == 0 or words[0][2].lower() in COMMON_TITLE_FOLLOWERS:
+                if keep == lead or words[0][2].lower() in COMMON_TITLE_FOLLOWERS:
                     continue
                 end = words[keep - 1][1]
                 words = words[:keep]
@@ -182,6 +210,8 @@ class GivenNameRecognizer(NerRecognizer):
             start, end = match.span("name")
             if match.group("name").lower() in _STOP_WORDS or any(s.start < end and start < s.end for s in spans):
                 continue
+            if match.group("name").split()[0].lower() in TITLE_WORDS:
+                continue  # "Dear Mrs. Thompson": the title rule finds the name
             if place_or_company(match.group("name")) or in_address_context(text, start, end):
                 continue
             out.append(self._result(start, end, self.CUE_SCORE, "cue"))
@@ -194,10 +224,16 @@ class GivenNameRecognizer(NerRecognizer):
                 continue
             words = text[span.start : span.end].split()
             if not (1 <= len(words) <= 3 and all(w[:1].isupper() for w in words) and words[0][1:].islower()):
+                tail = self._name_tail(text, span)
+                if tail is not None:
+                    out.append(self._result(*tail, self.RELABEL_SCORE, span.label + " tail"))
                 continue
             if in_address_context(text, span.start, span.end) or place_or_company(text[span.start : span.end]):
                 continue
-            if self._is_name(words[0]) or (cue_before(text, span.start) and span.label != "NORP"):
+            cued = cue_before(text, span.start)
+            if span.label in ("GPE", "LOC", "FAC") and text[span.start : span.end] in self.places and not cued:
+                continue  # "from Roma": spaCy and the gazetteer agree on a place
+            if self._is_name(words[0]) or (cued and span.label != "NORP"):
                 out.append(self._result(span.start, span.end, self.RELABEL_SCORE, span.label))
         return out
 
@@ -205,11 +241,17 @@ class GivenNameRecognizer(NerRecognizer):
         out = []
         for match in _WORD.finditer(text):
             start, end = match.span()
-            if not self._is_name(match.group()) or any(s.start < end and start < s.end for s in spans):
+            if (
+                not self._is_name(match.group())
+                or match.group().lower() in TITLE_WORDS
+                or any(s.start < end and start < s.end for s in spans)
+            ):
                 continue
             following = _NEXT_CAP.match(text, end)
             if following and following.group(1).lower() not in COMMON_WORDS:
                 end = following.end()
+            if match.group() in self.places and _LOCATIVE_BEFORE.search(text, max(0, start - 12), start):
+                continue  # "in Florence", "from Roma"
             if (
                 _STREET_AFTER.match(text, end, end + 12)
                 or in_address_context(text, start, end)
@@ -225,8 +267,14 @@ class GivenNameRecognizer(NerRecognizer):
         for match in _LOWER_WORD.finditer(text):
             start, end = match.span()
             word = match.group()
-            if word in _LOWER_NOT_NAMES or not self._is_name(word) or any(s.start < end and start < s.end for s in spans):
+            if word in _LOWER_NOT_NAMES or not self._is_name(word):
                 continue
+            # In lower-case text the model's ORG/GPE readings of names are noise ("ángela
+            # muñoz" → ORG): only PERSON spans and our own results cover a name; over another
+            # model span the name scores above the model so the engine keeps it.
+            if any(s.start < end and start < s.end and getattr(s, "label", "PERSON") == "PERSON" for s in spans):
+                continue
+            over_model = any(s.start < end and start < s.end for s in spans)
             following = _NEXT_LOWER.match(text, end)
             surname = following is not None and following.group(1) not in self.english_words
             if word in self.english_words and not (surname or cue_before(text, start, strong=True)):
@@ -235,11 +283,117 @@ class GivenNameRecognizer(NerRecognizer):
                 end = following.end()
             if in_address_context(text, start, end) or place_or_company(text[start:end]):
                 continue
-            out.append(self._result(start, end, self.LOWER_SCORE, "lower_case_given_name"))
+            score = self.RELABEL_SCORE if over_model else self.LOWER_SCORE
+            out.append(self._result(start, end, score, "lower_case_given_name"))
+        return out
+
+    def _name_tail(self, text, span):
+        """A model span that runs a sentence into a name ("Please cc Giulia Bianchi" as ORG):
+        the capitalised words after its last lower-case word, when the first is a given
+        name. (start, end) or None."""
+        pieces = list(_TOKEN.finditer(text, span.start, span.end))
+        cut = max((i for i, t in enumerate(pieces) if not t.group()[:1].isupper()), default=None)
+        if cut is None or cut == len(pieces) - 1:
+            return None
+        run = pieces[cut + 1 :]
+        if not 1 <= len(run) <= 3 or not self._is_name(run[0].group()) or not run[0].group()[1:].islower():
+            return None
+        start, end = run[0].start(), run[-1].end()
+        if in_address_context(text, start, end) or place_or_company(text[start:end]):
+            return None
+        return start, end
+
+    def _cued_lower(self, text, spans):
+        """Cased text with a lower-case name after a strong cue ("My name is josé müller"):
+        the word is a given name or not an English word; a following non-English word is
+        the surname."""
+        out = []
+        for match in CUED_LOWER.finditer(text):
+            start, end = match.span("name")
+            words = match.group("name").split()
+            first = words[0]
+            if first in _STOP_WORDS or any(s.start < end and start < s.end for s in spans):
+                continue
+            if not self._is_name(first) and first in self.english_words:
+                continue  # "my name is spelled wrong"
+            end = start + len(first)
+            if len(words) > 1 and words[1] not in self.english_words:
+                end = match.end("name")
+            if place_or_company(text[start:end]) or in_address_context(text, start, end):
+                continue
+            out.append(self._result(start, end, self.LOWER_SCORE, "cue_lower_case"))
+        return out
+
+    def _subjects(self, text, spans):
+        """A capitalised non-English word as the subject of a verb of speaking or helping
+        ("Kowalski said", "Schröder promised"); not when the model labelled it (an ORG:
+        "Netflix told me") or it is a place, a title or a common word."""
+        out = []
+        for match in _SUBJECT.finditer(text):
+            start, end = match.span("name")
+            word = match.group("name")
+            low = word.lower()
+            if (
+                low in self.english_words
+                or low in _STOP_WORDS
+                or low in COMMON_WORDS
+                or low in TITLE_WORDS
+                or any(s.start < end and start < s.end for s in spans)
+                or place_or_company(word)
+                or in_address_context(text, start, end)
+            ):
+                continue
+            out.append(self._result(start, end, self.SCORE, "surname_subject"))
+        return out
+
+    def _repeated(self, text, spans, found):
+        """Later (or earlier) mentions of a name word already found in this message:
+        "I spoke to Anna Kowalski. Kowalski said…". Name words come from our results and
+        spaCy's PERSON spans outside addresses."""
+        people = [(r.start, r.end) for r in found] + [
+            (s.start, s.end)
+            for s in spans
+            if s.label == "PERSON"
+            and not in_address_context(text, s.start, s.end)
+            and not place_or_company(text[s.start : s.end])
+        ]
+        if not people:
+            return []
+        words = {
+            m.group()
+            for start, end in people
+            for m in _NAME_PART.finditer(text, start, end)
+            if len(m.group()) >= 3 and m.group().lower() not in _STOP_WORDS and m.group().lower() not in TITLE_WORDS
+        }
+        covered = list(people)
+        # A model span that is exactly the repeated word ("Chevalier" → ORG the second time)
+        # is the model misreading the name: relabelled above its score.
+        exact = {(s.start, s.end) for s in spans if s.label != "PERSON"}
+        covered += [(s.start, s.end) for s in spans]
+        out = []
+        for word in sorted(words):
+            for match in regex.finditer(rf"(?<![\p{{L}}\d@._-]){regex.escape(word)}(?![\p{{L}}\d@_])", text):
+                start, end = match.span()
+                if in_address_context(text, start, end):
+                    continue
+                if (start, end) in exact and (start, end) not in people:
+                    out.append(self._result(start, end, self.RELABEL_SCORE, "repeated_name"))
+                    continue
+                if any(s < end and start < e for s, e in covered):
+                    continue
+                covered.append((start, end))
+                out.append(self._result(start, end, self.SCORE, "repeated_name"))
         return out
 
     def _is_name(self, word: str) -> bool:
-        return word.lower().strip("'’") in self.given_names
+        low = word.lower().strip("'’")
+        if low in self.given_names:
+            return True
+        if low.isascii():
+            return False
+        # "José", "Zoë", "Łukasz": the list writes many names without their accents.
+        folded = _fold(low)
+        return folded != low and folded in self.given_names
 
     def _result(self, start, end, score, label):
         result = self.ner_result("PERSON", start, end, label)
@@ -247,6 +401,15 @@ class GivenNameRecognizer(NerRecognizer):
         result.analysis_explanation.original_score = score
         result.analysis_explanation.score = score
         return result
+
+
+def _fold(word: str) -> str:
+    """Letters without diacritics ("josé" → "jose", "łukasz" → "lukasz", "đặng" → "dang")."""
+    word = word.translate(_FOLD_EXTRA)
+    return "".join(c for c in unicodedata.normalize("NFD", word) if not unicodedata.combining(c))
+
+
+_FOLD_EXTRA = str.maketrans({"ł": "l", "đ": "d", "ø": "o", "æ": "ae", "œ": "oe", "ß": "ss", "ð": "d", "þ": "th"})
 
 
 class _Span:

@@ -21,8 +21,20 @@ from __future__ import annotations
 
 import regex
 
-# Honorifics that precede a name. The dot is optional ("Mr Smith", "Dr. Lee").
-TITLE = r"(?:mr|mrs|ms|mx|miss|dr|prof|mister|doctor|professor)"
+# Honorifics that precede a name. The dot is optional ("Mr Smith", "Dr. Lee"). English and
+# the forms customers of other languages write in English text ("Herr Müller", "Sra. Ñúñez",
+# "Mme Lefèvre"), any case; abbreviations that are also words or letters only as written
+# ("M. Dupont" with its dot, "Sr." but not "sr", "Sig.ra", "Dott.").
+_TITLE_ANY_CASE = (
+    r"mr|mrs|ms|mx|miss|dr|prof|mister|doctor|professor|herr|frau|fräulein|señor|señora|señorita|"
+    r"senhor|senhora|signor|signora|signorina|monsieur|madame|mademoiselle|mme|mlle|sra|srta|mevrouw|meneer"
+)
+_TITLE_CASED = r"(?-i:Sig\.ra|Sig\.na|Sig|Dott\.ssa|Dott|Sr|Dña|Doña|Dona|Dhr|Mevr|Fr|Hr|M(?=\.))"
+TITLE = rf"(?:{_TITLE_CASED}|{_TITLE_ANY_CASE})"
+# Title words, lower-case, without dots: never a PERSON on their own ("Mme", "Sig", "Herr").
+TITLE_WORDS = frozenset(
+    _TITLE_ANY_CASE.split("|") + "sig sig.ra sig.na dott dott.ssa sr dña doña dona dhr mevr fr hr".split()
+)
 # Introduction cues: the next word(s) are a name. Kept to phrasings that introduce a
 # person; "this is" is followed by a name only when the name is capitalised or known.
 _CUE = (
@@ -36,13 +48,15 @@ _CUE = (
 _STRONG_CUE = r"(?:name(?:\s+is|\s+was|\s*:)|call\s+me|calls\s+me|called\s+me|named|dear|user\s*:|customer\s*:)"
 
 # A cue or a title right before position `start` (only whitespace/punctuation in between).
-CUE_BEFORE = regex.compile(rf"(?i)(?<![\p{{L}}])(?:{_CUE}|{TITLE}\.?)[\s,:\"'“]*$")
-STRONG_CUE_BEFORE = regex.compile(rf"(?i)(?<![\p{{L}}])(?:{_STRONG_CUE}|{TITLE}\.?)[\s,:\"'“]*$")
+CUE_BEFORE = regex.compile(rf"(?i)(?<![\p{{L}}'’])(?:{_CUE}|{TITLE}\.?)[\s,:\"'“]*$")
+STRONG_CUE_BEFORE = regex.compile(rf"(?i)(?<![\p{{L}}'’])(?:{_STRONG_CUE}|{TITLE}\.?)[\s,:\"'“]*$")
+# A title at the start of a span ("Mme. Lefèvre" read whole by spaCy).
+LEADING_TITLE = regex.compile(rf"(?i){TITLE}\.?[ \t]+")
 # A title and the following one to three name words (capitalised, or any case after a title
 # in lower-case text). Group "name" is the name without the title.
 TITLE_NAME = regex.compile(
-    rf"(?i)(?<![\p{{L}}]){TITLE}\.?[ \t]+"
-    r"(?P<name>(?!" + TITLE + r"\b)(?-i:[\p{L}][\p{L}'’-]*)(?:[ \t]+(?-i:(?:van|von|de|der|den|da|di|del|la|le|du|al|el|bin|ibn)[ \t]+)?"
+    rf"(?i)(?<![\p{{L}}'’]){TITLE}\.?[ \t]+"
+    r"(?P<name>(?!" + TITLE + r"\b)(?-i:[\p{L}][\p{L}'’-]*)(?:[ \t]+(?-i:(?:van|von|de|der|den|da|di|del|la|le|du|al|el|bin|ibn)[ \t]+){0,2}"
     r"(?!" + TITLE + r"\b)(?-i:\p{Lu}[\p{L}'’-]*)){0,2})"
 )
 
@@ -128,6 +142,12 @@ CUED_CAPITALISED = regex.compile(
 )
 
 
+# Lower-case word(s) right after a strong cue ("My name is josé müller" in a cased message).
+CUED_LOWER = regex.compile(
+    rf"(?i)(?<![\p{{L}}])(?:{_STRONG_CUE})[ \t,:\"'“]*(?P<name>(?-i:\p{{Ll}}[\p{{Ll}}'’-]*\p{{Ll}})(?:[ \t]+(?-i:\p{{Ll}}[\p{{Ll}}'’-]*\p{{Ll}}))?)(?![\p{{L}}\d@])"
+)
+
+
 def cue_before(text: str, start: int, *, strong: bool = False) -> bool:
     """An introduction cue or a title ends right before `start` (`strong`: only the cues
     that introduce a name whatever the word)."""
@@ -152,6 +172,9 @@ def is_lowercase_message(text: str) -> bool:
 
 
 __all__ = [
+    "CUED_LOWER",
+    "LEADING_TITLE",
+    "TITLE_WORDS",
     "ADDRESS_AFTER",
     "ADDRESS_BEFORE",
     "COUNTRIES",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import regex
 
 from gateway.pii.recognizers.base import NerRecognizer
-from gateway.pii.recognizers.en.name_rules import in_address_context, place_or_company
+from gateway.pii.recognizers.en.name_rules import LEADING_TITLE, TITLE_WORDS, in_address_context, place_or_company
 
 # spaCy's small model tags some greetings, sign-offs and pronouns as PERSON when they are
 # capitalised at the start of a message. These never name anyone on their own.
@@ -20,6 +20,13 @@ _NOT_A_NAME = regex.compile(
 # reading an address as a name ("Eusebio Dávila 57", "Gordon Street").
 _ADDRESS_LIKE = regex.compile(
     r"\d|\n|(?i:\b(?:street|st|road|rd|avenue|ave|suite|apt|box|po|lane|drive|way|calle|rua|via)\.?$)"
+)
+
+
+# Months and weekdays the small model reads as a PERSON ("in March", "since Friday").
+_CALENDAR = frozenset(
+    "january february march april may june july august september october november december "
+    "monday tuesday wednesday thursday friday saturday sunday".split()
 )
 
 
@@ -47,6 +54,14 @@ class SpacyNerRecognizer(NerRecognizer):
             # "Ashley Belov\n>Mclaughlin Ltd."): the name is the first line.
             if r.entity_type == "PERSON" and "\n" in text[r.start : r.end]:
                 r.end = r.start + len(text[r.start : r.end].split("\n", 1)[0].rstrip())
+            # A title read into the name ("Mme. Lefèvre", "Herr Brandt"): the name is after it.
+            title = LEADING_TITLE.match(text, r.start, r.end) if r.entity_type == "PERSON" else None
+            if title is not None:
+                r.start = title.end()
+            if r.entity_type == "PERSON" and text[r.start : r.end].strip(" .").lower() in TITLE_WORDS:
+                r.end = r.start  # a title alone identifies nobody
+            if r.entity_type == "PERSON" and text[r.start : r.end].lower() in _CALENDAR:
+                r.end = r.start  # "in March", "since Friday": a date, not a person
         results = [r for r in results if r.end > r.start and any(c.isalpha() for c in text[r.start : r.end])]
         return [
             r

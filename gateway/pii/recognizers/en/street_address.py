@@ -49,7 +49,7 @@ class StreetAddressRecognizer(GovPatternRecognizer):
             0.5,
         ),
         Pattern("po_box", r"(?<!\w)(?i:p\.?\s?o\.?\s*box|post office box)\s+\d{1,6}\b", 0.6),
-        Pattern("military", r"(?<!\w)(?:PSC|Unit|USNS|USS|USNV|USCGC)\s[\w ,]{1,30}\n?\s*[AF]PO\s+A[AEP]\s+\d{5}\b", 0.6),
+        Pattern("military", r"(?<!\w)(?:PSC|Unit|USNS|USS|USNV|USCGC)\s[\w ,]{1,30}\n?\s*[ADF]PO\s+A[AEP]\s+\d{5}\b", 0.6),
         Pattern("unit", r"(?<!\w)(?i:apt|apartment|suite|ste)\.?\s*#?\d{1,5}[A-Za-z]?\b", 0.3),
     ]
     CONTEXT = ["address", "live", "lives", "living", "moved", "ship", "deliver", "mail", "street", "reside"]
