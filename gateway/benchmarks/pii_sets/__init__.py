@@ -29,6 +29,9 @@ Generator = Callable[[random.Random, int], list[dict]]
 MODULES: tuple[str, ...] = (
     "addresses",
     "names",
+    "cards",
+    "dates",
+    "secrets",
 )
 
 

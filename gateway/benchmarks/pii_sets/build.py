@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import string
 from collections.abc import Iterable, Sequence
 
 Piece = tuple[str, str | None]
@@ -24,18 +25,20 @@ def assemble(pieces: Iterable[Piece]) -> dict:
 
 def fill(template: str, values: dict[str, Piece]) -> list[Piece]:
     """Split a template "Hi, I moved to {addr} last week" into pieces, each {slot} replaced
-    by its (text, entity) value."""
+    by its (text, entity) value ("{{" and "}}" are literal braces, as in str.format)."""
     out: list[Piece] = []
-    rest = template
-    while "{" in rest:
-        before, _, tail = rest.partition("{")
-        slot, _, rest = tail.partition("}")
-        if before:
-            out.append((before, None))
-        out.append(values[slot])
-    if rest:
-        out.append((rest, None))
+    for literal, slot, _spec, _conversion in string.Formatter().parse(template):
+        if literal:
+            out.append((literal, None))
+        if slot is not None:
+            out.append(values[slot])
     return out
+
+
+def labelled(template: str, values: dict[str, str], entities: dict[str, str]) -> dict:
+    """A sample from a template whose slots are plain strings; the slots named in `entities`
+    become spans of that entity type ({"card": "CREDIT_CARD"})."""
+    return assemble(fill(template, {slot: (value, entities.get(slot)) for slot, value in values.items()}))
 
 
 def pick(rng: random.Random, items: Sequence):

@@ -18,6 +18,8 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 
+from gateway.benchmarks.pii_sets.build import labelled
+
 # scheme -> (prefix ranges (inclusive, as strings of equal length), lengths, usual grouping by length)
 SCHEMES: dict[str, tuple[list[tuple[str, str]], list[int]]] = {
     "visa": ([("4", "4")], [13, 16, 16, 16, 19]),
@@ -116,24 +118,6 @@ def _fillers(rng: random.Random) -> dict[str, str]:
     }
 
 
-def _assemble(template: str, values: dict[str, str], entity_slots: dict[str, str]) -> dict:
-    """Fill `template`; slots named in `entity_slots` become spans of that entity type."""
-    text, spans, rest = [], [], template
-    pos = 0
-    while "{" in rest:
-        before, _, tail = rest.partition("{")
-        slot, _, rest = tail.partition("}")
-        text.append(before)
-        pos += len(before)
-        value = values[slot]
-        if slot in entity_slots:
-            spans.append({"entity_type": entity_slots[slot], "start_position": pos, "end_position": pos + len(value)})
-        text.append(value)
-        pos += len(value)
-    text.append(rest)
-    return {"full_text": "".join(text), "spans": spans}
-
-
 def card_messages(rng: random.Random, n: int) -> list[dict]:
     """`n` messages; about 80% hold a card (every scheme, both languages), the rest only
     look-alike numbers (Luhn-invalid cards, order and tracking numbers)."""
@@ -144,7 +128,7 @@ def card_messages(rng: random.Random, n: int) -> list[dict]:
         if i % 5 == 4:
             scheme = rng.choice([s for s in schemes if s != "unionpay"])
             values["bad"] = written(rng, card_number(rng, scheme, luhn=False))
-            samples.append(_assemble(rng.choice(NEGATIVE_TEMPLATES), values, {}))
+            samples.append(labelled(rng.choice(NEGATIVE_TEMPLATES), values, {}))
             continue
         scheme = schemes[i % len(schemes)]
         # One UnionPay number in three without a Luhn digit; those come with a context word.
@@ -158,7 +142,7 @@ def card_messages(rng: random.Random, n: int) -> list[dict]:
         else:
             template = rng.choice(EN_WITH_CONTEXT if context else EN_NO_CONTEXT)
             values["ctx"] = rng.choice(EN_CONTEXT)
-        samples.append(_assemble(template, values, {"card": "CREDIT_CARD"}))
+        samples.append(labelled(template, values, {"card": "CREDIT_CARD"}))
     return samples
 
 

@@ -16,6 +16,8 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 
+from gateway.benchmarks.pii_sets.build import labelled
+
 
 def _d(rng: random.Random, n: int) -> str:
     return "".join(rng.choice("0123456789") for _ in range(n))
@@ -102,19 +104,7 @@ def date_phone_messages(rng: random.Random, n: int) -> list[dict]:
         template = rng.choice(ZH_TEMPLATES if rng.random() < 0.25 else EN_TEMPLATES)
         country = countries[i % len(countries)]
         values = {"date": date_text(rng), "date2": date_text(rng), "phone": rng.choice(PHONES[country])(rng)}
-        text, spans, rest, pos = [], [], template, 0
-        while "{" in rest:
-            before, _, tail = rest.partition("{")
-            slot, _, rest = tail.partition("}")
-            text.append(before)
-            pos += len(before)
-            value = values[slot]
-            if slot == "phone":
-                spans.append({"entity_type": "PHONE_NUMBER", "start_position": pos, "end_position": pos + len(value)})
-            text.append(value)
-            pos += len(value)
-        text.append(rest)
-        samples.append({"full_text": "".join(text), "spans": spans})
+        samples.append(labelled(template, values, {"phone": "PHONE_NUMBER"}))
     return samples
 
 

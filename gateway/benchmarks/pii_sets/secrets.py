@@ -20,6 +20,8 @@ import string
 import uuid
 from collections.abc import Callable
 
+from gateway.benchmarks.pii_sets.build import labelled
+
 B62 = string.ascii_letters + string.digits
 UPPER_DIGITS = string.ascii_uppercase + string.digits
 B64URL = B62 + "-_"
@@ -120,27 +122,6 @@ def _negative(rng: random.Random) -> str:
     return " ".join(pieces[: rng.randint(2, 4)])
 
 
-def _sample(template: str, values: dict[str, str], label: str = "secret") -> dict:
-    text, spans, rest, pos = [], [], template, 0
-    while "{" in rest:
-        before, _, tail = rest.partition("{")
-        if tail.startswith("{"):  # "{{" is a literal brace
-            text.append(before + "{")
-            pos += len(before) + 1
-            rest = tail[1:]
-            continue
-        slot, _, rest = tail.partition("}")
-        text.append(before)
-        pos += len(before)
-        value = values[slot]
-        if slot == label:
-            spans.append({"entity_type": "SECRET", "start_position": pos, "end_position": pos + len(value)})
-        text.append(value)
-        pos += len(value)
-    text.append(rest.replace("}}", "}"))
-    return {"full_text": "".join(text), "spans": spans}
-
-
 def secret_messages(rng: random.Random, n: int) -> list[dict]:
     """`n` messages: two in three hold one credential (every provider in turn, then the
     keyword forms), one in three is ordinary support text with none."""
@@ -155,12 +136,12 @@ def secret_messages(rng: random.Random, n: int) -> list[dict]:
             secret = PROVIDERS[providers[k]](rng)
             zh = rng.random() < 0.3
             template = rng.choice(ZH_TEMPLATES if zh else EN_TEMPLATES)
-            samples.append(_sample(template, {"secret": secret}))
+            samples.append(labelled(template, {"secret": secret}, {"secret": "SECRET"}))
         else:
             keyword, make = KEYWORD_VALUES[k - len(providers)]
             zh = any("\u4e00" <= c <= "\u9fff" for c in keyword)
             template = rng.choice(KEYWORD_TEMPLATES_ZH if zh else KEYWORD_TEMPLATES_EN)
-            samples.append(_sample(template, {"kw": keyword, "secret": make(rng)}))
+            samples.append(labelled(template, {"kw": keyword, "secret": make(rng)}, {"secret": "SECRET"}))
     return samples
 
 
