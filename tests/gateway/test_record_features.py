@@ -114,9 +114,11 @@ def test_a_repeated_channel_is_400(features_gateway: Gateway) -> None:
 
 # --- never text: a property test -------------------------------------------------------------
 
-# Random words from letters unlikely in a record (no hex-only words: hashes are hex).
+# Random words from letters unlikely in a record: no hex-only words (hashes are hex), and
+# never all upper or all lower case, which is how the record spells its own vocabulary
+# (entity types like ORGANIZATION, field names); a Hypothesis run once drew "ORGANIZATION".
 WORDS = st.text(alphabet=string.ascii_letters + "张伟李娜北京上海订单包裹", min_size=12, max_size=40).filter(
-    lambda s: not set(s.lower()) <= set(string.hexdigits.lower()))
+    lambda s: not set(s.lower()) <= set(string.hexdigits.lower()) and s != s.upper() and s != s.lower())
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow,
