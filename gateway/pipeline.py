@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
+import weakref
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NoReturn
@@ -288,7 +289,11 @@ class Pipeline:
             failover.stream_ended(route, start, outcome, status, opened_at=stream.opened_at,
                                   read_wait_s=relay.read_wait_s, first_event_wait_s=relay.first_event_wait_s)
 
-        return ProxyResponse(run.decision_id, route_headers(route), stream=self._relayed(run, stream, relay, ended))
+        relayed = self._relayed(run, stream, relay, ended)
+        # A response that never starts its body (the caller left before the headers went) never
+        # runs the relay, nor its `finally`: the ledger records the journalled stream instead.
+        weakref.finalize(relayed, self._recorder.abandon_unstarted, run)
+        return ProxyResponse(run.decision_id, route_headers(route), stream=relayed)
 
     async def _relayed(self, run: Run, stream: UpstreamStream, relay: ChatStreamRelay,
                        ended: Callable[[AttemptOutcome, int | None], None]) -> AsyncIterator[bytes]:
@@ -299,6 +304,7 @@ class Pipeline:
         generator closed): shielded, so cancellation cannot skip either.
         """
         run.enter("answer")
+        run.relay_started = True
         failure: RelayFailure | None = RelayFailure(ClientClosedRequest("the caller closed the stream"), "ok")
         ending: GatewayError | None = None
         try:

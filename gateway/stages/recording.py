@@ -72,6 +72,7 @@ class Run:
     last_chunk_at: float | None = None
     client_pseudonym: str | None = None  # an anonymous refusal's address, as a keyed hash
     journalled: bool = False  # a stream whose provisional record is in the open-stream journal
+    relay_started: bool = False  # a stream whose relay ran (and so records its end)
 
     def enter(self, stage: Stage) -> None:
         self.stage = stage
@@ -207,6 +208,12 @@ class Recorder:
             await self._ledger.open_stream(provisional)
         except LedgerUnavailable:
             raise DecisionNotRecorded() from None
+
+    def abandon_unstarted(self, run: Run) -> None:
+        """A journalled stream whose relay never ran records no end: its provisional record
+        is its record (the ledger's next heartbeat chains it)."""
+        if run.journalled and not run.relay_started:
+            self._ledger.abandon_stream(run.decision_id)
 
     async def record_failure(self, run: Run, error: GatewayError) -> GatewayError:
         """Record a refusal; returns the error to answer with.

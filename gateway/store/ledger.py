@@ -24,7 +24,9 @@ whose owner has been silent for `orphan_after_s` is an orphan, and the next hear
 process on the database chains it as an "interrupted" record, deleting the row in the same
 transaction, under the chain head's lock (so two processes recovering at once make one
 record). A final record whose journal row is gone (another process took this one for dead)
-is not chained again: its id already has its record.
+is not chained again: its id already has its record. A stream of this process that will never
+record its end (its final record failed; its response never started) is `abandon_stream()`ed,
+and the next heartbeat chains it the same way.
 
 This is the writer only. Every reader (the decision API, the CLI, replay, audits, and the
 chain's verification) reads through `gateway.store.decision_log.DecisionLog`.
@@ -44,7 +46,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import Engine, and_, bindparam, delete, exists, insert, select, update
+from sqlalchemy import Engine, and_, bindparam, delete, exists, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from gateway.config import DEFAULT_LEDGER_BATCH_MAX, DEFAULT_STREAM_ORPHAN_AFTER_S
@@ -62,7 +64,8 @@ _HEAD = ChainHead.__table__
 _LOCK_HEAD = update(_HEAD).where(_HEAD.c.id == 1).values(seq=_HEAD.c.seq)
 _READ_HEAD = select(_HEAD.c.seq, _HEAD.c.record_hash).where(_HEAD.c.id == 1)
 _MOVE_HEAD = update(_HEAD).where(_HEAD.c.id == 1).values(seq=bindparam("new_seq"), record_hash=bindparam("new_hash"))
-_INSERT_DECISIONS = insert(DecisionRow.__table__)
+_DECISIONS = DecisionRow.__table__
+_INSERT_DECISIONS = insert(_DECISIONS)
 _INSERT_ATTRIBUTES = insert(DecisionAttribute.__table__)
 _ATTRIBUTES = DecisionAttribute.__table__
 # A token another gateway process stored first stays as it is. Indexed by "is PostgreSQL".
@@ -76,11 +79,16 @@ _INSERT_OPEN = insert(_OPEN)
 # A final record's journal row, deleted as the record is chained; what it returns still was open.
 _CLOSE_STREAMS = (delete(_OPEN).where(_OPEN.c.decision_id.in_(bindparam("ids", expanding=True)))
                   .returning(_OPEN.c.decision_id))
-# An orphan: a row of another process that has no heartbeat since the cutoff.
-_ORPHAN = and_(_OPEN.c.owner != bindparam("owner"),
-               ~exists().where(_PROCESSES.c.owner == _OPEN.c.owner, _PROCESSES.c.heartbeat_at >= bindparam("cutoff")))
+# An orphan: a row of another process that has no heartbeat since the cutoff, or one of this
+# process's streams that will never record its end (`abandon_stream`).
+_ORPHAN = or_(and_(_OPEN.c.owner != bindparam("owner"),
+                   ~exists().where(_PROCESSES.c.owner == _OPEN.c.owner,
+                                   _PROCESSES.c.heartbeat_at >= bindparam("cutoff"))),
+              and_(_OPEN.c.owner == bindparam("owner"), _OPEN.c.decision_id.in_(bindparam("abandoned", expanding=True))))
 _ANY_ORPHAN = select(_OPEN.c.decision_id).where(_ORPHAN).limit(1)
 _TAKE_ORPHANS = delete(_OPEN).where(_ORPHAN).returning(_OPEN.c.decision_id, _OPEN.c.opened_at, _OPEN.c.record)
+# Orphans whose id has a record already (not chained twice, whatever left their row behind).
+_RECORDED = select(_DECISIONS.c.decision_id).where(_DECISIONS.c.decision_id.in_(bindparam("ids", expanding=True)))
 _FORGET_DEAD = delete(_PROCESSES).where(_PROCESSES.c.heartbeat_at < bindparam("cutoff"),
                                         _PROCESSES.c.owner != bindparam("owner"))
 
@@ -126,6 +134,8 @@ class DecisionLedger:
     _beater: asyncio.Task[None] | None = None
     _started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     _beat_at: float = float("-inf")  # monotonic: the last heartbeat committed
+    # This process's journalled streams whose end will not be recorded: the next beat does.
+    _abandoned: set[str] = field(default_factory=set)
     # One thread: the chain is built in order, and SQLite wants a single writer anyway.
     _executor: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(max_workers=1, thread_name_prefix="ledger")
@@ -172,6 +182,12 @@ class DecisionLedger:
         """
         await self._submit(_Pending(self._future(), "open", provisional))
 
+    def abandon_stream(self, decision_id: str) -> None:
+        """A journalled stream of this process that will never record its end (its final
+        record failed, or its response never started): the next beat chains its journalled
+        record, as for a dead process's."""
+        self._abandoned.add(decision_id)
+
     async def beat(self) -> int:
         """Refresh this process's heartbeat; chain other processes' orphans. Returns how many."""
         return await self._submit(_Pending(self._future(), "beat"))
@@ -202,22 +218,27 @@ class DecisionLedger:
                 # Always in the writer thread, SQLite too: a commit is quick until another
                 # process holds the database lock, and then it waits (up to the busy timeout,
                 # `database_busy_timeout_s`) in this thread, while the event loop serves on.
-                committed = await loop.run_in_executor(self._executor, self._write_batch, batch)
+                abandoned = frozenset(self._abandoned)
+                committed = await loop.run_in_executor(self._executor, self._write_batch, batch, abandoned)
             except Exception as exc:  # noqa: BLE001 — any DB failure fails these requests closed
                 self.healthy = False
                 self.last_error = type(exc).__name__
                 log.error("ledger write failed: %s", type(exc).__name__)
                 for pending in batch:
+                    if pending.kind == "record" and pending.closes_stream and pending.record is not None:
+                        self._abandoned.add(pending.record.decision_id)  # its journal row stays
                     if not pending.done.done():
                         pending.done.set_exception(LedgerUnavailable("decision ledger write failed"))
                 continue
             self.healthy = True
             self.last_error = None
+            if any(pending.kind == "beat" for pending in batch):
+                self._abandoned -= abandoned  # chained, or gone already
             for pending, result in zip(batch, committed, strict=True):
                 if not pending.done.done():
                     pending.done.set_result(result)
 
-    def _write_batch(self, batch: list[_Pending]) -> list[Any]:
+    def _write_batch(self, batch: list[_Pending], abandoned: frozenset[str] = frozenset()) -> list[Any]:
         """One transaction for the whole batch (SQLAlchemy Core: the ORM costs more than the write).
 
         Returns, per item: a record's committed record, None for a journalled stream, the
@@ -232,7 +253,7 @@ class DecisionLedger:
         beating = bool(beats) or (bool(opens) and time.monotonic() - self._beat_at > self.heartbeat_s)
         # Looked at first, apart (a read then a write in one SQLite transaction can fail at once
         # on another process's commit); the DELETE below, under the head's lock, decides.
-        recovering = bool(beats) and self._orphans_waiting(cutoff)
+        recovering = bool(beats) and (bool(abandoned) or self._orphans_waiting(cutoff))
         results: dict[int, Any] = {id(p): None for p in opens}
         recovered = 0
         with self.engine.begin() as connection:
@@ -255,11 +276,15 @@ class DecisionLedger:
                         continue
                     chained.append((pending, pending.record, pending.vault_entries))
                 if recovering:
-                    orphans = connection.execute(_TAKE_ORPHANS, {"owner": self.owner, "cutoff": cutoff}).all()
+                    orphans = connection.execute(_TAKE_ORPHANS, {"owner": self.owner, "cutoff": cutoff,
+                                                                 "abandoned": sorted(abandoned)}).all()
                     connection.execute(_FORGET_DEAD, {"owner": self.owner, "cutoff": cutoff})
+                    recorded = set(connection.execute(_RECORDED, {"ids": [o.decision_id for o in orphans]})
+                                   .scalars()) if orphans else set()
                     for orphan in sorted(orphans, key=lambda o: (_aware(o.opened_at), o.decision_id)):
-                        chained.append((None, DecisionRecord.from_stored(orphan.record), []))
-                    recovered = len(orphans)
+                        if orphan.decision_id not in recorded:
+                            chained.append((None, DecisionRecord.from_stored(orphan.record), []))
+                            recovered += 1
                 if chained:
                     seq, prev_hash = self._chain(connection, chained, seq, prev_hash, results)
                     connection.execute(_MOVE_HEAD, {"new_seq": seq, "new_hash": prev_hash})
@@ -282,7 +307,8 @@ class DecisionLedger:
 
     def _orphans_waiting(self, cutoff: datetime) -> bool:
         with self.engine.connect() as connection:
-            return connection.execute(_ANY_ORPHAN, {"owner": self.owner, "cutoff": cutoff}).first() is not None
+            return connection.execute(_ANY_ORPHAN, {"owner": self.owner, "cutoff": cutoff,
+                                                    "abandoned": []}).first() is not None
 
     @staticmethod
     def _chain(connection: Any, chained: list[tuple[_Pending | None, DecisionRecord, list[SealedPseudonym]]],

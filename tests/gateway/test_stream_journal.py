@@ -2,7 +2,8 @@
 SQLite and PostgreSQL: a dead process's open stream becomes exactly one "interrupted" record
 and a live one's is left alone, two processes recovering at once make one record per stream,
 a stream's end chains its record and deletes its journal row in one transaction, a stream
-recovered while its process was only slow is not recorded twice, and the journal row of a
+recovered while its process was only slow is not recorded twice, one whose end could not be
+recorded (or whose response never started) is recorded as interrupted by its own process, and the journal row of a
 stream held open through a real gateway holds no raw value.
 
 Kill -9 of a real server is tests/gateway/test_durability.py; here the ledgers are driven
@@ -17,6 +18,7 @@ import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import httpx
@@ -25,13 +27,14 @@ from sqlalchemy import Engine, text
 
 from gateway.decision import DecisionRecord, FindingRecord
 from gateway.pii.findings import FindingExplanation
-from gateway.store.db import make_engine
+from gateway.store.db import make_engine, migrate
 from gateway.store.decision_log import DecisionLog
 from gateway.store.ledger import INTERRUPTED, DecisionLedger, LedgerUnavailable
 from tests.conftest import Gateway, _postgres_database
 from tests.gateway.hostile_upstream import HostileUpstream, chunk, hostile_gateway
 from tests.gateway.test_no_raw_pii import CONVERSATION_ID, CUSTOMER_ID, MESSAGE, database_texts, hits
 from tests.conftest import SUPPORT_HEADERS
+from tests.gateway.test_ledger_stall import write_lock_held
 
 
 def provisional(name: str) -> DecisionRecord:
@@ -149,6 +152,10 @@ def test_a_streams_end_chains_its_record_and_deletes_its_row_in_one_transaction(
             committed = await ledger.record(final(provisional("ends")), closes_stream=True)
             assert committed.seq == 2
             assert set(journal(database)) == {"dec_twice"}
+            # The failed end left its row to the next beat, which finds the id recorded: the row
+            # goes, no second record (a row can never poison the writer's batches).
+            assert await ledger.beat() == 0
+            assert journal(database) == {}
         finally:
             await ledger.close()
 
@@ -175,6 +182,35 @@ def test_a_stream_taken_for_dead_is_not_recorded_twice(database: Engine) -> None
     assert [(r["decision_id"], r["error_code"]) for r in decisions(database)] == [
         ("dec_slow", INTERRUPTED), ("dec_next", None)]
     assert DecisionLog(database).verify_decisions().ok
+
+
+def test_a_stream_whose_end_could_not_be_recorded_is_recorded_as_interrupted(database_url: str) -> None:
+    engine = make_engine(database_url, busy_timeout_s=0.3)
+    migrate(engine)
+    holder = SimpleNamespace(settings=SimpleNamespace(effective_database_url=database_url))
+
+    async def scenario() -> None:
+        ledger = await started(engine)
+        try:
+            await ledger.open_stream(provisional("unended"))
+            await ledger.open_stream(provisional("unstarted"))
+            with write_lock_held(holder):  # type: ignore[arg-type]
+                with pytest.raises(LedgerUnavailable):
+                    await ledger.record(final(provisional("unended")), closes_stream=True)
+            ledger.abandon_stream("dec_unstarted")  # a response that never ran its relay
+            assert await ledger.beat() == 2
+            assert await ledger.beat() == 0
+        finally:
+            await ledger.close()
+
+    try:
+        asyncio.run(scenario())
+        assert sorted((r["decision_id"], r["error_code"]) for r in decisions(engine)) == [
+            ("dec_unended", INTERRUPTED), ("dec_unstarted", INTERRUPTED)]
+        assert journal(engine) == {}
+        assert DecisionLog(engine).verify_decisions().ok
+    finally:
+        engine.dispose()
 
 
 # --- through a real gateway --------------------------------------------------------------
