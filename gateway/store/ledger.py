@@ -84,7 +84,8 @@ _CLOSE_STREAMS = (delete(_OPEN).where(_OPEN.c.decision_id.in_(bindparam("ids", e
 _ORPHAN = or_(and_(_OPEN.c.owner != bindparam("owner"),
                    ~exists().where(_PROCESSES.c.owner == _OPEN.c.owner,
                                    _PROCESSES.c.heartbeat_at >= bindparam("cutoff"))),
-              and_(_OPEN.c.owner == bindparam("owner"), _OPEN.c.decision_id.in_(bindparam("abandoned", expanding=True))))
+              and_(_OPEN.c.owner == bindparam("owner"),
+                   _OPEN.c.decision_id.in_(bindparam("abandoned", expanding=True))))
 _ANY_ORPHAN = select(_OPEN.c.decision_id).where(_ORPHAN).limit(1)
 _TAKE_ORPHANS = delete(_OPEN).where(_ORPHAN).returning(_OPEN.c.decision_id, _OPEN.c.opened_at, _OPEN.c.record)
 # Orphans whose id has a record already (not chained twice, whatever left their row behind).
@@ -300,7 +301,8 @@ class DecisionLedger:
         if beating:
             self._beat_at = time.monotonic()
         if recovered:
-            log.warning("recorded %d interrupted streams of gateway processes that stopped", recovered)
+            log.warning("recorded %d interrupted streams (their process stopped, or their end could not be recorded)",
+                        recovered)
         for i, pending in enumerate(beats):
             results[id(pending)] = recovered if i == 0 else 0
         return [results[id(p)] for p in batch]
