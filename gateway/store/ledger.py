@@ -90,6 +90,7 @@ _ANY_ORPHAN = select(_OPEN.c.decision_id).where(_ORPHAN).limit(1)
 _TAKE_ORPHANS = delete(_OPEN).where(_ORPHAN).returning(_OPEN.c.decision_id, _OPEN.c.opened_at, _OPEN.c.record)
 # Orphans whose id has a record already (not chained twice, whatever left their row behind).
 _RECORDED = select(_DECISIONS.c.decision_id).where(_DECISIONS.c.decision_id.in_(bindparam("ids", expanding=True)))
+_RETIRE = delete(_PROCESSES).where(_PROCESSES.c.owner == bindparam("owner"))
 _FORGET_DEAD = delete(_PROCESSES).where(_PROCESSES.c.heartbeat_at < bindparam("cutoff"),
                                         _PROCESSES.c.owner != bindparam("owner"))
 
@@ -158,12 +159,23 @@ class DecisionLedger:
         self._beater = asyncio.create_task(self._beat_loop(), name="ledger-heartbeat")
 
     async def close(self) -> None:
+        """Stop writing. This process's heartbeat goes with it: a stream still journalled can no
+        longer record its end, so the next process to beat records it at once."""
         for task in (self._beater, self._writer):
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+        try:
+            # In the writer thread, after any batch still being written there.
+            await asyncio.get_running_loop().run_in_executor(self._executor, self._retire)
+        except Exception as exc:  # noqa: BLE001 — then the heartbeat goes stale instead
+            log.warning("could not retire this process's heartbeat: %s", type(exc).__name__)
         self._executor.shutdown(wait=True)
+
+    def _retire(self) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(_RETIRE, {"owner": self.owner})
 
     async def record(self, record: DecisionRecord, vault_entries: Iterable[SealedPseudonym] = (), *,
                      closes_stream: bool = False) -> DecisionRecord:

@@ -74,10 +74,13 @@ def processes(engine: Engine) -> set[str]:
 
 
 def silence(engine: Engine, owner: str) -> None:
-    """The process stopped beating a day ago (it died, or stalls)."""
+    """The process's last heartbeat was a day ago (it was killed, or stalls): its row is there,
+    stale (a ledger that closes deletes its row; one killed leaves it)."""
+    past = datetime.now(UTC) - timedelta(days=1)
     with engine.begin() as connection:
-        connection.execute(text("UPDATE gateway_processes SET heartbeat_at = :past WHERE owner = :owner"),
-                           {"past": datetime.now(UTC) - timedelta(days=1), "owner": owner})
+        connection.execute(text("DELETE FROM gateway_processes WHERE owner = :owner"), {"owner": owner})
+        connection.execute(text("INSERT INTO gateway_processes (owner, started_at, heartbeat_at) "
+                                "VALUES (:owner, :past, :past)"), {"owner": owner, "past": past})
 
 
 def test_a_dead_processes_stream_becomes_one_interrupted_record_a_live_ones_stays(database: Engine) -> None:
@@ -86,7 +89,7 @@ def test_a_dead_processes_stream_becomes_one_interrupted_record_a_live_ones_stay
         await dead.open_stream(provisional("dead"))
         await live.open_stream(provisional("live"))
         await dead.close()
-        silence(database, dead.owner)
+        silence(database, dead.owner)  # as if killed
         recoverer = await started(database)  # recovers at startup
         try:
             assert journal(database) == {"dec_live": live.owner}
@@ -105,6 +108,20 @@ def test_a_dead_processes_stream_becomes_one_interrupted_record_a_live_ones_stay
     assert stored[0]["findings"][0]["entity_type"] == "EMAIL_ADDRESS"  # the request's findings, as journalled
     assert journal(database) == {}
     assert DecisionLog(database).verify_decisions().ok
+
+
+def test_a_process_that_shut_down_leaves_its_open_streams_to_the_next_at_once(database: Engine) -> None:
+    async def scenario() -> None:
+        stopped = await started(database)
+        await stopped.open_stream(provisional("left"))
+        await stopped.close()  # a stream was still open: it can no longer end
+        assert stopped.owner not in processes(database)
+        successor = await started(database)  # no staleness to wait for
+        await successor.close()
+
+    asyncio.run(scenario())
+    assert [(r["decision_id"], r["error_code"]) for r in decisions(database)] == [("dec_left", INTERRUPTED)]
+    assert journal(database) == {}
 
 
 def test_two_processes_recovering_at_once_make_one_record_per_stream(database: Engine, database_url: str) -> None:
