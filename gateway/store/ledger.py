@@ -121,6 +121,9 @@ class _Pending:
     record: DecisionRecord | None = None  # "open": the stream's provisional record
     vault_entries: list[SealedPseudonym] = field(default_factory=list)
     closes_stream: bool = False  # "record": the final record of a journalled stream
+    # "beat": this process's abandoned streams when it was queued (the writer thread never
+    # touches the ledger's set).
+    abandoned: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -203,7 +206,7 @@ class DecisionLedger:
 
     async def beat(self) -> int:
         """Refresh this process's heartbeat; chain other processes' orphans. Returns how many."""
-        return await self._submit(_Pending(self._future(), "beat"))
+        return await self._submit(_Pending(self._future(), "beat", abandoned=frozenset(self._abandoned)))
 
     async def _beat_loop(self) -> None:
         while True:
@@ -231,8 +234,7 @@ class DecisionLedger:
                 # Always in the writer thread, SQLite too: a commit is quick until another
                 # process holds the database lock, and then it waits (up to the busy timeout,
                 # `database_busy_timeout_s`) in this thread, while the event loop serves on.
-                abandoned = frozenset(self._abandoned)
-                committed = await loop.run_in_executor(self._executor, self._write_batch, batch, abandoned)
+                committed = await loop.run_in_executor(self._executor, self._write_batch, batch)
             except Exception as exc:  # noqa: BLE001 — any DB failure fails these requests closed
                 self.healthy = False
                 self.last_error = type(exc).__name__
@@ -245,13 +247,13 @@ class DecisionLedger:
                 continue
             self.healthy = True
             self.last_error = None
-            if any(pending.kind == "beat" for pending in batch):
-                self._abandoned -= abandoned  # chained, or gone already
+            for pending in batch:
+                self._abandoned -= pending.abandoned  # chained, or gone already
             for pending, result in zip(batch, committed, strict=True):
                 if not pending.done.done():
                     pending.done.set_result(result)
 
-    def _write_batch(self, batch: list[_Pending], abandoned: frozenset[str] = frozenset()) -> list[Any]:
+    def _write_batch(self, batch: list[_Pending]) -> list[Any]:
         """One transaction for the whole batch (SQLAlchemy Core: the ORM costs more than the write).
 
         Returns, per item: a record's committed record, None for a journalled stream, the
@@ -262,6 +264,7 @@ class DecisionLedger:
         records = [p for p in batch if p.kind == "record"]
         opens = [p for p in batch if p.kind == "open"]
         beats = [p for p in batch if p.kind == "beat"]
+        abandoned = frozenset().union(*(p.abandoned for p in beats))
         # A process that only opens streams beats with them, so its journal rows never look orphaned.
         beating = bool(beats) or (bool(opens) and time.monotonic() - self._beat_at > self.heartbeat_s)
         # Looked at first, apart (a read then a write in one SQLite transaction can fail at once
