@@ -28,6 +28,9 @@ DEFAULT_OPA_TIMEOUT_S = 1.5
 DEFAULT_RATE_LIMIT_PER_MINUTE = 6000
 DEFAULT_CALLER_CACHE_TTL_S = 5.0
 DEFAULT_LEDGER_BATCH_MAX = 256
+# An open stream whose process has not beaten its heartbeat for this long is an orphan, and
+# any gateway process on the database records it as interrupted (docs/decision-record.md).
+DEFAULT_STREAM_ORPHAN_AFTER_S = 30.0
 DEFAULT_VAULT_TTL_S = 24 * 3600
 DEFAULT_ANALYSIS_CACHE_SIZE = 10_000
 # Work per request: PII detection costs ~20-40 µs per character (English-Chinese) plus a few
@@ -115,6 +118,10 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = Field(default=DEFAULT_RATE_LIMIT_PER_MINUTE, ge=1)
     caller_cache_ttl_s: float = DEFAULT_CALLER_CACHE_TTL_S
     ledger_batch_max: int = DEFAULT_LEDGER_BATCH_MAX
+    # A stream journalled by a process silent (no heartbeat) this long is recorded as
+    # interrupted by whichever process sees it first. Clocks of the processes sharing a
+    # database must agree to well within it.
+    stream_orphan_after_s: float = Field(default=DEFAULT_STREAM_ORPHAN_AFTER_S, gt=0, le=3600)
     vault_ttl_s: int = DEFAULT_VAULT_TTL_S
     analysis_cache_size: int = DEFAULT_ANALYSIS_CACHE_SIZE
     # Which stages run: "full" in production. "policy" skips PII detection and "passthrough"

@@ -9,7 +9,8 @@ The pipeline also says on the Run which stage it enters (`run.enter`), so the re
 request that stopped says where (docs/decision-record.md: the stages).
 Any failure before `forward` means no upstream call (fail closed); every outcome, success or
 error, leaves one decision record, committed before the response completes. A plain answer
-and a stream end in the same step: record, then respond (for a stream, when it ends).
+and a stream end in the same step: record, then respond (for a stream, when it ends). A
+stream is journalled before its headers go out, so a stream cut by a crash is recorded too.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
+import weakref
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NoReturn
@@ -25,8 +27,8 @@ import anyio
 
 from gateway.answer_shape import completion_id_for
 from gateway.auth import AuthenticatedCaller
-from gateway.errors import ClientClosedRequest, GatewayError, InternalError, PayloadTooLarge, ServiceUnavailable, \
-    describe_fault
+from gateway.errors import ClientClosedRequest, DecisionNotRecorded, GatewayError, InternalError, PayloadTooLarge, \
+    ServiceUnavailable, describe_fault
 from gateway.decision import AttemptOutcome, FindingRecord
 from gateway.locations import Location
 from gateway.openai_types import AnalyzeRequest, RedactRequest, ScanLimits, parse_json_object, parse_model
@@ -271,6 +273,15 @@ class Pipeline:
         """Open the stream (failing over until a deployment answers); the response relays it."""
         route, start, stream = await failover.first_answering(
             lambda route: self._upstream.open_stream(route, "/chat/completions", {**body, "model": route.model}))
+        # The decision id goes out with the headers, before the record can be complete: the
+        # stream is journalled first, so the id has a record even if this process dies
+        # mid-stream (docs/decision-record.md, "Durability").
+        try:
+            await self._recorder.open_stream(run, failover.opened(route, start, opened_at=stream.opened_at))
+        except DecisionNotRecorded:
+            await stream.aclose()
+            raise
+        run.journalled = True
         relay = ChatStreamRelay(stream.events(), model=run.question.model if run.question else None,
                                 completion_id=completion_id_for(run.decision_id), guard_for=guards.for_location)
 
@@ -278,7 +289,11 @@ class Pipeline:
             failover.stream_ended(route, start, outcome, status, opened_at=stream.opened_at,
                                   read_wait_s=relay.read_wait_s, first_event_wait_s=relay.first_event_wait_s)
 
-        return ProxyResponse(run.decision_id, route_headers(route), stream=self._relayed(run, stream, relay, ended))
+        relayed = self._relayed(run, stream, relay, ended)
+        # A response that never starts its body (the caller left before the headers went) never
+        # runs the relay, nor its `finally`: the ledger records the journalled stream instead.
+        weakref.finalize(relayed, self._recorder.abandon_unstarted, run)
+        return ProxyResponse(run.decision_id, route_headers(route), stream=relayed)
 
     async def _relayed(self, run: Run, stream: UpstreamStream, relay: ChatStreamRelay,
                        ended: Callable[[AttemptOutcome, int | None], None]) -> AsyncIterator[bytes]:
@@ -289,6 +304,7 @@ class Pipeline:
         generator closed): shielded, so cancellation cannot skip either.
         """
         run.enter("answer")
+        run.relay_started = True
         failure: RelayFailure | None = RelayFailure(ClientClosedRequest("the caller closed the stream"), "ok")
         ending: GatewayError | None = None
         try:

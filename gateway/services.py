@@ -189,7 +189,8 @@ async def open_services(settings: Settings, *, builtin_demo_url: str | None,
         builtin_demo_url=demo_url, builtin_demo_secret=demo_secret,
         api_keys={name: key.get_secret_value() for name, key in settings.upstream_keys.items()},
     )
-    ledger = DecisionLedger(database, batch_max=settings.ledger_batch_max)
+    ledger = DecisionLedger(database, batch_max=settings.ledger_batch_max,
+                            orphan_after_s=settings.stream_orphan_after_s)
     await ledger.start()
     authenticator = Authenticator(KeyStore(database), cache_ttl_s=settings.caller_cache_ttl_s,
                                   preauth=PreAuthLimiter(settings.preauth_failures_per_minute))

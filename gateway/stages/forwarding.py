@@ -61,6 +61,14 @@ class Failover:
         if first_event_wait_s is not None:
             self.first_byte_ms = _ms(opening + first_event_wait_s)
 
+    def opened(self, route: Route, start: float, *, opened_at: float) -> Failover:
+        """The attempts as they stand when a stream opens (what its journalled record says,
+        should it never end): the answering one lasted until its headers came."""
+        snapshot = Failover(self.routes)
+        snapshot.attempts, snapshot.upstream_ms = list(self.attempts), self.upstream_ms
+        snapshot._attempt(route, _ms(opened_at - start), "ok")
+        return snapshot
+
     def _attempt(self, route: Route, duration_ms: float, outcome: AttemptOutcome, status: int | None = None) -> None:
         self.upstream_ms += duration_ms
         self.attempts.append(RouteAttempt(deployment=route.deployment, region=route.region, outcome=outcome,

@@ -1,7 +1,9 @@
 """Recording: what each stage returned, kept on the request's `Run`, and the decision record
 assembled from it in one place (`assemble`), written through the ledger (`Recorder`).
 
-Every outcome leaves one record, committed before the response completes. A refusal whose
+Every outcome leaves one record, committed before the response completes. A stream is also
+journalled before its headers go out (`open_stream`): should it never end, its provisional
+record becomes its record ("interrupted"; gateway/store/ledger.py). A refusal whose
 record cannot be written is answered 503 without a decision id: the caller never holds an id
 the ledger does not have.
 
@@ -11,6 +13,7 @@ request stopped; docs/decision-record.md lists the stages and says what each clo
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 import uuid
@@ -33,7 +36,7 @@ from gateway.stages.admission import Customer
 from gateway.stages.forwarding import Failover
 from gateway.stages.policy import PolicyDecision, PolicyQuestion
 from gateway.stages.request import ParsedRequest, RequestShape
-from gateway.store.ledger import DecisionLedger, LedgerUnavailable
+from gateway.store.ledger import INTERRUPTED, DecisionLedger, LedgerUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +71,8 @@ class Run:
     first_chunk_at: float | None = None
     last_chunk_at: float | None = None
     client_pseudonym: str | None = None  # an anonymous refusal's address, as a keyed hash
+    journalled: bool = False  # a stream whose provisional record is in the open-stream journal
+    relay_started: bool = False  # a stream whose relay ran (and so records its end)
 
     def enter(self, stage: Stage) -> None:
         self.stage = stage
@@ -183,9 +188,32 @@ class Recorder:
         record = assemble(run, status_code, error_code, pipeline_mode=self._pipeline_mode)
         entries = self._vault.entries_to_persist(run.pseudonyms) if run.pseudonyms is not None else []
         try:
-            await self._ledger.record(record, entries)
+            await self._ledger.record(record, entries, closes_stream=run.journalled)
         except LedgerUnavailable:
             raise DecisionNotRecorded() from None
+
+    async def open_stream(self, run: Run, opened: Failover) -> None:
+        """Journal a stream before its headers (and decision id) go out; raises DecisionNotRecorded.
+
+        The provisional record is what the request's record says should the stream never end:
+        answered (200), cut in the answer stage (error "interrupted"), with the request's
+        findings and the route as it opened (`opened`), no client clocks. Built like every
+        record, so it holds no raw value either.
+        """
+        provisional = assemble(dataclasses.replace(run, failover=opened, stage="answer"), 200, INTERRUPTED,
+                               pipeline_mode=self._pipeline_mode)
+        provisional = provisional.model_copy(update={"timings": provisional.timings.model_copy(
+            update={"client_ttfb": None, "client_total": None})})
+        try:
+            await self._ledger.open_stream(provisional)
+        except LedgerUnavailable:
+            raise DecisionNotRecorded() from None
+
+    def abandon_unstarted(self, run: Run) -> None:
+        """A journalled stream whose relay never ran records no end: its provisional record
+        is its record (the ledger's next heartbeat chains it)."""
+        if run.journalled and not run.relay_started:
+            self._ledger.abandon_stream(run.decision_id)
 
     async def record_failure(self, run: Run, error: GatewayError) -> GatewayError:
         """Record a refusal; returns the error to answer with.

@@ -163,3 +163,31 @@ class LedgerCheckpoint(SQLModel, table=True):
     vault_removed: int = Field(sa_column=Column(BigInteger, nullable=False))
     prev_signature: str
     signature: str
+
+
+class OpenStream(SQLModel, table=True):
+    """A stream whose headers (and decision id) went out and whose record is not chained yet:
+    its provisional record, PII-free like every record (migration 0005). Not part of the chain.
+
+    Written by the ledger before the stream's headers; deleted in the transaction that chains
+    its final record, or, when its owner died, the one that chains it as "interrupted".
+    """
+
+    __tablename__ = "open_streams"
+
+    decision_id: str = Field(primary_key=True)
+    owner: str = Field(index=True)  # the GatewayProcess that opened it
+    opened_at: datetime
+    record: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+
+
+class GatewayProcess(SQLModel, table=True):
+    """One gateway process's liveness: its ledger writer refreshes `heartbeat_at` every few
+    seconds (migration 0005). Another process's open streams whose owner's heartbeat is stale
+    are orphans, and are recovered."""
+
+    __tablename__ = "gateway_processes"
+
+    owner: str = Field(primary_key=True)  # random per process start
+    started_at: datetime
+    heartbeat_at: datetime

@@ -3,7 +3,8 @@
 `answer` is the next non-streamed chat completion, `events` the next stream (each item a JSON
 object, or raw bytes sent as they are), `embeddings` the next embeddings answer. With
 `body_delay_s`, a non-streamed answer's headers go at once and its body that much later (a
-model that starts answering, then takes its time). With `status`, every chat call is refused
+model that starts answering, then takes its time). With `hold`, a stream sends its events and
+then waits for that event before its `[DONE]` (a stream a test keeps open). With `status`, every chat call is refused
 with that status and an OpenAI-style error. Every body it receives is kept in
 `received`, so a test can check what left the gateway.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +37,7 @@ class HostileUpstream:
     embeddings: dict[str, Any] | None = None
     body_delay_s: float = 0.0
     status: int = 200
+    hold: threading.Event | None = None
     received: list[dict[str, Any]] = field(default_factory=list)
 
     def app(self) -> FastAPI:
@@ -72,6 +75,8 @@ class HostileUpstream:
     async def _stream(self):  # type: ignore[no-untyped-def]
         for event in self.events:
             yield event if isinstance(event, bytes) else encode_event(event)
+        if self.hold is not None:
+            await asyncio.to_thread(self.hold.wait, 60)
         yield b"data: [DONE]\n\n"
 
     def sent(self) -> str:
