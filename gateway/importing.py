@@ -618,7 +618,7 @@ def _number(value: Any, column: str, *, integer: bool) -> Any:
 BATCH_ROWS = 5_000
 # Lines a worker reads at a time, and chunks in flight (read ahead of the writer) at most.
 CHUNK_LINES = 1_000
-WINDOW_CHUNKS = 8
+WINDOW_CHUNKS = 16
 DEFAULT_WORKERS = os.cpu_count() or 1
 # Problems listed in a report; past these, only counted (a file of a million bad rows still
 # answers in bounded memory).
@@ -700,7 +700,7 @@ def import_file(path: Path, fmt: Format, *, reader: RowReader, engine: Any, prog
         # Chunks are gathered in a thread while this one writes: the database driver releases
         # the GIL while it stores a batch, so the two overlap.
         try:
-            with closing(_prefetched(batches(), depth=2)) as prefetched:  # closed: its thread stops on a failure too
+            with closing(_prefetched(batches(), depth=4)) as prefetched:  # closed: its thread stops on a failure too
                 appended = append_imported(engine, prefetched, on_batch=on_batch)
         except _BadRows:  # the transaction is rolled back: nothing of the file is stored
             return ImportReport(rows=seen.rows, bad_rows=seen.bad, problems=tuple(seen.problems))
