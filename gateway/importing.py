@@ -291,7 +291,7 @@ class RowReader:
         self._template = _RecordTemplate(self)
 
     def check(self, raw: RawRow) -> Problem | None:
-        """`read` without making the row's ids (the first pass only needs the verdict)."""
+        """`read` without making the row's ids (past a bad row only the verdict matters)."""
         read = self.read(raw, check_only=True)
         return read if isinstance(read, Problem) else None
 
