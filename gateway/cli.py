@@ -428,7 +428,7 @@ def decisions_import(file: Path, fmt: str | None, quiet: bool, as_json: bool) ->
 
 
 class _Bars:
-    """tqdm bars on stderr, one per phase of an import (checking, importing)."""
+    """tqdm bars on stderr, one per phase of an import (its one pass: importing, counted in lines)."""
 
     def __init__(self) -> None:
         self._bar: Any = None

@@ -20,12 +20,16 @@ import codecs
 import csv
 import json
 import math
+import multiprocessing
+import os
 import re
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import closing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import islice
 from json.encoder import encode_basestring as _encode_string  # type: ignore[attr-defined]
 from pathlib import Path
 from queue import Empty, Queue
@@ -40,8 +44,9 @@ from gateway.identifiers import Digest, HoldsPii, listed_or_digest, screen_custo
 from gateway.json_body import parse_json_object
 from gateway.outcome import MAX_CLOCK_SKEW, OutcomeRecord, OutcomeRequest
 from gateway.policy.documents import Vocabulary
+from gateway.process_map import ProcessMap
 from gateway.store.chain import CHAIN_FIELDS, canonical_json
-from gateway.store.importer import Unlinked, append_imported
+from gateway.store.importer import Entry, Unlinked, append_imported, prepare
 
 Format = Literal["csv", "jsonl"]
 FORMATS: tuple[Format, ...] = ("csv", "jsonl")
@@ -167,19 +172,21 @@ _TOO_LONG = f"the line is longer than {MAX_LINE_BYTES} bytes"
 _NOT_UTF8 = "the line is not valid UTF-8"
 
 
-def _csv_rows(lines: Iterator[tuple[int, bytes | None]]) -> Iterator[RawRow]:
-    header: list[str] | None = None
+def _csv_rows(lines: Iterable[tuple[int, bytes | None]], header: list[str] | None = None) -> Iterator[RawRow]:
+    """The rows of `lines`; without `header`, the first non-blank line is the header (read
+    from `lines`, which must then be an iterator). An empty file has no rows."""
+    if header is None:
+        lines = iter(lines)
+        header = _csv_header(lines)
+        if header is None:
+            return
     for number, raw in lines:
         if raw is None:
-            if header is None:
-                raise ImportFileError(f"line {number}: the header: {_TOO_LONG}")
             yield RawRow(number, None, _TOO_LONG)
             continue
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError:
-            if header is None:
-                raise ImportFileError(f"line {number}: the header: {_NOT_UTF8}") from None
             yield RawRow(number, None, _NOT_UTF8)
             continue
         if not text.strip():
@@ -187,17 +194,31 @@ def _csv_rows(lines: Iterator[tuple[int, bytes | None]]) -> Iterator[RawRow]:
         try:
             cells = next(csv.reader((text,), strict=True))
         except csv.Error:
-            if header is None:
-                raise ImportFileError(f"line {number}: the header is not one CSV row") from None
             yield RawRow(number, None, "the line is not one CSV row (a quoted field must end on its line)")
-            continue
-        if header is None:
-            header = _header(number, cells)
             continue
         if len(cells) != len(header):
             yield RawRow(number, None, f"the line has {len(cells)} fields, the header {len(header)}")
             continue
         yield RawRow(number, {name: cell for name, cell in zip(header, cells, strict=True) if cell != ""})
+
+
+def _csv_header(lines: Iterator[tuple[int, bytes | None]]) -> list[str] | None:
+    """The header's column names, read up to the first non-blank line (None: no line at all)."""
+    for number, raw in lines:
+        if raw is None:
+            raise ImportFileError(f"line {number}: the header: {_TOO_LONG}")
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise ImportFileError(f"line {number}: the header: {_NOT_UTF8}") from None
+        if not text.strip():
+            continue
+        try:
+            cells = next(csv.reader((text,), strict=True))
+        except csv.Error:
+            raise ImportFileError(f"line {number}: the header is not one CSV row") from None
+        return _header(number, cells)
+    return None
 
 
 def _header(number: int, cells: list[str]) -> list[str]:
@@ -215,7 +236,7 @@ def _header(number: int, cells: list[str]) -> list[str]:
     return names
 
 
-def _jsonl_rows(lines: Iterator[tuple[int, bytes | None]]) -> Iterator[RawRow]:
+def _jsonl_rows(lines: Iterable[tuple[int, bytes | None]]) -> Iterator[RawRow]:
     for number, raw in lines:
         if raw is None:
             yield RawRow(number, None, _TOO_LONG)
@@ -270,7 +291,7 @@ class RowReader:
         self._template = _RecordTemplate(self)
 
     def check(self, raw: RawRow) -> Problem | None:
-        """`read` without making the row's ids (the first pass only needs the verdict)."""
+        """`read` without making the row's ids (past a bad row only the verdict matters)."""
         read = self.read(raw, check_only=True)
         return read if isinstance(read, Problem) else None
 
@@ -595,6 +616,10 @@ def _number(value: Any, column: str, *, integer: bool) -> Any:
 # --- a whole file ----------------------------------------------------------------------------
 
 BATCH_ROWS = 5_000
+# Lines a worker reads at a time, and chunks in flight (read ahead of the writer) at most.
+CHUNK_LINES = 1_000
+WINDOW_CHUNKS = 16
+DEFAULT_WORKERS = os.cpu_count() or 1
 # Problems listed in a report; past these, only counted (a file of a million bad rows still
 # answers in bounded memory).
 MAX_PROBLEMS = 1_000
@@ -615,57 +640,167 @@ class ImportReport:
 
 
 Progress = Callable[[str, int | None], Callable[[int], None]]
-Entry = tuple[Unlinked, OutcomeRecord | None]
 
 
-def import_file(path: Path, fmt: Format, *, reader: RowReader, engine: Any,
-                progress: Progress | None = None, batch_rows: int = BATCH_ROWS) -> ImportReport:
-    """Validate every row (a first streaming pass), then, only if none is bad, write them all
-    in one transaction (a second pass: gateway/store/importer.py). Nothing is half-imported.
+def import_file(path: Path, fmt: Format, *, reader: RowReader, engine: Any, progress: Progress | None = None,
+                batch_rows: int = BATCH_ROWS, workers: int | None = None) -> ImportReport:
+    """Validate and write every row in one streaming pass, inside one transaction
+    (gateway/store/importer.py). At the first bad row the writing stops, the rest of the file
+    is still validated (every bad row is named), and the transaction is rolled back: nothing is
+    half-imported. The chain heads are therefore locked while the file is validated too.
 
-    `progress(phase, total)` returns a callback taking rows done (the CLI's progress bar).
+    Rows are read, validated and built in `workers` processes (default: one per core; 0: in
+    this one), a chunk of lines each, handed back in the file's order; this process links them
+    into the chains and writes them (gateway/process_map.py).
+
+    `progress(phase, total)` returns a callback taking lines done (the CLI's progress bar).
     Raises ImportFileError for a file that is not an import at all (its header, its format).
     """
-    checked = progress("checking", None) if progress else None
-    total = bad = 0
-    problems: list[Problem] = []
-    for raw in rows(path, fmt):
-        total += 1
-        read = reader.check(raw)
-        if read is not None:
-            bad += 1
-            if len(problems) < MAX_PROBLEMS:
-                problems.append(read)
-        if checked is not None:
-            checked(1)
-    if bad:
-        return ImportReport(rows=total, bad_rows=bad, problems=tuple(problems))
-    written = progress("importing", total) if progress else None
-    recorded_at = datetime.now(UTC)
+    bad = multiprocessing.Event()  # set by whichever process meets a bad row first
+    chunk_reader = _ChunkReader(reader, fmt, recorded_at=datetime.now(UTC), bad=bad)
+    seen = _Seen()
+    # Each batch's last line, in the order the batches are handed on (the progress callback's).
+    ends: deque[int] = deque()
 
-    def batches() -> Iterator[list[Entry]]:
-        batch: list[Entry] = []
-        for raw in rows(path, fmt):
-            read = reader.read(raw)
-            if not isinstance(read, ImportedRow):  # the file changed since the first pass: roll back
-                raise ImportFileError(f"line {raw.line} changed while importing: "
-                                      f"{read.reason if read else 'unreadable'}")
-            unlinked = reader.unlinked(read)
-            if not batch:
-                _check_template(reader, read, unlinked)
-            batch.append((unlinked, reader.outcome(read, recorded_at=recorded_at)))
-            if len(batch) >= batch_rows:
+    with ProcessMap(chunk_reader, workers=DEFAULT_WORKERS if workers is None else workers) as pool:
+        written = progress("importing", _line_count(path)) if progress else None
+
+        def batches() -> Iterator[list[Entry]]:
+            batch: list[Entry] = []
+            last_line = 0
+            for chunk in pool.map(_chunks(path, fmt), window=WINDOW_CHUNKS):
+                last_line = chunk.last_line
+                seen.rows += chunk.rows
+                for problem in chunk.problems:
+                    seen.note(problem)
+                if seen.bad:  # nothing more is written; an empty batch moves the progress bar on
+                    ends.append(chunk.last_line)
+                    yield []
+                    continue
+                batch.extend(chunk.entries)
+                while len(batch) >= batch_rows:
+                    ends.append(chunk.last_line)
+                    yield batch[:batch_rows]
+                    batch = batch[batch_rows:]
+            if seen.bad:
+                raise _BadRows()
+            if batch:
+                ends.append(last_line)
                 yield batch
-                batch = []
-        if batch:
-            yield batch
 
-    # Rows are read and rendered in a thread while this one writes: the database driver
-    # releases the GIL while it stores a batch, so the two overlap.
-    with closing(_prefetched(batches(), depth=2)) as prefetched:  # closed: its thread stops on a failure too
-        appended = append_imported(engine, prefetched, on_batch=written)
-    return ImportReport(rows=total, imported=appended.imported, present=appended.present,
+        shown = 0
+
+        def on_batch(_rows: int) -> None:
+            nonlocal shown
+            end = ends.popleft()
+            if written is not None:
+                written(end - shown)
+            shown = end
+
+        # Chunks are gathered in a thread while this one writes: the database driver releases
+        # the GIL while it stores a batch, so the two overlap.
+        try:
+            with closing(_prefetched(batches(), depth=4)) as prefetched:  # closed: its thread stops on a failure too
+                appended = append_imported(engine, prefetched, on_batch=on_batch)
+        except _BadRows:  # the transaction is rolled back: nothing of the file is stored
+            return ImportReport(rows=seen.rows, bad_rows=seen.bad, problems=tuple(seen.problems))
+    return ImportReport(rows=seen.rows, imported=appended.imported, present=appended.present,
                         outcomes=appended.outcomes)
+
+
+@dataclass(frozen=True, slots=True)
+class _Lines:
+    """A chunk of the file's lines, as a worker gets it (with the CSV header read before)."""
+
+    header: list[str] | None
+    lines: list[tuple[int, bytes | None]]
+
+
+@dataclass(frozen=True, slots=True)
+class _Chunk:
+    """A chunk as read: its rows' entries (none once a row is bad anywhere) and its problems."""
+
+    rows: int
+    last_line: int
+    entries: list[Entry]
+    problems: list[Problem]
+
+
+def _chunks(path: Path, fmt: Format) -> Iterator[_Lines]:
+    with path.open("rb") as handle:
+        lines = _lines(handle)
+        header = _csv_header(lines) if fmt == "csv" else None
+        if fmt == "csv" and header is None:
+            return
+        while piece := list(islice(lines, CHUNK_LINES)):
+            yield _Lines(header, piece)
+
+
+class _ChunkReader:
+    """What a worker does with a chunk: each row validated and its record and outcome built;
+    once any process has met a bad row (`bad`), only the verdicts (nothing will be written)."""
+
+    def __init__(self, reader: RowReader, fmt: Format, *, recorded_at: datetime, bad: Any) -> None:
+        self._reader = reader
+        self._fmt = fmt
+        self._recorded_at = recorded_at
+        self._bad = bad
+
+    def __call__(self, piece: _Lines) -> _Chunk:
+        reader = self._reader
+        raws = _csv_rows(piece.lines, piece.header) if self._fmt == "csv" else _jsonl_rows(piece.lines)
+        entries: list[Entry] = []
+        problems: list[Problem] = []
+        count = 0
+        checking = self._bad.is_set()
+        for raw in raws:
+            count += 1
+            if checking:
+                problem = reader.check(raw)
+                if problem is not None:
+                    problems.append(problem)
+                continue
+            read = reader.read(raw)
+            if not isinstance(read, ImportedRow):
+                problems.append(read or Problem(raw.line, "the line cannot be read"))
+                self._bad.set()
+                checking = True
+                continue
+            unlinked = reader.unlinked(read)
+            if not entries:
+                _check_template(reader, read, unlinked)
+            entries.append(prepare(unlinked, reader.outcome(read, recorded_at=self._recorded_at)))
+        return _Chunk(count, piece.lines[-1][0], [] if problems else entries, problems)
+
+
+class _BadRows(Exception):
+    """Raised through the writing transaction to roll it back: the file had a bad row."""
+
+
+@dataclass
+class _Seen:
+    """What the pass has met so far (rows, and the bad ones: the first MAX_PROBLEMS listed)."""
+
+    rows: int = 0
+    bad: int = 0
+    problems: list[Problem] = field(default_factory=list)
+
+    def note(self, problem: Problem | None) -> None:
+        if problem is None:
+            return
+        self.bad += 1
+        if len(self.problems) < MAX_PROBLEMS:
+            self.problems.append(problem)
+
+
+def _line_count(path: Path) -> int:
+    """The file's lines, counted in bytes (a fraction of a second for a million rows)."""
+    count = last = 0
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            count += chunk.count(b"\n")
+            last = chunk[-1]
+    return count + (1 if last not in (0, 10) else 0)
 
 
 def _check_template(reader: RowReader, row: ImportedRow, unlinked: Unlinked) -> None:

@@ -382,24 +382,41 @@ def unlinked(record: DecisionRecord) -> Unlinked:
     return Unlinked(record.created_at, payload, canonical_json(payload))
 
 
+# A record prepared to join the chain (`prepare`): (created_at, the canonical text, the query
+# column values in QUERY_COLUMNS' order, the attribute rows' (key, value) pairs). Plain tuples:
+# a bulk writer's worker processes hand them over pickled, and a tuple costs a tenth of a class
+# instance to unpickle (its JSON dict, dearer still, stays behind).
+Prepared = tuple[datetime, str, tuple[Any, ...], tuple[tuple[str, str], ...]]
+QUERY_COLUMNS = tuple(query_columns({"schema_version": "2"}))
+
+
+def prepare(entry: Unlinked) -> Prepared:
+    """What `link` derives from a record's JSON as stored (store/derived.py), derived now."""
+    columns = query_columns(entry.payload)
+    assert tuple(columns) == QUERY_COLUMNS
+    return entry.created_at, entry.canonical, tuple(columns.values()), tuple(attributes_of(entry.payload).items())
+
+
 def link(entries: Iterable[Unlinked], seq: int, prev_hash: str) -> Linked:
     """Chain `entries` in order after (seq, prev_hash): each one's stored JSON (the hashed text
     with its chain fields appended), its query columns and attribute rows (store/derived.py),
     all from the JSON as stored."""
+    return link_prepared((prepare(entry) for entry in entries), seq, prev_hash)
+
+
+def link_prepared(entries: Iterable[Prepared], seq: int, prev_hash: str) -> Linked:
+    """`link`, for records prepared already (`prepare`, maybe in another process)."""
     linked = Linked([], [], [], seq, prev_hash)
-    for entry in entries:
+    for created_at, canonical, columns, attributes in entries:
         linked.seq += 1
-        record_hash = text_hash(linked.head_hash, entry.canonical)
-        linked.rows.append({
-            "seq": linked.seq,
-            "created_at": entry.created_at,
-            **query_columns(entry.payload),
-            "record_json": stored_json(entry.canonical, linked.seq, linked.head_hash, record_hash),
-            "prev_hash": linked.head_hash,
-            "record_hash": record_hash,
-        })
+        record_hash = text_hash(linked.head_hash, canonical)
+        row = dict(zip(QUERY_COLUMNS, columns, strict=True))
+        row.update(seq=linked.seq, created_at=created_at,
+                   record_json=stored_json(canonical, linked.seq, linked.head_hash, record_hash),
+                   prev_hash=linked.head_hash, record_hash=record_hash)
+        linked.rows.append(row)
         linked.attribute_rows.extend({"decision_seq": linked.seq, "key": key, "value": value}
-                                     for key, value in attributes_of(entry.payload).items())
+                                     for key, value in attributes)
         linked.hashes.append((linked.seq, linked.head_hash, record_hash))
         linked.head_hash = record_hash
     return linked

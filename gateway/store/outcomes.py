@@ -105,18 +105,41 @@ def move_head(connection: Connection, seq: int, record_hash: str) -> None:
     connection.execute(_MOVE_HEAD, {"new_seq": seq, "new_hash": record_hash})
 
 
+# An outcome prepared to join the chain (`prepare_outcome`): its columns' values in
+# OUTCOME_COLUMNS' order and its canonical text. A plain tuple, as ledger.Prepared is (a bulk
+# writer's worker processes hand them over pickled).
+PreparedOutcome = tuple[tuple[Any, ...], str]
+OUTCOME_COLUMNS = ("outcome_key", "reported_by", "decision_id", "conversation_id", "subject_caller", "outcome",
+                   "csat", "occurred_at", "recorded_at")
+
+
+def prepare_outcome(record: OutcomeRecord) -> PreparedOutcome:
+    return (tuple(getattr(record, column) for column in OUTCOME_COLUMNS),
+            canonical_json(record.model_dump(mode="json", exclude=CHAIN_FIELDS)))
+
+
 def link_outcomes(records: Iterable[OutcomeRecord], seq: int, prev_hash: str) -> LinkedOutcomes:
     """Chain `records` in order after (seq, prev_hash); each row stores the hashed text (its
     chain fields appended), as the ledger's rows do."""
+    records = list(records)
+    linked = link_prepared_outcomes((prepare_outcome(record) for record in records), seq, prev_hash)
+    linked.committed = [record.model_copy(update={"seq": row["seq"], "prev_hash": row["prev_hash"],
+                                                  "record_hash": row["record_hash"]})
+                        for record, row in zip(records, linked.rows, strict=True)]
+    return linked
+
+
+def link_prepared_outcomes(prepared: Iterable[PreparedOutcome], seq: int, prev_hash: str) -> LinkedOutcomes:
+    """`link_outcomes` for outcomes prepared already (`prepare_outcome`), without `committed`
+    (a bulk writer does not answer with them)."""
     linked = LinkedOutcomes([], [], seq, prev_hash)
-    for record in records:
-        canonical = canonical_json(record.model_dump(mode="json", exclude=CHAIN_FIELDS))
+    for values, canonical in prepared:
         linked.seq += 1
         record_hash = text_hash(linked.head_hash, canonical)
-        linked.rows.append(_row(record, stored_json(canonical, linked.seq, linked.head_hash, record_hash),
-                                linked.seq, linked.head_hash, record_hash))
-        linked.committed.append(record.model_copy(
-            update={"seq": linked.seq, "prev_hash": linked.head_hash, "record_hash": record_hash}))
+        row = dict(zip(OUTCOME_COLUMNS, values, strict=True))
+        row.update(seq=linked.seq, record_json=stored_json(canonical, linked.seq, linked.head_hash, record_hash),
+                   prev_hash=linked.head_hash, record_hash=record_hash)
+        linked.rows.append(row)
         linked.head_hash = record_hash
     return linked
 
@@ -124,21 +147,3 @@ def link_outcomes(records: Iterable[OutcomeRecord], seq: int, prev_hash: str) ->
 def insert_outcomes(connection: Connection, linked: LinkedOutcomes) -> None:
     if linked.rows:
         connection.execute(_INSERT, linked.rows)
-
-
-def _row(record: OutcomeRecord, stored: str, seq: int, prev_hash: str, record_hash: str) -> dict[str, Any]:
-    return {
-        "seq": seq,
-        "outcome_key": record.outcome_key,
-        "reported_by": record.reported_by,
-        "decision_id": record.decision_id,
-        "conversation_id": record.conversation_id,
-        "subject_caller": record.subject_caller,
-        "outcome": record.outcome,
-        "csat": record.csat,
-        "occurred_at": record.occurred_at,
-        "recorded_at": record.recorded_at,
-        "record_json": stored,
-        "prev_hash": prev_hash,
-        "record_hash": record_hash,
-    }

@@ -242,6 +242,74 @@ def test_a_late_failure_rolls_everything_back(tmp_path: Path, database: Engine) 
     assert _heads(database) == before
 
 
+# --- worker processes ----------------------------------------------------------------------
+
+
+def _many(count: int) -> list[dict[str, Any]]:
+    """Rows over many chunks: repeats (imported once), outcomes on some, a few customers."""
+    made = [{**ROWS[n % 3], "timestamp": f"2026-11-02T{n // 3600 % 24:02d}:{n // 60 % 60:02d}:{n % 60:02d}Z",
+             "customer_id": f"customer-{n % 17}"} for n in range(count)]
+    return [*made, made[0], made[1]]
+
+
+def test_workers_store_what_one_process_stores(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Read in worker processes (chunks handed back in order) or in this one: the same rows,
+    the same chain, the same records; only the outcomes' `recorded_at` (the import's time) differs."""
+    from gateway import importing
+    from gateway.store.db import make_engine, migrate
+
+    monkeypatch.setattr(importing, "CHUNK_LINES", 7)  # many chunks in flight, and a batch over several
+    path = _csv(tmp_path / "a.csv", _many(200))
+    stored = []
+    for workers in (0, 2):
+        database = make_engine(f"sqlite:///{tmp_path / f'w{workers}.db'}")
+        migrate(database)
+        report = _import(path, database, workers=workers, batch_rows=25)
+        assert (report.ok, report.rows, report.imported, report.present) == (True, 202, 200, 2)
+        log = DecisionLog(database)
+        assert log.verify().ok
+        with database.connect() as connection:
+            decisions = connection.execute(text("SELECT * FROM decisions ORDER BY seq")).all()
+            attributes = connection.execute(text("SELECT * FROM decision_attributes ORDER BY decision_seq, key")).all()
+        outcomes = [(o.seq, o.decision_id, o.outcome, o.csat, o.outcome_key)
+                    for _, os_ in log.window_with_outcomes() for o in os_]
+        stored.append((decisions, attributes, sorted(outcomes)))
+        database.dispose()
+    assert stored[0] == stored[1]
+    assert len(stored[0][0]) == 200 and len(stored[0][2]) == 134
+
+
+def test_bad_rows_in_any_chunk_are_all_named_and_nothing_is_kept(tmp_path: Path, database: Engine,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from gateway import importing
+
+    monkeypatch.setattr(importing, "CHUNK_LINES", 5)
+    rows_ = _many(60)
+    for n in (3, 31, 32, 58):  # data rows: line n + 2
+        rows_[n] = {**rows_[n], "language": "xx"}
+    before = _heads(database)
+    progressed: list[int] = []
+    report = _import(_csv(tmp_path / "a.csv", rows_), database, batch_rows=10,
+                     progress=lambda phase, total: progressed.append)
+    assert (report.ok, report.rows, report.imported, report.bad_rows) == (False, 62, 0, 4)
+    assert [p.line for p in report.problems] == [5, 33, 34, 60]
+    assert all(p.reason == "language must be en or zh (or empty)" for p in report.problems)
+    assert _heads(database) == before
+    assert sum(progressed) <= 63 and progressed  # the bar moved on while the rest was checked
+
+
+def test_progress_counts_the_files_lines(tmp_path: Path, database: Engine) -> None:
+    calls: list[tuple[str, int | None]] = []
+    done: list[int] = []
+
+    def progress(phase: str, total: int | None):  # type: ignore[no-untyped-def]
+        calls.append((phase, total))
+        return done.append
+
+    report = _import(_csv(tmp_path / "a.csv", _many(30)), database, batch_rows=4, progress=progress)
+    assert report.ok and calls == [("importing", 33)] and sum(done) == 33
+
+
 # --- odd files ----------------------------------------------------------------------------
 
 

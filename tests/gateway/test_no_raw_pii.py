@@ -197,6 +197,38 @@ def outcomes(world: World) -> list[httpx.Response]:
     return refused
 
 
+@path
+def imported(world: World) -> list[httpx.Response]:
+    """`govgate decisions import`: a file holding the raw ids imports (they are stored as keyed
+    hashes); a file with values in the wrong places is refused, naming lines, not values."""
+    import csv
+
+    from gateway.importing import COLUMNS, import_file, reader_for
+
+    services = world.gateway.services()
+    reader = reader_for(world.gateway.settings, holds_pii=lambda text: bool(services.detector.analyze(text)))
+    folder = Path(world.gateway.settings.data_dir)
+    good = {"timestamp": "2026-11-02T09:00:00Z", "conversation_id": CONVERSATION_ID, "customer_id": CUSTOMER_ID,
+            "region": "EU", "attributes": "gender=female", "channel": "chat", "language": "en", "model": EN_NAME,
+            "outcome": "resolved", "csat": "4", "source": "legacy-bot"}
+    bad = [{**good, "customer_id": CUSTOMER_ID + "\x07"}, {**good, "attributes": f"email={EN_EMAIL}"},
+           {**good, "region": ZH_PHONE}, {**good, "outcome": f"site:call_{ZH_PHONE}"},
+           {**good, "conversation_id": f"{ZH_NAME} {RESIDENT_ID}\x00"}, {**good, "model": MESSAGE * 3}]
+    answers = []
+    for name, rows_ in (("good.csv", [good, {**good, "timestamp": "2026-11-02T09:00:05Z"}]), ("bad.csv", bad)):
+        with (folder / name).open("w", newline="", encoding="utf-8") as handle:
+            out = csv.writer(handle)
+            out.writerow(COLUMNS)
+            out.writerows([row.get(column, "") for column in COLUMNS] for row in rows_)
+        report = import_file(folder / name, "csv", reader=reader, engine=services.database)
+        assert report.ok == (name == "good.csv"), report
+        assert report.bad_rows == (0 if report.ok else len(bad)), report
+        # What the command prints (its --json report), as an answer that must not echo a value.
+        answers.append(httpx.Response(200 if report.ok else 400, json={
+            "imported": report.imported, "problems": [[p.line, p.reason] for p in report.problems]}))
+    return answers
+
+
 # --- every way out ---------------------------------------------------------------------------
 
 
