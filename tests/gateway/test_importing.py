@@ -79,6 +79,9 @@ def _jsonl(path: Path, rows_: list[dict[str, Any]]) -> Path:
 
 def _import(path: Path, database: Engine, fmt: str = "csv", **kw: Any) -> ImportReport:
     reader = kw.pop("reader", None) or _reader()
+    # In this process by default: the suite runs server threads, and forking beside them can
+    # inherit a held lock. Workers are tested on their own below, and by the CLI's subprocesses.
+    kw.setdefault("workers", 0)
     return import_file(path, fmt, reader=reader, engine=database, **kw)  # type: ignore[arg-type]
 
 
