@@ -46,9 +46,9 @@ _NUM = r"\d{1,5}[A-Za-z]?(?:[-/]\d{1,4}[A-Za-z]?)?"
 _WORD = r"(?:\p{L}\.){1,3}|\p{L}[\p{L}'’\-]*\.?"
 _WORDS = rf"(?:{_WORD})(?:[ ](?:{_WORD})){{0,5}}"
 _POSTCODE = (
-    r"(?:(?:[A-Z]{1,2}-)?\d{4,5}(?:-\d{3,4})?"  # US ZIP(+4), DE, FR, ES, IT, CH, AT, DK, NO, BE, PT, BR
+    r"(?:\d{4}[ ]?[A-Z]{2}(?![\p{L}])"  # NL (before the bare digits: "1015 CJ Amsterdam")
+    r"|(?:[A-Z]{1,2}-)?\d{4,5}(?:-\d{3,4})?"  # US ZIP(+4), DE, FR, ES, IT, CH, AT, DK, NO, BE, PT, BR
     r"|\d{3}[ ]\d{2}"  # SE, CZ
-    r"|\d{4}[ ]?[A-Z]{2}"  # NL
     r"|[A-Z]{1,2}\d[A-Z\d]?[ ]?\d[A-Z]{2}"  # UK
     r"|[A-Z]\d[A-Z][ ]?\d[A-Z]\d"  # CA
     r"|\d{3}-\d{4}|\d{6})"  # JP, IN/CN
@@ -294,11 +294,29 @@ class AddressBlockRecognizer(EntityRecognizer):
         words = [line.text[p.start - line.start : p.end - line.start] for p in line.kinds.get("place", ())]
         return any(w in self.known_places or w.title() in self.known_places or len(w) <= 3 and w.isupper() for w in words)
 
+    def _postal_strength(self, line: _Line, role: str, previous: str) -> int:
+        """2 for a postcode line that can only be one; 1 for "Word 2021" ("Office 2021",
+        "Windows 2000": a product and a year have that shape too) unless the word is a known
+        place or a state code comes with it, and for a bare number right after the street."""
+        parts = line.kinds[role]
+        code = next(p for p in parts if p.kind == "postcode")
+        value = line.text[code.start - line.start : code.end - line.start]
+        if not value.isdigit() or any(p.kind == "region" for p in parts):
+            return 2
+        places = [line.text[p.start - line.start : p.end - line.start] for p in parts if p.kind == "place"]
+        if not places:
+            return 2 if previous == "place" else 1
+        if parts[0] is code or any(w in self.known_places or w.title() in self.known_places for w in places):
+            return 2
+        return 1
+
     def _evidence(self, block: list[tuple[_Line, str]]) -> int:
         points = 0
         roles = [r for _, r in block]
-        if "postal" in roles or "postal_head" in roles:
-            points += 2
+        for index, (line, role) in enumerate(block):
+            if role in ("postal", "postal_head"):
+                points += self._postal_strength(line, role, block[index - 1][1])
+                break
         if any(r == "unit" and "unit" in line.kinds for line, r in block):
             points += 1
         if _STREET_TYPE.search(block[0][0].text):
