@@ -81,6 +81,13 @@ _SIGN_OFF = regex.compile(
     r"yours truly|warm regards|many thanks|love|ciao|tschüss|gruß|grüße|mit freundlichen grüßen|cordialement|saludos|"
     r"hi|hello|dear|p\.?s\.?)\b"
 )
+_TAIL_STREET = regex.compile(
+    rf"(?:^|(?<=[ :]))(?P<num>\d{{1,5}}[A-Za-z]?)[ ](?P<rest>(?:{_NUM}[ ])?"
+    rf"\p{{Lu}}[\p{{L}}'’.\-]*(?:[ ](?:{_WORD})){{0,4}}(?:[ ]{_NUM})?)$"
+)
+_REGION_CODE = regex.compile(r"[A-Z]{2,3}|[a-z]{2,3}")
+_DIGIT = regex.compile(r"\d")
+_BLOCK_LINES = 8  # most lines a block has; lines further than this after a digit are not read
 _PLACE_LINE = regex.compile(rf"(?P<city>{_WORDS})(?:,[ ]?(?P<region>{_WORDS}))?")
 _STREET_TYPE = regex.compile(
     r"(?i)(?<![\p{L}])(?:street|st|avenue|ave|road|rd|boulevard|blvd|lane|ln|drive|dr|court|ct|terrace|way|place|pl|"
@@ -148,9 +155,16 @@ class AddressBlockRecognizer(EntityRecognizer):
         """One entry per line: its classifications, or None for a blank line."""
         out: list[_Line | None] = []
         pos = 0
+        since_digit = _BLOCK_LINES
         for raw in text.split("\n"):
             line_start = pos
             pos += len(raw) + 1
+            # A block starts on a line with a digit (street, unit): lines further than a
+            # block's length after the last such line cannot be part of one.
+            since_digit = 0 if _DIGIT.search(raw) else since_digit + 1
+            if since_digit >= _BLOCK_LINES:
+                out.append(None)
+                continue
             prefix = _PREFIX.match(raw)
             content = raw[prefix.end():].rstrip(" \t\r").rstrip(",").rstrip(" ")
             if not content:
@@ -190,13 +204,13 @@ class AddressBlockRecognizer(EntityRecognizer):
             kinds["postal"] = self._postal_parts(m, start)
         elif (head := self._head_postal(content, start)):
             kinds.update(head)
-        elif not any(c.isdigit() for c in content) and not _SIGN_OFF.match(content):
+        elif not _DIGIT.search(content) and not _SIGN_OFF.match(content):
             m = _PLACE_LINE.fullmatch(content.lstrip(", "))
             if m and len(content.split()) <= 4:
                 offset = start + len(content) - len(content.lstrip(", "))
                 # ", CA" or "Springfield, IL": a state or province code is part of the address.
                 kinds["place"] = [_Part(offset + m.start(g), offset + m.end(g),
-                                        "region" if regex.fullmatch(r"[A-Z]{2,3}|[a-z]{2,3}", m.group(g))
+                                        "region" if _REGION_CODE.fullmatch(m.group(g))
                                         and (g == "region" or content.startswith(",")) else "place")
                                   for g in ("city", "region") if m.group(g)]
         return {k: v for k, v in kinds.items() if v}
@@ -213,8 +227,7 @@ class AddressBlockRecognizer(EntityRecognizer):
     def _tail_street(content: str, start: int) -> dict[str, list[_Part]]:
         """"… please send it to 12 Harbour View Road": a number-first street at the end of a
         sentence line, starting at a word after a space or a colon."""
-        m = regex.search(rf"(?:^|(?<=[ :]))(?P<num>\d{{1,5}}[A-Za-z]?)[ ](?P<rest>(?:{_NUM}[ ])?"
-                         rf"\p{{Lu}}[\p{{L}}'’.\-]*(?:[ ](?:{_WORD})){{0,4}}(?:[ ]{_NUM})?)$", content)
+        m = _TAIL_STREET.search(content)
         if m is None or _NOT_ADDRESS_WORD.search(m.group("rest")) or _BAD_MARK.search(m.group(0)):
             unit = _TAIL_UNIT.search(content)
             return {"unit": [_Part(start + unit.start("rest"), start + unit.end("rest"), "unit")]} if unit else {}
