@@ -8,16 +8,13 @@ head, a "Ship to:" block, a quoted reply (`> ` prefixes) and an indented block; 
 goes on its own line when the country writes one, the country line is optional.
 
 Labels follow how GovGate reports a block (docs/pii.md, "Multi-line addresses"): the street
-line and the unit line are ADDRESS spans, on the postal line the postcode (with a state or
-province code) is ADDRESS and the city a LOCATION, the country line a LOCATION, the name in
-a signature a PERSON.
+line, the unit line and the postal line (postcode with its city and state) are ADDRESS
+spans, the country line a LOCATION, the name in a signature a PERSON.
 """
 
 from __future__ import annotations
 
 import random
-
-import regex
 
 from gateway.benchmarks.pii_sets.addresses import COUNTRIES
 from gateway.benchmarks.pii_sets.build import Piece, assemble, pick
@@ -37,28 +34,6 @@ _OUTROS = ("\n\nThanks a lot!", "\n\nKind regards", "\n\nBest,\n", "\n", "\n\nCo
 _LAYOUTS = ("plain", "quoted", "indented", "signature")
 
 
-def _postal_pieces(postal: str, city: str) -> list[Piece]:
-    """"10115 Berlin" -> [("10115", ADDRESS), (" ", None), ("Berlin", LOCATION)]; the state in
-    "Springfield, IL 62704" stays with the ZIP code."""
-    at = postal.find(city)
-    if at < 0:
-        return [(postal, "ADDRESS")]
-    end = at + len(city)
-    rest = postal[end:]
-    if regex.fullmatch(r"[ ]\p{L}{1,2}", rest):  # "København Ø", "Aarhus C": a district letter
-        end, rest = len(postal), ""
-    pieces: list[Piece] = []
-    before = postal[:at]
-    if before.strip(" ,"):
-        code = before.rstrip(" ,")
-        pieces += [(code, "ADDRESS"), (before[len(code):], None)]
-    pieces.append((postal[at:end], "LOCATION"))
-    if rest.strip(" ,"):
-        sep = rest[: len(rest) - len(rest.lstrip(" ,"))]
-        pieces += [(sep, None), (rest[len(sep):], "ADDRESS")]
-    return pieces
-
-
 def _block_lines(rng: random.Random) -> list[list[Piece]]:
     street, postal, city, country = COUNTRIES[pick(rng, sorted(COUNTRIES))](rng)
     lines: list[list[Piece]] = []
@@ -66,7 +41,7 @@ def _block_lines(rng: random.Random) -> list[list[Piece]]:
     lines.append([(street, "ADDRESS")])
     if "," not in street and rng.random() < 0.35:
         lines.append([(pick(rng, _UNITS), "ADDRESS")])
-    lines.append(_postal_pieces(postal, city))
+    lines.append([(postal, "ADDRESS")])
     if rng.random() < 0.6:
         lines.append([(country, "LOCATION")])
     return lines

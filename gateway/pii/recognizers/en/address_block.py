@@ -347,7 +347,14 @@ class AddressBlockRecognizer(EntityRecognizer):
         return points
 
     def _report(self, block: list[tuple[_Line, str]]) -> list[RecognizerResult]:
-        parts = [p for line, role in block for p in line.kinds[role if role != "unit" or "unit" in line.kinds else "weak_unit"]]
+        parts: list[_Part] = []
+        for line, role in block:
+            found = line.kinds[role if role != "unit" or "unit" in line.kinds else "weak_unit"]
+            if role in ("postal", "postal_head"):
+                # The postal line is one part, city included ("Springfield, IL 62704",
+                # "10115 Berlin"): with the postcode the city is the address, not a place.
+                found = [_Part(min(p.start for p in found), max(p.end for p in found), "postal")]
+            parts.extend(found)
         extent = (min(p.start for p in parts), max(p.end for p in parts))
         out = []
         for part in parts:
