@@ -4,7 +4,7 @@
 
     check input → normalise (view + offset map) → plan language passes → per pass: choose
     recognizers → run NLP once → run recognizers → boost by context → odd digit runs →
-    (all passes) dedupe → merge overlaps → resolve type conflicts → apply threshold →
+    (all passes) prefer address blocks → dedupe → merge overlaps → resolve type conflicts → apply threshold →
     apply allow-list → map spans back onto the original text → findings
 
 Every recognizer reads the *normalised view* (`gateway.pii.normalize`: NFKC, digits folded
@@ -44,6 +44,7 @@ from gateway.pii.nlp.base import NlpBackend, NlpResult
 from gateway.pii.normalize import NormalizedText, normalize, separated_digit_runs
 from gateway.pii.recognizers.base import SOURCE_KEY, NerRecognizer
 from gateway.pii.recognizers.date_shapes import date_time_spans
+from gateway.pii.recognizers.en.address_block import BLOCK_KEY
 from gateway.pii.recognizers.en.phone_pattern import GenericPhoneRecognizer
 from gateway.pii.recognizers.zh.address import CnAddressRecognizer
 from gateway.pii.recognizers.payment_card import PaymentCardRecognizer
@@ -167,6 +168,7 @@ class PiiEngine:
             tagged.extend(self._enhance_with_context(norm, results))
         if passes:
             tagged.extend(self._enhance_with_context(norm, self._run_digit_runs(norm, passes[0], wanted)))
+        tagged = self._prefer_blocks(norm, tagged)
         tagged = self._dedupe(tagged)
         tagged = self._merge_overlapping(tagged)
         tagged = self._resolve_type_conflicts(tagged)
@@ -273,6 +275,38 @@ class PiiEngine:
         for language, group in by_language.items():
             tagged.extend((language, r) for r in self._context.enhance(text, group, language))
         return tagged
+
+    @staticmethod
+    def _prefer_blocks(text: str, tagged: Tagged) -> Tagged:
+        """Inside a multi-line postal address (`AddressBlockRecognizer`), its per-part findings
+        stand for the block: a single-line ADDRESS match within the block's extent (it would
+        merge the parts back into one span), and a model span or another ADDRESS match that
+        runs over a line break into the block (spaCy reading the block as one ORGANIZATION)
+        are dropped."""
+        blocks = [r.recognition_metadata[BLOCK_KEY] for _, r in tagged if BLOCK_KEY in (r.recognition_metadata or {})]
+        if not blocks:
+            return tagged
+        parts = [(r.start, r.end) for _, r in tagged if BLOCK_KEY in (r.recognition_metadata or {})]
+
+        def dropped(result: RecognizerResult) -> bool:
+            if BLOCK_KEY in (result.recognition_metadata or {}):
+                return False
+            # The model reading a street, a postcode or a city line ("IL 62704", "London") as
+            # a company or a name.
+            if _source(result) == "ner" and result.entity_type != "LOCATION" and any(
+                    s < result.end and result.start < e for s, e in parts):
+                return True
+            for start, end in blocks:
+                if result.entity_type == "ADDRESS" and start <= result.start and result.end <= end:
+                    return True
+                # A span run over a line break into the block: a model reading the block as
+                # one organisation, or a single-line pattern whose `\s` crossed a name line.
+                if (_source(result) == "ner" or result.entity_type == "ADDRESS") and result.start < end \
+                        and start < result.end and "\n" in text[result.start : result.end]:
+                    return True
+            return False
+
+        return [(lang, r) for lang, r in tagged if not dropped(r)]
 
     @staticmethod
     def _dedupe(tagged: Tagged) -> Tagged:

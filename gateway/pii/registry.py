@@ -14,7 +14,7 @@ costs time on every message. We keep what the policy acts on:
 | US_SSN          | UsSsnRecognizer                       | —                                   |
 | IP_ADDRESS      | IpRecognizer                          | IpRecognizer                        |
 | PERSON, LOCATION, ORGANIZATION | SpacyNerRecognizer (+ GivenNameRecognizer for PERSON, PlaceGazetteerRecognizer for LOCATION) | LacNerRecognizer (+ CnNameCueRecognizer for PERSON) |
-| ADDRESS         | StreetAddressRecognizer, IntlStreetAddressRecognizer | CnAddressRecognizer  |
+| ADDRESS         | StreetAddressRecognizer, IntlStreetAddressRecognizer, AddressBlockRecognizer (multi-line) | CnAddressRecognizer  |
 | CN_RESIDENT_ID  | CnResidentIdRecognizer (checksummed)  | CnResidentIdRecognizer              |
 | CN_USCC, CN_PASSPORT | —                                | CnUsccRecognizer, CnPassportRecognizer |
 
@@ -48,6 +48,7 @@ from presidio_analyzer.predefined_recognizers import (
 from gateway.pii.errors import PiiConfigError
 from gateway.pii.findings import Language
 from gateway.pii.recognizers.base import ASCII_REGEX_FLAGS
+from gateway.pii.recognizers.en.address_block import AddressBlockRecognizer
 from gateway.pii.recognizers.en.email import OfflineEmailRecognizer, offline_tld_extractor
 from gateway.pii.recognizers.en.first_name import GivenNameRecognizer, load_english_words, load_given_names
 from gateway.pii.recognizers.en.intl_address import IntlStreetAddressRecognizer
@@ -108,6 +109,7 @@ def english_recognizers(config: RegistryConfig) -> list[EntityRecognizer]:
         ),
         StreetAddressRecognizer(supported_language="en"),
         IntlStreetAddressRecognizer(supported_language="en", known_places=places),
+        AddressBlockRecognizer(supported_language="en", known_places=places),
         PlaceGazetteerRecognizer(places, ambiguous_places, supported_language="en"),
         # Checksummed, so safe to run on English text too (a Chinese customer writing English).
         CnResidentIdRecognizer(supported_language="en"),

@@ -28,6 +28,7 @@ Generator = Callable[[random.Random, int], list[dict]]
 # One line per module; each exposes SETS (see above).
 MODULES: tuple[str, ...] = (
     "addresses",
+    "address_blocks",
     "names",
     "cards",
     "dates",

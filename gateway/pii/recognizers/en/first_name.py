@@ -54,6 +54,10 @@ from gateway.pii.recognizers.en.name_rules import (
 
 _WORD = regex.compile(r"(?<![\p{L}\d@])\p{Lu}[\p{Ll}'’]+(?:-\p{Lu}?[\p{Ll}'’]+)*(?![\p{L}\d@])")
 _STREET_AFTER = regex.compile(r"\s*(?i:street|st\b|road|rd\b|avenue|ave\b|lane|drive|way\b)")
+# A speaker label at a line start (after a quote prefix): "Priya:" / "Tomasz Nowak: \"…\"".
+_SPEAKER = regex.compile(
+    r"(?m)^[ \t>]*(?P<name>\p{Lu}[\p{Ll}'’]+(?:[ ]\p{Lu}[\p{Ll}'’]+)?)[ \t]*:[ \t]*(?P<quote>[\"“'‘])?(?=\S)"
+)
 _NEXT_CAP = regex.compile(r"[ \t]+(\p{Lu}[\p{Ll}'’]+(?:-\p{Lu}?[\p{Ll}'’]+)*)(?![\p{L}\d@])")
 # A capitalised word as the subject of a verb of speaking or helping ("Kowalski said",
 # "Schröder promised"): a surname used alone, as support messages write the agent's name.
@@ -173,6 +177,33 @@ class GivenNameRecognizer(NerRecognizer):
             out += self._cued_lower(text, covered + [_Span(r.start, r.end) for r in out])
         out += self._subjects(text, spans + [_Span(r.start, r.end) for r in out])
         out += self._repeated(text, spans, out)
+        out += self._speakers(text, [s for s in spans if s.label == "PERSON"] + [_Span(r.start, r.end) for r in out])
+        return out
+
+    def _speakers(self, text, spans):
+        """Speaker labels of a pasted transcript: a capitalised word or two opening a line,
+        then a colon ("Priya: \"Can you help?\"" / "Tomasz: I'll check"). A label counts when
+        a quote follows its colon or two lines of the message open that way; an English word
+        that is no given name ("Agent:", "Customer:", "Note:", "Subject:") is no speaker."""
+        if ":" not in text:
+            return []
+        labels = list(_SPEAKER.finditer(text))
+        if not labels:
+            return []
+        lines = len({m.group("name") for m in labels})
+        out = []
+        for m in labels:
+            start, end = m.span("name")
+            words = m.group("name").split()
+            if lines < 2 and not m.group("quote"):
+                continue
+            if any(w.lower() in _STOP_WORDS or w.lower() in TITLE_WORDS for w in words):
+                continue
+            if words[0].lower() in self.english_words and not self._is_name(words[0]):
+                continue
+            if any(s.start < end and start < s.end for s in spans) or place_or_company(m.group("name")):
+                continue
+            out.append(self._result(start, end, self.RELABEL_SCORE, "speaker"))
         return out
 
     def _titled(self, text, lower):

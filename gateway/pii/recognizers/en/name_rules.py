@@ -27,7 +27,7 @@ import regex
 # ("M. Dupont" with its dot, "Sr." but not "sr", "Sig.ra", "Dott.").
 _TITLE_ANY_CASE = (
     r"mr|mrs|ms|mx|miss|dr|prof|mister|doctor|professor|herr|frau|fräulein|señor|señora|señorita|"
-    r"senhor|senhora|signor|signora|signorina|monsieur|madame|mademoiselle|mme|mlle|sra|srta|mevrouw|meneer"
+    r"senhor|senhora|signor|signora|signorina|monsieur|madame|mademoiselle|mme|mlle|sra|srta|mevrouw|meneer|sir|madam"
 )
 _TITLE_CASED = r"(?-i:Sig\.ra|Sig\.na|Sig|Dott\.ssa|Dott|Sr|Dña|Doña|Dona|Dhr|Mevr|Fr|Hr|M(?=\.))"
 TITLE = rf"(?:{_TITLE_CASED}|{_TITLE_ANY_CASE})"
