@@ -143,6 +143,18 @@ def write(database, records: list[DecisionRecord], *, batch_max: int = 64) -> li
     return asyncio.run(run())
 
 
+def error_of(response: httpx.Response, status: int, *, code: str | None = None, param: str | None = None) -> dict:
+    """An OpenAI-style error body with this status (and code, param): the error, for more checks."""
+    assert response.status_code == status, response.text
+    error = response.json()["error"]
+    assert set(error) >= {"message", "type", "code", "param"} and error["message"]
+    if code is not None:
+        assert error["code"] == code
+    if param is not None:
+        assert error["param"] == param
+    return error
+
+
 # --- a live gateway -----------------------------------------------------------------------
 
 

@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 
 from gateway.auth import create_key
 from gateway.store.keys import KeyStore
-from tests.conftest import SUPPORT_HEADERS, Gateway, database_for, start_gateway
+from tests.conftest import SUPPORT_HEADERS, Gateway, database_for, error_of, start_gateway
 
 UNKNOWN_ID = "dec_" + "0" * 32
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -87,15 +87,6 @@ def explained(gateway: Gateway, decision_id: str, lang: str = "en") -> dict[str,
     return body
 
 
-def error_of(response: httpx.Response, status: int, *, code: str | None = None, param: str | None = None) -> dict:
-    assert response.status_code == status, response.text
-    error = response.json()["error"]
-    assert set(error) >= {"message", "type", "code", "param"} and error["message"]
-    if code is not None:
-        assert error["code"] == code
-    if param is not None:
-        assert error["param"] == param
-    return error
 
 
 # --- who may read it ------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from sqlalchemy import text
 from gateway.auth import create_key
 from gateway.outcome import RULES
 from gateway.store.keys import KeyStore
-from tests.conftest import SUPPORT_HEADERS, Gateway, database_for, start_gateway
+from tests.conftest import SUPPORT_HEADERS, Gateway, database_for, error_of, start_gateway
 
 UNKNOWN_DECISION = "dec_" + "0" * 32
 RULE_TEXT = " ".join(RULES.values())
@@ -73,15 +73,6 @@ def new_id() -> str:
     return f"out-{uuid.uuid4().hex[:12]}"
 
 
-def error_of(response: httpx.Response, status: int, *, code: str | None = None, param: str | None = None) -> dict:
-    assert response.status_code == status, response.text
-    error = response.json()["error"]
-    assert set(error) >= {"message", "type", "code", "param"} and error["message"]
-    if code is not None:
-        assert error["code"] == code
-    if param is not None:
-        assert error["param"] == param
-    return error
 
 
 # --- the happy path and idempotency ---------------------------------------------------------
