@@ -1,17 +1,17 @@
 """`govgate audit run`: the logic behind the thin click command in gateway/cli.py.
 
-Parses the operator's options into run_audit's arguments and writes report.json. HTML and
-PDF renderings of the same report are a later step; they will write beside report.json.
+Parses the operator's options into run_audit's arguments and writes the report's files
+(audits/output.py).
 """
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from pathlib import Path
 
 from audits.config import AuditConfig
 from audits.errors import AuditUsageError
+from audits.output import write_report
 from gateway.store.decision_log import DecisionLog, as_utc
 
 
@@ -51,8 +51,4 @@ def run_to_directory(log: DecisionLog, *, since: str, until: str, attributes: st
 
     report = run_audit(log, start, end, attributes=parse_attributes(attributes), reference=parse_reference(reference),
                        config=config)
-    out.mkdir(parents=True, exist_ok=True)
-    path = out / "report.json"
-    path.write_text(json.dumps(report.model_dump(mode="json"), indent=2, ensure_ascii=False, allow_nan=False) + "\n",
-                    encoding="utf-8")
-    return path
+    return write_report(report, out)["json"]
