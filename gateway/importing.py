@@ -9,7 +9,7 @@ keyed HMAC; the outcome through the POST /v1/outcomes body model (gateway/outcom
 
     rows(path, fmt)                  (line number, the row's fields) or the line's problem, streamed
     RowReader(...).read(raw)         one row, validated: an `ImportedRow`, or why not
-    RowReader(...).entry(row)        the decision record (and outcome) the row becomes
+    RowReader(...).record(row)       the decision record the row becomes (.canonical: its JSON, fast)
 
 A problem never repeats a value from the file: it names the line, the column and its rule.
 """
@@ -46,7 +46,8 @@ from gateway.outcome import MAX_CLOCK_SKEW, OutcomeRecord, OutcomeRequest
 from gateway.policy.documents import Vocabulary
 from gateway.process_map import ProcessMap
 from gateway.store.chain import CHAIN_FIELDS, canonical_json
-from gateway.store.importer import Entry, Unlinked, append_imported, prepare
+from gateway.store.derived import attributes_of, query_columns
+from gateway.store.importer import Entry, Shapes, append_imported
 
 Format = Literal["csv", "jsonl"]
 FORMATS: tuple[Format, ...] = ("csv", "jsonl")
@@ -357,10 +358,17 @@ class RowReader:
                               channel=row.channel),
             masked=_masked(row), imported=ImportedRecord(bot=row.bot))
 
-    def unlinked(self, row: ImportedRow) -> Unlinked:
-        """The record ready to join the chain: `record(row)`'s JSON and canonical text, built
-        from a template of the model (a million pydantic dumps cost more than the import)."""
+    def canonical(self, row: ImportedRow) -> str:
+        """`record(row)`'s canonical JSON (what the chain hashes), filled into a template of the
+        model (a million pydantic dumps cost more than the import)."""
         return self._template.fill(row)
+
+    @staticmethod
+    def columns(row: ImportedRow) -> dict[str, Any]:
+        """The query columns `record(row)`'s JSON gives (store/derived.py), read off the row."""
+        return {"decision_id": row.decision_id, "caller": None, "purpose": None, "kind": "chat", "status_code": 200,
+                "allowed": None, "policy_version": None, "region": row.region, "language": row.language,
+                "channel": row.channel, "stage": "completed", "source": "imported"}
 
     def outcome(self, row: ImportedRow, *, recorded_at: datetime) -> OutcomeRecord | None:
         """The row's outcome, attached to its decision; None: the row reports none."""
@@ -534,28 +542,19 @@ class _RecordTemplate:
         payload = reader.record(sample).model_dump(mode="json", exclude=CHAIN_FIELDS)
         for number, (path, _) in enumerate(self.SLOTS):
             _set(payload, path, f"\x00slot{number}\x00")
-        self._payload = payload
         pieces = re.split(r'"\\u0000slot([0-9]+)\\u0000"', canonical_json(payload))
         self._texts = pieces[0::2]
         self._order = [int(n) for n in pieces[1::2]]
         if sorted(self._order) != list(range(len(self.SLOTS))):
             raise RuntimeError("the record template lost a slot")
 
-    def fill(self, row: ImportedRow) -> Unlinked:
+    def fill(self, row: ImportedRow) -> str:
         values = [get(row) for _, get in self.SLOTS]
-        payload = {**self._payload}
-        for (path, _), value in zip(self.SLOTS, values, strict=True):
-            if len(path) == 1:
-                payload[path[0]] = value
-            else:
-                if payload[path[0]] is self._payload[path[0]]:
-                    payload[path[0]] = {**payload[path[0]]}
-                payload[path[0]][path[1]] = value
         parts = [self._texts[0]]
         for slot, text in zip(self._order, self._texts[1:], strict=True):
             parts.append(_json_value(values[slot]))
             parts.append(text)
-        return Unlinked(row.created_at, payload, "".join(parts))
+        return "".join(parts)
 
 
 _TIME: TypeAdapter[datetime] = TypeAdapter(datetime)
@@ -657,7 +656,8 @@ def import_file(path: Path, fmt: Format, *, reader: RowReader, engine: Any, prog
     Raises ImportFileError for a file that is not an import at all (its header, its format).
     """
     bad = multiprocessing.Event()  # set by whichever process meets a bad row first
-    chunk_reader = _ChunkReader(reader, fmt, recorded_at=datetime.now(UTC), bad=bad)
+    shapes = Shapes(engine.dialect)  # before the workers start: they bind rows for this database
+    chunk_reader = _ChunkReader(reader, fmt, shapes, recorded_at=datetime.now(UTC), bad=bad)
     seen = _Seen()
     # Each batch's last line, in the order the batches are handed on (the progress callback's).
     ends: deque[int] = deque()
@@ -701,7 +701,7 @@ def import_file(path: Path, fmt: Format, *, reader: RowReader, engine: Any, prog
         # the GIL while it stores a batch, so the two overlap.
         try:
             with closing(_prefetched(batches(), depth=4)) as prefetched:  # closed: its thread stops on a failure too
-                appended = append_imported(engine, prefetched, on_batch=on_batch)
+                appended = append_imported(engine, shapes, prefetched, on_batch=on_batch)
         except _BadRows:  # the transaction is rolled back: nothing of the file is stored
             return ImportReport(rows=seen.rows, bad_rows=seen.bad, problems=tuple(seen.problems))
     return ImportReport(rows=seen.rows, imported=appended.imported, present=appended.present,
@@ -740,9 +740,10 @@ class _ChunkReader:
     """What a worker does with a chunk: each row validated and its record and outcome built;
     once any process has met a bad row (`bad`), only the verdicts (nothing will be written)."""
 
-    def __init__(self, reader: RowReader, fmt: Format, *, recorded_at: datetime, bad: Any) -> None:
+    def __init__(self, reader: RowReader, fmt: Format, shapes: Shapes, *, recorded_at: datetime, bad: Any) -> None:
         self._reader = reader
         self._fmt = fmt
+        self._prepare = shapes.prepare
         self._recorded_at = recorded_at
         self._bad = bad
 
@@ -766,10 +767,11 @@ class _ChunkReader:
                 self._bad.set()
                 checking = True
                 continue
-            unlinked = reader.unlinked(read)
+            canonical = reader.canonical(read)
             if not entries:
-                _check_template(reader, read, unlinked)
-            entries.append(prepare(unlinked, reader.outcome(read, recorded_at=self._recorded_at)))
+                _check_template(reader, read, canonical)
+            entries.append(self._prepare(read.created_at, canonical, reader.columns(read), read.attributes,
+                                         reader.outcome(read, recorded_at=self._recorded_at)))
         return _Chunk(count, piece.lines[-1][0], [] if problems else entries, problems)
 
 
@@ -803,11 +805,13 @@ def _line_count(path: Path) -> int:
     return count + (1 if last not in (0, 10) else 0)
 
 
-def _check_template(reader: RowReader, row: ImportedRow, unlinked: Unlinked) -> None:
-    """The fast JSON must be the model's JSON, byte for byte (a template gone stale would
-    otherwise store records the model does not describe)."""
+def _check_template(reader: RowReader, row: ImportedRow, canonical: str) -> None:
+    """The fast JSON must be the model's JSON, byte for byte, and the columns read off the row
+    those its JSON gives (a template gone stale would otherwise store records the model does
+    not describe)."""
     payload = reader.record(row).model_dump(mode="json", exclude=CHAIN_FIELDS)
-    if canonical_json(payload) != unlinked.canonical or payload != unlinked.payload:
+    if (canonical_json(payload) != canonical or query_columns(payload) != reader.columns(row)
+            or attributes_of(payload) != row.attributes):
         raise RuntimeError("the imported record template disagrees with DecisionRecord; nothing was imported")
 
 

@@ -1,16 +1,18 @@
 """The bulk writer of imported interactions: decision records and their outcomes, appended to
 both hash chains in one database transaction (all or nothing).
 
-Records join the ledger's chain exactly as proxied ones do: the same head lock, links and rows
-(`ledger.link_prepared`) and the same for the outcome chain (`outcomes.link_prepared_outcomes`). Both heads are
+Records join the ledger's chain exactly as proxied ones do: the same head lock, the same hash
+and stored text (`chain.text_hash`, `chain.stored_json`, as `ledger.link_prepared` links them),
+and the same for the outcome chain (`outcomes.link_prepared_outcomes`). Both heads are
 locked for the whole import, so the gateway's ledger and outcome writers wait (or fail closed
 past their busy timeout) meanwhile.
 
 The rows go in through the driver itself, not SQLAlchemy's per-row parameter building (which
 cost more than SQLite's own insert): `executemany` on SQLite, `COPY ... FROM STDIN` on
-PostgreSQL, on the transaction's own connection. Each value still passes through its column
-type's bind processor (so a time is stored as the ledger stores it), and the record column gets
-the very text the chain hashed, as `ledger.insert_linked` binds it.
+PostgreSQL, on the transaction's own connection. The reading processes bind each row
+(`Shapes.prepare`: every value through its column type's bind processor, so a time is stored
+as the ledger stores it); this process only links them (hash, seq, the stored text the chain
+hashed, as `ledger.insert_linked` binds it) and inserts.
 
 On SQLite the import's connection gets a bigger page cache while it runs (`IMPORT_CACHE_KIB`):
 a million random decision ids otherwise evict the index pages each insert needs. Durability is
@@ -28,31 +30,81 @@ import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table
+from sqlalchemy import Connection, Dialect, Engine, Table
 
 from gateway.outcome import OutcomeRecord
 from gateway.store import ledger, outcomes
+from gateway.store.chain import stored_json, text_hash
 from gateway.store.models import DecisionAttribute, DecisionRow, OutcomeRow
 
-_DECISIONS = DecisionRow.__table__
+_DECISIONS: Table = DecisionRow.__table__  # type: ignore[attr-defined]
+_ATTRIBUTES: Table = DecisionAttribute.__table__  # type: ignore[attr-defined]
+_OUTCOMES: Table = OutcomeRow.__table__  # type: ignore[attr-defined]
 # SQLite's page cache for the import's connection, in KiB (the default is 2 MiB): bounded, and
 # given back when the import ends.
 IMPORT_CACHE_KIB = 256 * 1024
 
-# A record ready to join the chain, and its outcome if it has one, prepared (`prepare`): plain
-# tuples, as the reading worker processes hand them over. (Importers reach the ledger's chain
-# only through this module: tests/test_layering.py keeps the ledger's writer to the recorder.)
-Unlinked = ledger.Unlinked
-Entry = tuple[ledger.Prepared, outcomes.PreparedOutcome | None]
-_DECISION_ID = ledger.QUERY_COLUMNS.index("decision_id")
+# Importers reach the ledger's chain only through this module (tests/test_layering.py keeps
+# the ledger's writer to the recorder).
+_CHAIN = ("seq", "record", "prev_hash", "record_hash")
 
 
-def prepare(record: Unlinked, outcome: OutcomeRecord | None) -> Entry:
-    """What the chains' linking derives from a record and its outcome, derived now (in the
-    reading process): the writer then only hashes, links and inserts."""
-    return ledger.prepare(record), outcomes.prepare_outcome(outcome) if outcome is not None else None
+# A record (and its outcome) as the reading process hands it over: (its row bound in the
+# table's column order with the chain's four columns left empty (`_CHAIN`), its canonical
+# text, its attribute (key, value) pairs, its outcome as (row, canonical text) or None).
+# A plain tuple: a million of them cross from the reading processes, and a tuple costs a
+# fraction of a class instance to unpickle.
+Entry = tuple[list[Any], str, tuple[tuple[str, str], ...], tuple[list[Any], str] | None]
+
+
+class _RowShape:
+    """One table's insert row: column order and each column's bind processor for the dialect,
+    as SQLAlchemy's own insert would send the value. The chain columns stay empty until linked."""
+
+    def __init__(self, dialect: Dialect, table: Table) -> None:
+        self.columns = [column.name for column in table.columns]
+        self._processors = [
+            (position, processor) for position, column in enumerate(table.columns) if column.name not in _CHAIN
+            and (processor := column.type.dialect_impl(dialect).bind_processor(dialect)) is not None]
+        self.chain = tuple(self.columns.index(name) if name in self.columns else -1 for name in _CHAIN)
+
+    def bind(self, values: dict[str, Any]) -> list[Any]:
+        row = [values.get(name) for name in self.columns]
+        for position, processor in self._processors:
+            row[position] = processor(row[position])
+        return row
+
+
+class Shapes:
+    """How an import's rows are bound for one database (built from its engine before the
+    reading processes start, so they bind with it; the writer then only links and inserts)."""
+
+    def __init__(self, dialect: Dialect) -> None:
+        self.decisions = _RowShape(dialect, _DECISIONS)
+        self.outcomes = _RowShape(dialect, _OUTCOMES)
+        self._attribute_columns = [column.name for column in _ATTRIBUTES.columns]
+        assert self._attribute_columns == ["decision_seq", "key", "value"], "decision_attributes changed"
+        self.decision_id = self.decisions.columns.index("decision_id")
+        # Every column but the chain's is bound from what `prepare` derives.
+        assert set(self.decisions.columns) - set(_CHAIN) == {*ledger.QUERY_COLUMNS, "created_at"}
+        assert set(self.outcomes.columns) - set(_CHAIN) == set(outcomes.OUTCOME_COLUMNS)
+
+    def prepare(self, created_at: datetime, canonical: str, columns: dict[str, Any], attributes: dict[str, str],
+                outcome: OutcomeRecord | None) -> Entry:
+        """A record to join the chain — its canonical text, the query columns and attribute
+        rows its JSON gives (store/derived.py) — and its outcome, bound now (in the reading
+        process): the writer then only links and inserts."""
+        assert tuple(columns) == ledger.QUERY_COLUMNS
+        row = self.decisions.bind({**columns, "created_at": created_at})
+        prepared_outcome = None
+        if outcome is not None:
+            values, outcome_canonical = outcomes.prepare_outcome(outcome)
+            prepared_outcome = (self.outcomes.bind(dict(zip(outcomes.OUTCOME_COLUMNS, values, strict=True))),
+                                outcome_canonical)
+        return row, canonical, tuple(attributes.items()), prepared_outcome
 
 
 @dataclass(frozen=True)
@@ -62,7 +114,7 @@ class Appended:
     outcomes: int
 
 
-def append_imported(engine: Engine, batches: Iterable[Sequence[Entry]],
+def append_imported(engine: Engine, shapes: Shapes, batches: Iterable[Sequence[Entry]],
                     on_batch: Callable[[int], None] | None = None) -> Appended:
     """Append every batch in one transaction; any exception (a bad row found late, the database)
     rolls all of it back. `on_batch(n)`: n rows of a batch handled (progress)."""
@@ -70,21 +122,20 @@ def append_imported(engine: Engine, batches: Iterable[Sequence[Entry]],
     with engine.begin() as connection, _import_cache(connection):
         seq, head = ledger.lock_head(connection)
         outcome_seq, outcome_head = outcomes.lock_head(connection)
-        decisions = _BulkInsert(connection, _DECISIONS, {"record": "record_json"})
-        attributes = _BulkInsert(connection, DecisionAttribute.__table__)
-        outcome_rows = _BulkInsert(connection, OutcomeRow.__table__, {"record": "record_json"})
+        decisions = _BulkInsert(connection, _DECISIONS, shapes.decisions.columns)
+        attributes = _BulkInsert(connection, _ATTRIBUTES, ["decision_seq", "key", "value"])
+        outcome_rows = _BulkInsert(connection, _OUTCOMES, shapes.outcomes.columns)
         for batch in batches:
-            fresh = _fresh(connection, batch)
+            fresh = _fresh(connection, batch, shapes.decision_id)
             present += len(batch) - len(fresh)
-            linked = ledger.link_prepared([record for record, _ in fresh], seq, head)
-            decisions.insert(linked.rows)
-            attributes.insert(linked.attribute_rows)
-            seq, head = linked.seq, linked.head_hash
-            linked_outcomes = outcomes.link_prepared_outcomes([o for _, o in fresh if o is not None], outcome_seq,
-                                                              outcome_head)
-            outcome_rows.insert(linked_outcomes.rows)
-            outcome_count += len(linked_outcomes.rows)
-            outcome_seq, outcome_head = linked_outcomes.seq, linked_outcomes.head_hash
+            rows, attribute_rows, seq, head = _link(fresh, shapes.decisions.chain, seq, head)
+            decisions.insert(rows)
+            attributes.insert(attribute_rows)
+            outcome_list, outcome_seq, outcome_head = _link_outcomes(
+                [entry[3] for entry in fresh if entry[3] is not None], shapes.outcomes.chain,
+                outcome_seq, outcome_head)
+            outcome_rows.insert(outcome_list)
+            outcome_count += len(outcome_list)
             imported += len(fresh)
             if on_batch is not None:
                 on_batch(len(batch))
@@ -93,46 +144,63 @@ def append_imported(engine: Engine, batches: Iterable[Sequence[Entry]],
     return Appended(imported=imported, present=present, outcomes=outcome_count)
 
 
+def _link(entries: Sequence[Entry], chain: tuple[int, ...], seq: int,
+          head: str) -> tuple[list[list[Any]], list[tuple[int, str, str]], int, str]:
+    """The ledger's link (`ledger.link_prepared`: the same hash and stored text, from the
+    same functions), filling bound rows in place instead of building dicts."""
+    at_seq, at_record, at_prev, at_hash = chain
+    rows, attribute_rows = [], []
+    for row, canonical, attributes, _outcome in entries:
+        seq += 1
+        record_hash = text_hash(head, canonical)
+        row[at_seq], row[at_record], row[at_prev], row[at_hash] = (
+            seq, stored_json(canonical, seq, head, record_hash), head, record_hash)
+        rows.append(row)
+        attribute_rows.extend((seq, key, value) for key, value in attributes)
+        head = record_hash
+    return rows, attribute_rows, seq, head
+
+
+def _link_outcomes(prepared: Sequence[tuple[list[Any], str]], chain: tuple[int, ...], seq: int,
+                   head: str) -> tuple[list[list[Any]], int, str]:
+    """`outcomes.link_prepared_outcomes`, on bound rows (as `_link` is to the ledger's)."""
+    at_seq, at_record, at_prev, at_hash = chain
+    rows = []
+    for row, canonical in prepared:
+        seq += 1
+        record_hash = text_hash(head, canonical)
+        row[at_seq], row[at_record], row[at_prev], row[at_hash] = (
+            seq, stored_json(canonical, seq, head, record_hash), head, record_hash)
+        rows.append(row)
+        head = record_hash
+    return rows, seq, head
+
+
 class _BulkInsert:
-    """Rows (dicts keyed as the ledger's inserts bind them) into one table through the driver.
+    """Bound rows (lists in `columns`' order) into one table through the driver: `executemany`
+    on SQLite, `COPY ... FROM STDIN` on PostgreSQL, on the transaction's own connection."""
 
-    `raw` names the columns whose value is bound as it is (the stored JSON text, under its
-    parameter name); every other column's value goes through its type's bind processor for
-    this dialect, as SQLAlchemy's own insert would send it."""
-
-    def __init__(self, connection: Connection, table: Table, raw: dict[str, str] | None = None) -> None:
-        raw = raw or {}
+    def __init__(self, connection: Connection, table: Table, columns: list[str]) -> None:
         dialect = connection.dialect
-        self._keys = [raw.get(column.name, column.name) for column in table.columns]
-        self._processors = [
-            (position, processor) for position, column in enumerate(table.columns) if column.name not in raw
-            and (processor := column.type.dialect_impl(dialect).bind_processor(dialect)) is not None]
+        assert columns == [column.name for column in table.columns]
         self._driver = connection.connection.driver_connection
-        names = ", ".join(dialect.identifier_preparer.quote(column.name) for column in table.columns)
+        names = ", ".join(dialect.identifier_preparer.quote(name) for name in columns)
         self._postgres = dialect.name == "postgresql"
         table_name = dialect.identifier_preparer.format_table(table)
         self._statement = (f"COPY {table_name} ({names}) FROM STDIN" if self._postgres else
-                           f"INSERT INTO {table_name} ({names}) VALUES ({', '.join('?' * len(self._keys))})")
+                           f"INSERT INTO {table_name} ({names}) VALUES ({', '.join('?' * len(columns))})")
 
-    def _tuples(self, rows: Sequence[dict[str, Any]]) -> Iterator[tuple[Any, ...]]:
-        keys, processors = self._keys, self._processors
-        for row in rows:
-            values = [row[key] for key in keys]
-            for position, processor in processors:
-                values[position] = processor(values[position])
-            yield tuple(values)
-
-    def insert(self, rows: Sequence[dict[str, Any]]) -> None:
+    def insert(self, rows: Sequence[Sequence[Any]]) -> None:
         if not rows:
             return
         cursor = self._driver.cursor()
         try:
             if self._postgres:
                 with cursor.copy(self._statement) as copy:
-                    for values in self._tuples(rows):
-                        copy.write_row(values)
+                    for row in rows:
+                        copy.write_row(row)
             else:
-                cursor.executemany(self._statement, self._tuples(rows))
+                cursor.executemany(self._statement, rows)
         finally:
             cursor.close()
 
@@ -151,13 +219,13 @@ def _import_cache(connection: Connection) -> Iterator[None]:
         driver.execute(f"PRAGMA cache_size = {int(before)}")
 
 
-def _fresh(connection: Connection, batch: Sequence[Entry]) -> list[Entry]:
+def _fresh(connection: Connection, batch: Sequence[Entry], at_id: int) -> list[Entry]:
     """The batch without records already stored, or repeated within it (first one kept)."""
-    ids = list({record[2][_DECISION_ID] for record, _ in batch})
+    ids = list({entry[0][at_id] for entry in batch})
     stored = _stored_ids(connection, ids) if ids else set()
     fresh: list[Entry] = []
     for entry in batch:
-        decision_id = entry[0][2][_DECISION_ID]
+        decision_id = entry[0][at_id]
         if decision_id not in stored:
             stored.add(decision_id)
             fresh.append(entry)

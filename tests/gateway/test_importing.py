@@ -27,6 +27,7 @@ from gateway.pii.detector import PiiDetector
 from gateway.policy.bundle import PolicyBundle
 from gateway.policy.engine import build_engine
 from gateway.store.chain import CHAIN_FIELDS, canonical_json
+from gateway.store.derived import attributes_of, query_columns
 from gateway.store.decision_log import DecisionFilter, DecisionLog
 from gateway.store.ledger import DecisionLedger
 from gateway.store.models import DecisionRow
@@ -230,7 +231,7 @@ def test_a_late_failure_rolls_everything_back(tmp_path: Path, database: Engine) 
     path = _csv(tmp_path / "a.csv", [{**ROWS[2], "timestamp": f"2026-11-02T11:00:{s:02d}Z"} for s in range(10)])
     before = _heads(database)
     reader = _reader()
-    original = reader.unlinked
+    original = reader.canonical
     calls = [0]
 
     def failing(row):  # type: ignore[no-untyped-def]
@@ -239,7 +240,7 @@ def test_a_late_failure_rolls_everything_back(tmp_path: Path, database: Engine) 
             raise RuntimeError("boom")
         return original(row)
 
-    reader.unlinked = failing  # type: ignore[method-assign]
+    reader.canonical = failing  # type: ignore[method-assign]
     with pytest.raises(RuntimeError, match="boom"):
         _import(path, database, reader=reader, batch_rows=3)
     assert _heads(database) == before
@@ -472,10 +473,11 @@ def test_any_row_is_refused_cleanly_or_becomes_exactly_the_models_record(row: di
         assert read.reason
         assert "ZQX" not in read.reason
         return
-    unlinked = reader.unlinked(read)
+    canonical = reader.canonical(read)
     payload = reader.record(read).model_dump(mode="json", exclude=CHAIN_FIELDS)
-    assert unlinked.canonical == canonical_json(payload) and unlinked.payload == payload
-    assert DecisionRecord.model_validate(json.loads(unlinked.canonical)).decision_id == read.decision_id
+    assert canonical == canonical_json(payload)
+    assert reader.columns(read) == query_columns(payload) and attributes_of(payload) == read.attributes
+    assert DecisionRecord.model_validate(json.loads(canonical)).decision_id == read.decision_id
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck), database=None)
