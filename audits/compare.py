@@ -67,8 +67,8 @@ def compare_latency(metric: Metric, x: np.ndarray, y: np.ndarray, config: AuditC
                     rng: np.random.Generator) -> Comparison:
     statistic = metric.numpy()
     value, reference = float(statistic(x)), float(statistic(y))
-    low, high = stats.bootstrap_ratio_ci(x, y, statistic, confidence=config.confidence,
-                                         resamples=config.bootstrap_resamples, max_n=config.bootstrap_max_n, rng=rng)
+    low, high = stats.quantile_ratio_ci(x, y, metric.q or 0.5, confidence=config.confidence,
+                                        resamples=config.bootstrap_resamples, rng=rng)
     positive_x, positive_y = np.log(x[x > 0]), np.log(y[y > 0])
     needed = stats.min_n_latency(_pooled_sd(positive_x, positive_y), confirm_ratio(metric, config),
                                  metric.q or 0.5, config.alpha, config.power)

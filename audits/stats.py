@@ -5,6 +5,7 @@ Everything is vectorised over rows (numpy / scipy): no Python loop runs per deci
     wilson(k, n)                      a rate's score interval
     rate_ratio_ci(k1, n1, k2, n2)     MOVER-R (Donner & Zou 2012) from the two Wilson intervals
     bootstrap_ratio_ci(x, y, stat)    percentile bootstrap of stat(x) / stat(y), vectorised
+    quantile_ratio_ci(x, y, q)        the same for a quantile, drawn by order statistics (exact, O(resamples))
     fisher_p / mann_whitney_p / quantile_test_p
     benjamini_hochberg(p)             q-values over every test of one audit
     min_n_rate / min_n_latency / min_n_score   per-group sample for the stated power
@@ -69,6 +70,42 @@ def bootstrap_ratio_ci(x: np.ndarray, y: np.ndarray, statistic: Callable[..., np
                                  confidence_level=confidence, method="percentile", batch=50, rng=rng)
     low, high = float(result.confidence_interval.low), float(result.confidence_interval.high)
     return (low if np.isfinite(low) else None), (high if np.isfinite(high) else None)
+
+
+def quantile_ratio_ci(x: np.ndarray, y: np.ndarray, q: float, *, confidence: float = 0.95, resamples: int = 999,
+                      rng: np.random.Generator) -> tuple[float | None, float | None]:
+    """Percentile bootstrap interval of quantile(x, q) / quantile(y, q), each sample resampled
+    on its own — the interval `bootstrap_ratio_ci` gives, without building the resamples.
+
+    A resample's q-quantile (numpy's default, linear between two order statistics) depends
+    only on two of its order statistics, and their joint law is known exactly: resampling n
+    values with replacement picks indexes floor(n·V) of the sorted sample, V uniform, and
+    floor is monotone, so the resample's m-th smallest value is sorted[floor(n·V_(m))] with
+    V_(m) ~ Beta(m, n-m+1); the next one lies above it at V_(m) + (1-V_(m))·Beta(1, n-m).
+    Drawing those costs O(resamples) instead of O(resamples·n), so no group is subsampled
+    (docs/audit-methodology.md; tests/audits/test_stats.py checks it against scipy's)."""
+    alpha = (1 - confidence) / 2
+    with np.errstate(divide="ignore", invalid="ignore"):  # a zero quantile: no bound, below
+        ratios = _resampled_quantiles(x, q, resamples, rng) / _resampled_quantiles(y, q, resamples, rng)
+        low, high = np.quantile(ratios, [alpha, 1 - alpha]) if np.isfinite(ratios).all() else (np.nan, np.nan)
+    return (float(low) if np.isfinite(low) else None), (float(high) if np.isfinite(high) else None)
+
+
+def _resampled_quantiles(values: np.ndarray, q: float, resamples: int, rng: np.random.Generator) -> np.ndarray:
+    """`resamples` draws of np.quantile(resample, q) for resamples of `values` with replacement."""
+    ordered = np.sort(values)
+    n = len(ordered)
+    virtual = (n - 1) * q  # numpy's linear method: between the j-th and (j+1)-th (0-based)
+    j = int(math.floor(virtual))
+    weight = virtual - j
+    m = j + 1  # the lower one's rank, 1-based
+    lower_u = rng.beta(m, n - m + 1, size=resamples)
+    lower = ordered[np.minimum((lower_u * n).astype(np.int64), n - 1)]
+    if weight == 0 or m == n:
+        return lower
+    upper_u = lower_u + (1 - lower_u) * rng.beta(1, n - m, size=resamples)
+    upper = ordered[np.minimum((upper_u * n).astype(np.int64), n - 1)]
+    return lower + weight * (upper - lower)
 
 
 def _at_most(values: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:

@@ -406,10 +406,22 @@ class DecisionLog:
 
     def _with_outcomes(self, records: list[DecisionRecord]) -> list[tuple[DecisionRecord, list[OutcomeRecord]]]:
         outcomes = self._outcomes_touching(records)
-        return [(record, [o for o in outcomes if o.concerns(decision_id=record.decision_id,
-                                                            conversation_id=record.conversation_id,
-                                                            caller=record.caller)])
-                for record in records]
+        # Each record checks only the outcomes naming it or its conversation (a page's outcomes
+        # against each of its records would be quadratic in the page).
+        by_decision: dict[str, list[int]] = {}
+        by_conversation: dict[str, list[int]] = {}
+        for position, outcome in enumerate(outcomes):
+            if outcome.decision_id is not None:
+                by_decision.setdefault(outcome.decision_id, []).append(position)
+            if outcome.conversation_id is not None:
+                by_conversation.setdefault(outcome.conversation_id, []).append(position)
+        paired = []
+        for record in records:
+            candidates = sorted({*by_decision.get(record.decision_id, ()),
+                                 *(by_conversation.get(record.conversation_id, ()) if record.conversation_id else ())})
+            paired.append((record, [outcomes[i] for i in candidates if outcomes[i].concerns(
+                decision_id=record.decision_id, conversation_id=record.conversation_id, caller=record.caller)]))
+        return paired
 
     def _outcomes_touching(self, records: Sequence[DecisionRecord]) -> list[OutcomeRecord]:
         """Outcomes naming one of these decisions or one of their conversations (filter with `concerns`)."""

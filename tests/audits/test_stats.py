@@ -11,6 +11,7 @@ import pyarrow as pa
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from scipy import stats as scipy_stats
 
 from audits import stats
 from audits.compare import compare_rate
@@ -68,6 +69,45 @@ def test_the_bootstrap_interval_is_vectorised_and_brackets_a_known_ratio() -> No
     same = np.full(50, 3.0)
     assert stats.bootstrap_ratio_ci(same, same, BY_NAME["csat_mean"].numpy(), rng=rng, resamples=199) in (
         (1.0, 1.0), (None, None))
+
+
+@pytest.mark.parametrize("n", [1, 2, 37, 400])
+@pytest.mark.parametrize("q", [0.5, 0.9, 0.95])
+def test_order_statistic_draws_have_the_law_of_resampled_quantiles(n: int, q: float) -> None:
+    """The shortcut must draw what resampling would give: same law (two-sample KS), ties included."""
+    rng = np.random.default_rng(n)
+    values = np.round(rng.lognormal(6, 0.5, n), -1)  # rounded: ties, as real latencies have
+    drawn = stats._resampled_quantiles(values, q, 3000, np.random.default_rng(11))
+    brute = np.quantile(rng.choice(values, size=(3000, n), replace=True), q, axis=1)
+    assert drawn.min() >= values.min() and drawn.max() <= values.max()
+    assert scipy_stats.ks_2samp(drawn, brute).pvalue > 0.001
+
+
+def test_the_quantile_interval_agrees_with_scipys_bootstrap() -> None:
+    rng = np.random.default_rng(3)
+    x, y = rng.lognormal(np.log(520), 0.4, 3000), rng.lognormal(np.log(400), 0.4, 2500)
+    for metric in ("ttft_p50", "ttft_p95"):
+        q = BY_NAME[metric].q
+        fast = stats.quantile_ratio_ci(x, y, q, resamples=4999, rng=np.random.default_rng(4))
+        slow = stats.bootstrap_ratio_ci(x, y, BY_NAME[metric].numpy(), resamples=4999, rng=np.random.default_rng(4))
+        assert all(math.isclose(a, b, rel_tol=0.015) for a, b in zip(fast, slow)), (metric, fast, slow)
+
+
+def test_the_quantile_interval_has_no_bound_against_a_zero_quantile() -> None:
+    rng = np.random.default_rng(5)
+    assert stats.quantile_ratio_ci(np.ones(30), np.zeros(30), 0.5, rng=rng) == (None, None)
+    assert stats.quantile_ratio_ci(np.full(30, 2.0), np.full(40, 2.0), 0.9, rng=rng) == (1.0, 1.0)
+
+
+@settings(max_examples=40, deadline=None, database=None)
+@given(x=st.lists(st.floats(1, 1e5), min_size=1, max_size=60), y=st.lists(st.floats(1, 1e5), min_size=1, max_size=60),
+       scale=st.floats(0.01, 100), q=st.sampled_from([0.5, 0.9, 0.95]))
+def test_the_quantile_interval_is_ordered_and_scales_with_the_data(x: list[float], y: list[float], scale: float,
+                                                                   q: float) -> None:
+    low, high = stats.quantile_ratio_ci(np.array(x), np.array(y), q, resamples=199, rng=np.random.default_rng(0))
+    assert low is not None and high is not None and 0 < low <= high
+    scaled = stats.quantile_ratio_ci(np.array(x) * scale, np.array(y), q, resamples=199, rng=np.random.default_rng(0))
+    assert math.isclose(scaled[0], low * scale, rel_tol=1e-9) and math.isclose(scaled[1], high * scale, rel_tol=1e-9)
 
 
 def test_latency_tests_separate_a_shift_and_a_tail() -> None:
