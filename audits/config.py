@@ -50,6 +50,7 @@ class AuditConfig(BaseModel):
     # Rows SHAP explains (stratified): the mean SHAP difference settles well before this; at
     # most ~20k (TreeExplainer costs ~3.5 s per 20k rows here, and every flagged gap needs one).
     shap_sample: int = Field(5_000, ge=100, le=50_000)
+    shap_explained: int = Field(2_000, ge=100, le=50_000)  # of those, rows whose SHAP values are computed
     shap_max_iter: int = Field(100, ge=5)
 
     @model_validator(mode="after")

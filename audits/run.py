@@ -207,6 +207,7 @@ class _Audit:
                                 rows[factors], scale="log" if metric.family == "latency" else "rate",
                                 attribute=grouping.label, confidence=self.config.confidence,
                                 adjust_max_n=self.config.adjust_max_n, shap_sample=self.config.shap_sample,
+                                shap_explained=self.config.shap_explained,
                                 max_iter=self.config.shap_max_iter, seed=self.config.seed)
 
     def _sources(self) -> dict[str, int]:

@@ -8,6 +8,7 @@
 3. one policy decision on the embedded engine (regorus) and on the real OPA engine
 4. the ledger's cost per request: the wait for a record's commit at 100 and 500 records/s
 5. importing interactions: 1,000,000 CSV rows into a fresh SQLite database (50,000 with --quick)
+6. a bias audit over 100,000 imported records (10,000 with --quick)
 """
 
 from __future__ import annotations
@@ -69,6 +70,10 @@ def main(argv: list[str] | None = None) -> int:
     from gateway.benchmarks.importing import bench_import
 
     _write(args.out, "import", bench_import(50_000 if args.quick else 1_000_000))
+
+    from gateway.benchmarks.audit import bench_audit
+
+    _write(args.out, "audit", bench_audit(10_000 if args.quick else 100_000))
     return 0
 
 

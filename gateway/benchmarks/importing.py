@@ -35,8 +35,10 @@ from gateway.store.db import make_engine, migrate
 _OUTCOMES = ("resolved", "escalated", "refund_granted", "refund_denied", "abandoned", "site:callback_promised")
 
 
-def write_csv(path: Path, rows: int, *, seed: int = 7) -> None:
+def write_csv(path: Path, rows: int, *, seed: int = 7, slower: dict[str, float] | None = None) -> None:
+    """`slower`: gender -> a factor on its rows' latencies (a planted gap, for the audit benchmark)."""
     rng = random.Random(seed)
+    slower = slower or {}
     start = datetime(2026, 11, 1, tzinfo=UTC)
     with path.open("w", newline="", encoding="utf-8") as handle:
         out = csv.writer(handle)
@@ -44,11 +46,12 @@ def write_csv(path: Path, rows: int, *, seed: int = 7) -> None:
         for n in range(rows):
             customer = n // 4
             outcome = rng.choice(_OUTCOMES) if n % 3 == 0 else ""
-            ttft = rng.uniform(80, 900)
+            gender = rng.choice(('female', 'male', 'undisclosed'))
+            ttft = rng.uniform(80, 900) * slower.get(gender, 1.0)
             out.writerow([
                 (start + timedelta(seconds=n * 2)).strftime("%Y-%m-%dT%H:%M:%SZ"),
                 f"conv-{customer}", f"customer-{customer:08d}", rng.choice(("EU", "US", "CN")),
-                f"gender={rng.choice(('female', 'male', 'undisclosed'))}; "
+                f"gender={gender}; "
                 f"age_band={rng.choice(('18-24', '25-34', '35-44', '45-54'))}; tier=t{rng.randint(1, 4)}",
                 rng.choice(("chat", "app", "phone", "kiosk")), rng.choice(("en", "zh")),
                 rng.choice(("demo-chat", "acme-llm-2")), rng.randint(5, 800), f"{ttft:.1f}",
@@ -57,21 +60,26 @@ def write_csv(path: Path, rows: int, *, seed: int = 7) -> None:
             ])
 
 
+def benchmark_reader() -> RowReader:
+    """A RowReader with benchmark keys and the vocabulary write_csv's rows use."""
+    master = b"benchmark-hmac-key"
+    return RowReader(
+        vocabulary=Vocabulary(models=frozenset({"demo-chat"}), regions=frozenset({"EU", "US", "CN"}),
+                              attributes={"gender": frozenset({"female", "male", "undisclosed"}),
+                                          "age_band": frozenset({"18-24", "25-34", "35-44", "45-54"})}),
+        digest=keys.KeyedDigest(keys.derive_key(master, "ledger")),
+        id_digest=keys.KeyedDigest(keys.derive_key(master, "import-id")),
+        outcome_digest=keys.KeyedDigest(keys.derive_key(master, "outcome-id")),
+        holds_pii=lambda text: False, now=datetime.now(UTC))
+
+
 def bench_import(rows: int, *, database_url: str | None = None, work_dir: Path | None = None) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(dir=work_dir) as folder:
         path = Path(folder) / "interactions.csv"
         write_csv(path, rows)
         engine = make_engine(database_url or f"sqlite:///{Path(folder) / 'govgate.db'}")
         migrate(engine)
-        master = b"benchmark-hmac-key"
-        reader = RowReader(
-            vocabulary=Vocabulary(models=frozenset({"demo-chat"}), regions=frozenset({"EU", "US", "CN"}),
-                                  attributes={"gender": frozenset({"female", "male", "undisclosed"}),
-                                              "age_band": frozenset({"18-24", "25-34", "35-44", "45-54"})}),
-            digest=keys.KeyedDigest(keys.derive_key(master, "ledger")),
-            id_digest=keys.KeyedDigest(keys.derive_key(master, "import-id")),
-            outcome_digest=keys.KeyedDigest(keys.derive_key(master, "outcome-id")),
-            holds_pii=lambda text: False, now=datetime.now(UTC))
+        reader = benchmark_reader()
         started, cpu_started = time.perf_counter(), _cpu_seconds()
         report = import_file(path, "csv", reader=reader, engine=engine)
         seconds, cpu = time.perf_counter() - started, _cpu_seconds() - cpu_started
