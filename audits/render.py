@@ -20,6 +20,7 @@ from functools import lru_cache
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
+from audits.errors import ReportRenderError
 from audits.report import AuditReport
 from audits.report_view import FONTS, report_view
 from audits.texts import LANG_ERROR, LANGS, Lang
@@ -75,10 +76,18 @@ def render_pdf(report: AuditReport, previous: AuditReport | None = None, lang: s
 
 
 def html_to_pdf(html: str) -> bytes:
-    """A self-contained page as PDF bytes; any URL in it stops the rendering (RefusingFetcher)."""
+    """A self-contained page as PDF bytes; any URL in it fails the rendering with ReportRenderError."""
     from weasyprint import HTML  # loads Pango and the fonts: only when a PDF is asked for
+    from weasyprint.urls import FatalURLFetchingError
 
-    return HTML(string=html, base_url=None, url_fetcher=_refusing_fetcher()).write_pdf()
+    fetcher = _refusing_fetcher()
+    try:
+        pdf = HTML(string=html, base_url=None, url_fetcher=fetcher).write_pdf()
+    except FatalURLFetchingError as exc:  # a BaseException in WeasyPrint: made an ordinary error here
+        raise ReportRenderError(str(exc.__cause__ or exc)) from None
+    if fetcher.asked:  # refused where WeasyPrint swallows errors (an image inside an SVG)
+        raise ReportRenderError(f"the audit report fetches nothing (asked for {fetcher.asked[0][:80]!r})")
+    return pdf
 
 
 def _refusing_fetcher():  # type: ignore[no-untyped-def]
@@ -87,7 +96,12 @@ def _refusing_fetcher():  # type: ignore[no-untyped-def]
     class RefusingFetcher(URLFetcher):
         """Fetches nothing: a report that needs a file or the network is a bug, not a download."""
 
+        def __init__(self) -> None:
+            super().__init__()
+            self.asked: list[str] = []
+
         def fetch(self, url: str, headers: object = None) -> None:  # type: ignore[override]
+            self.asked.append(url)
             raise FatalURLFetchingError(f"the audit report fetches nothing (asked for {url[:80]!r})")
 
     return RefusingFetcher()

@@ -197,15 +197,17 @@ def _forests(f: _Format, report: AuditReport) -> list[dict[str, Any]]:
 
 
 def _forest_heading(f: _Format, metric: str, reference: str | None) -> svg.ForestHeading:
-    against = text(f.lang, "no_reference") if reference is None else text(f.lang, "versus", reference=reference)
-    return svg.ForestHeading(label=f"{metric_label(f.lang, metric)} · {svg.visible(against)}")
+    against = (text(f.lang, "no_reference") if reference is None
+               else text(f.lang, "versus", reference=svg.visible(reference)))
+    return svg.ForestHeading(label=f"{metric_label(f.lang, metric)} · {against}")
 
 
 def _forest_row(f: _Format, x: Finding) -> svg.ForestRow:
     reference = x.reference if x.reference is not None else text(f.lang, "no_reference")
     note = f.interval_text(x.ratio, x.ci_low, x.ci_high) or text(f.lang, "not_estimable")
     status = STATUS_TEXT[x.status][f.lang]
-    title = (f"{svg.visible(x.attribute)} = {svg.visible(x.group)} · {text(f.lang, 'versus', reference=reference)}"
+    title = (f"{svg.visible(x.attribute)} = {svg.visible(x.group)} · "
+             f"{text(f.lang, 'versus', reference=svg.visible(reference))}"
              f" · {x.metric} · {status}: {f.reason(x.reason)['text']}")
     return svg.ForestRow(label=x.group, ratio=x.ratio, low=x.ci_low, high=x.ci_high, status=x.status, note=note,
                          title=title)

@@ -197,7 +197,7 @@ def _forest_row(row: ForestRow, y: float, scale: LogScale) -> Markup:
     colour = STATUS_STYLE[row.status][0]
     parts = [element("title", {}, row.title),
              element("text", {"x": LABEL_W, "y": y + 3.5, "text_anchor": "end", "font_size": 10.5, "fill": INK},
-                     clip(visible(row.label), LABEL_W - 24, 10.5)),
+                     visible(clip(row.label, LABEL_W - 24, 10.5))),
              element("text", {"x": WIDTH - NOTE_W + 4, "y": y + 3.5, "font_size": 10, "fill": MUTED},
                      clip(row.note, NOTE_W - 6, 10))]
     if row.ratio is not None:  # a ratio of 0 (no event in the group) sits on the left edge
@@ -289,8 +289,10 @@ def ecdf_chart(curves: Sequence[Curve], *, title: str, x_label: str, font: str, 
         column, line = i % 2, i // 2
         lx, ly = left + column * (ECDF_W - left) / 2, legend_top + line * LEGEND_ROW
         parts.append(element("line", {"x1": lx, "y1": ly - 3.5, "x2": lx + 22, "y2": ly - 3.5, **style}))
+        count = f" ({n_label} {curve.n})"
+        room = (ECDF_W - left) / 2 - 32 - text_width(count, 10)
         parts.append(element("text", {"x": lx + 27, "y": ly, "font_size": 10, "fill": INK},
-                             clip(f"{visible(curve.label)} ({n_label} {curve.n})", (ECDF_W - left) / 2 - 32, 10)))
+                             visible(clip(curve.label, room, 10)) + count))
     height = legend_top + LEGEND_ROW * ((len(curves) + 1) // 2)
     return element("svg", {"class": "chart ecdf", "xmlns": "http://www.w3.org/2000/svg", "role": "img",
                            "viewBox": f"0 0 {ECDF_W} {height}", "width": ECDF_W, "height": height,
