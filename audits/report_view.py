@@ -162,9 +162,13 @@ def _finding_row(f: _Format, x: Finding) -> dict[str, Any]:
         "adjusted": f.interval(x.adjusted_ratio, x.adjusted_ci_low, x.adjusted_ci_high),
         # Factors that round to 0 % say nothing on the page (the JSON keeps them): counted instead.
         "factors": [{"label": factor_label(f.lang, factor.factor, x.attribute), "share": f"{factor.share:.0%}"}
-                    for factor in x.factors if abs(factor.share) >= 0.005],
-        "minor_factors": sum(abs(factor.share) < 0.005 for factor in x.factors),
+                    for factor in x.factors if not _negligible(factor.share)],
+        "minor_factors": sum(_negligible(factor.share) for factor in x.factors),
     }
+
+
+def _negligible(share: float) -> bool:
+    return f"{share:.0%}" in ("0%", "-0%")
 
 
 def _forests(f: _Format, report: AuditReport) -> list[dict[str, Any]]:
