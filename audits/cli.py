@@ -1,7 +1,8 @@
 """`govgate audit run`: the logic behind the thin click command in gateway/cli.py.
 
 Parses the operator's options into run_audit's arguments and writes the report's files
-(audits/output.py).
+(audits/output.py): report.json, and report.html / report.pdf in `--lang`, with the trend
+against `--previous` (an earlier report.json) when one is given.
 """
 
 from __future__ import annotations
@@ -9,9 +10,12 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from audits.config import AuditConfig
 from audits.errors import AuditUsageError
-from audits.output import write_report
+from audits.report import AuditReport
+from audits.texts import LANGS
 from gateway.store.decision_log import DecisionLog, as_utc
 
 
@@ -42,13 +46,33 @@ def parse_reference(values: tuple[str, ...]) -> dict[str, str]:
     return reference
 
 
+def load_previous(path: Path | None) -> AuditReport | None:
+    """An earlier report.json for the trend; the message names the option, never the file's content."""
+    if path is None:
+        return None
+    try:
+        return AuditReport.model_validate_json(path.read_bytes())
+    except OSError as exc:
+        raise AuditUsageError(f"--previous cannot be read: {exc.strerror or type(exc).__name__}") from None
+    except ValidationError as exc:
+        where = ".".join(str(part) for part in exc.errors()[0]["loc"]) or "the document"
+        raise AuditUsageError(f"--previous is not an audit report.json ({where}: "
+                              f"{exc.errors()[0]['type']})") from None
+
+
 def run_to_directory(log: DecisionLog, *, since: str, until: str, attributes: str | None,
-                     reference: tuple[str, ...], out: Path, config: AuditConfig = AuditConfig()) -> Path:
+                     reference: tuple[str, ...], out: Path, config: AuditConfig = AuditConfig(),
+                     lang: str = "en", previous: Path | None = None) -> dict[str, Path]:
+    """Run the audit and write its files; returns them by format (json, html, pdf)."""
     start, end = parse_time(since, "--since"), parse_time(until, "--until")
     if end <= start:
         raise AuditUsageError("--until must come after --since")
-    from audits.run import run_audit  # the statistics load only once the options are good
+    if lang not in LANGS:
+        raise AuditUsageError(f"--lang must be one of: {', '.join(LANGS)}")
+    before = load_previous(previous)  # a bad file is refused before the audit runs
+    from audits.output import write_report  # the statistics and renderers load only once the options are good
+    from audits.run import run_audit
 
     report = run_audit(log, start, end, attributes=parse_attributes(attributes), reference=parse_reference(reference),
                        config=config)
-    return write_report(report, out)["json"]
+    return write_report(report, out, previous=before, lang=lang)

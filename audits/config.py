@@ -42,6 +42,8 @@ class AuditConfig(BaseModel):
     bootstrap_resamples: int = Field(999, ge=99)
     bootstrap_max_n: int = Field(20_000, ge=100)  # per group; a larger group is subsampled for the interval
     seed: int = 0
+    # Points per group of the latency ECDFs in the report (quantiles at i / (points - 1)).
+    ecdf_points: int = Field(101, ge=2, le=1001)
 
     # Explaining flagged gaps (explainers/disparity.py).
     explain_statuses: tuple[str, ...] = ("confirmed", "warning")

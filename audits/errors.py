@@ -7,3 +7,7 @@ class AuditError(ValueError):
 
 class AuditUsageError(ValueError):
     """An option the operator gave cannot be used (the message names the option)."""
+
+
+class ReportRenderError(RuntimeError):
+    """A report could not be rendered (e.g. the page asked for a URL: reports fetch nothing)."""

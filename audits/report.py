@@ -96,6 +96,21 @@ class Skipped(BaseModel):
     reason: str
 
 
+class LatencyDistribution(BaseModel):
+    """One group's latency as an ECDF: `quantiles[i]` is the quantile (ms) at probability i / (len - 1).
+
+    Evenly spaced points (101 by default, AuditConfig.ecdf_points) computed in SQL with
+    `quantile_cont`, the same interpolation as the p50/p90/p95 metrics, so the curve passes
+    through the values in the findings. Only groups with at least one value are listed.
+    """
+
+    attribute: str
+    group: str
+    latency: str  # the column the metrics are quantiles of: ttft, upstream_ttft, latency
+    n: int  # values the points are computed over (completed requests)
+    quantiles: list[float]
+
+
 class AuditReport(BaseModel):
     schema_version: str = REPORT_SCHEMA_VERSION
     generated_at: datetime
@@ -111,4 +126,6 @@ class AuditReport(BaseModel):
     ll144: list[LL144Table]
     group_metrics: list[GroupMetrics]
     skipped: list[Skipped]
+    # Added in schema "1" without a bump (optional: a report written before it reads as empty).
+    latency_distributions: list[LatencyDistribution] = Field(default_factory=list)
     methodology: str = "docs/audit-methodology.md"

@@ -7,6 +7,7 @@
     status and reason                           audits/status.py
     flagged gaps: adjusted ratio and SHAP       explainers/disparity.py
     LL144 tables, MetricFrame                   audits/ll144.py, audits/group_metrics.py
+    latency ECDF points per group (SQL)         _Audit._distributions
 
 Seams for the later steps: the scheduler calls run_audit with a window and a config; the
 webhook reads `findings` by status; renderers read the report's fields, nothing else.
@@ -27,7 +28,7 @@ from audits.frame import UNKNOWN, AuditFrame, load
 from audits.group_metrics import group_metrics
 from audits.ll144 import ll144_table
 from audits.metrics import METRICS, GroupValue, Metric, create_view, group_table, values_of
-from audits.report import AuditReport, Factor, Finding, PolicyVersionSeen, Skipped
+from audits.report import AuditReport, Factor, Finding, LatencyDistribution, PolicyVersionSeen, Skipped
 from audits.stats import benjamini_hochberg
 from audits.status import decide
 from explainers.disparity import GapExplanation, explain_gap
@@ -118,7 +119,8 @@ class _Audit:
             thresholds=self._thresholds(), findings=findings,
             ll144=[ll144_table(g.label, m, tables[g.label][0], total, self.config.min_share)
                    for g in self.groupings for m in metrics if m.ll144],
-            group_metrics=[self._group_metrics(g, metrics) for g in self.groupings], skipped=self.skipped)
+            group_metrics=[self._group_metrics(g, metrics) for g in self.groupings], skipped=self.skipped,
+            latency_distributions=self._distributions(metrics))
 
     def _metrics_with_data(self, tables: dict[str, tuple[dict[str, GroupValue], GroupValue]]) -> list[Metric]:
         overall = next(iter(tables.values()))[1] if tables else None
@@ -230,6 +232,26 @@ class _Audit:
         columns = ", ".join(dict.fromkeys(m.column for m in metrics))
         rows = self.connection.execute(f"SELECT {grouping.column}, {columns} FROM audit").df()
         return group_metrics(grouping.label, rows, grouping.column, metrics)
+
+    def _distributions(self, metrics: list[Metric]) -> list[LatencyDistribution]:
+        """Per grouping, each group's ECDF points of each latency column, in one SQL statement."""
+        columns = list(dict.fromkeys(m.column for m in metrics if m.family == "latency"))
+        if not columns:
+            return []
+        k = self.config.ecdf_points
+        points = "[" + ", ".join(repr(i / (k - 1)) for i in range(k)) + "]"
+        selected = ", ".join(f"count({c}), quantile_cont({c}, {points})" for c in columns)
+        found = []
+        for grouping in self.groupings:
+            rows = self.connection.execute(f"SELECT {grouping.column}, {selected} FROM audit "
+                                           f"GROUP BY {grouping.column} ORDER BY {grouping.column}").fetchall()
+            for row in rows:
+                for i, column in enumerate(columns):
+                    n, quantiles = int(row[1 + 2 * i]), row[2 + 2 * i]
+                    if n:
+                        found.append(LatencyDistribution(attribute=grouping.label, group=row[0], latency=column, n=n,
+                                                         quantiles=[round(float(v), 3) for v in quantiles]))
+        return found
 
     def _thresholds(self) -> dict[str, float]:
         c = self.config

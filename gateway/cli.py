@@ -318,19 +318,25 @@ def audit() -> None:
 @click.option("--attributes", default=None, help="Comma-separated customer attributes (default: all the records carry).")
 @click.option("--reference", multiple=True, help="attribute=group, repeatable (default: the most favourable group).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
-              help="Directory for report.json.")
-def audit_run(since: str, until: str, attributes: str | None, reference: tuple[str, ...], out_dir: Path) -> None:
-    """Audit a window and write DIR/report.json (JSON only for now: HTML and PDF reports come later)."""
+              help="Directory for report.json, report.html and report.pdf.")
+@click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True,
+              help="Language of the HTML and PDF report.")
+@click.option("--previous", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="An earlier report.json: the report shows the trend against it.")
+def audit_run(since: str, until: str, attributes: str | None, reference: tuple[str, ...], out_dir: Path, lang: str,
+              previous: Path | None) -> None:
+    """Audit a window and write DIR/report.json with its HTML and PDF renderings (report.html, report.pdf)."""
     from audits.cli import run_to_directory
     from audits.errors import AuditError, AuditUsageError
     from gateway.store.decision_log import DecisionLog
 
     try:
-        path = run_to_directory(DecisionLog(_database()), since=since, until=until, attributes=attributes,
-                                reference=reference, out=out_dir)
+        paths = run_to_directory(DecisionLog(_database()), since=since, until=until, attributes=attributes,
+                                 reference=reference, out=out_dir, lang=lang, previous=previous)
     except (AuditUsageError, AuditError) as exc:
         raise click.UsageError(str(exc)) from None
-    click.echo(f"wrote {path}")
+    for path in paths.values():
+        click.echo(f"wrote {path}")
 
 
 # --- decisions ---------------------------------------------------------------------------

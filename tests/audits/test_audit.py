@@ -168,3 +168,28 @@ def test_every_test_of_an_audit_gets_a_benjamini_hochberg_q(database) -> None:  
     smallest = ranked[0]
     assert math.isclose(smallest.q, min(min(f.p * m / (i + 1) for i, f in enumerate(ranked)), 1.0))
     assert any(f.attribute == "gender×age_band" for f in report.findings)
+
+
+def test_latency_ecdfs_pass_through_the_findings_quantiles(database) -> None:  # type: ignore[no-untyped-def]
+    made = write(database, records(Population(n=600, gender={"female": 0.45, "male": 0.45, None: 0.1},
+                                              slower={"female": 1.3}), seed=12))
+    report = audit(database, AuditConfig(**{**FAST.model_dump(), "ecdf_points": 21,
+                                            "metrics": ("ttft_p50", "ttft_p95", "blocked_rate")}))
+    curves = {(d.attribute, d.group, d.latency): d for d in report.latency_distributions}
+    # One curve per group of every attribute, for the one latency column the metrics use.
+    assert set(curves) == {(a, g, "ttft") for a in ("age_band", "gender") for g in
+                           {r.customer_attributes.get(a, "unknown") for r in made}}
+    female = curves[("gender", "female", "ttft")]
+    p50, p95 = finding(report, "ttft_p50", "female"), finding(report, "ttft_p95", "female")
+    assert len(female.quantiles) == 21 and female.n == p50.n
+    assert female.quantiles == sorted(female.quantiles)
+    assert math.isclose(female.quantiles[10], p50.value, rel_tol=1e-6)  # probability 10/20 = 0.5
+    assert math.isclose(female.quantiles[19], p95.value, rel_tol=1e-6)  # 19/20 = 0.95
+    completed = [r.timings.client_ttfb for r in made if r.stage == "completed"
+                 and r.customer_attributes.get("gender") == "female"]
+    assert math.isclose(female.quantiles[0], min(completed), abs_tol=1e-3)
+    assert math.isclose(female.quantiles[-1], max(completed), abs_tol=1e-3)
+    # An older report without the field still reads.
+    old = report.model_dump(mode="json")
+    del old["latency_distributions"]
+    assert AuditReport.model_validate(old).latency_distributions == []

@@ -64,7 +64,7 @@ def _govgate(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
                           cwd=tmp_path, timeout=300)
 
 
-def test_the_cli_writes_report_json(tmp_path: Path) -> None:
+def test_the_cli_writes_the_report_as_json_html_and_pdf(tmp_path: Path) -> None:
     (tmp_path / "data").mkdir()
     engine = make_engine(f"sqlite:///{tmp_path / 'data' / 'govgate.db'}")
     migrate(engine)
@@ -82,6 +82,29 @@ def test_the_cli_writes_report_json(tmp_path: Path) -> None:
     assert report["findings"] and all(keys <= set(f) for f in report["findings"])
     assert {f["reference"] for f in report["findings"]} == {"male"}
     assert any(f["metric"] == "ttft_p50" and f["status"] == "confirmed" for f in report["findings"])
+    out = tmp_path / "out"
+    assert {p.name for p in out.iterdir()} == {"report.json", "report.html", "report.pdf"}
+    assert all(f"wrote {out / name}" in done.stdout for name in ("report.json", "report.html", "report.pdf"))
+    assert "Bias audit report" in (out / "report.html").read_text(encoding="utf-8")
+    assert (out / "report.pdf").read_bytes().startswith(b"%PDF-")
+    # In Chinese, with the trend against the first run.
+    again = _govgate(tmp_path, "audit", "run", "--since", SINCE.isoformat(), "--until", UNTIL.isoformat(),
+                     "--attributes", "gender", "--reference", "gender=male", "--out", str(tmp_path / "zh"),
+                     "--lang", "zh", "--previous", str(out / "report.json"))
+    assert again.returncode == 0, again.stderr
+    page = (tmp_path / "zh" / "report.html").read_text(encoding="utf-8")
+    assert "偏差审计报告" in page and '<table class="trend">' in page and "无上次审计" not in page
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"records": "many", "secret": "do-not-echo"}', encoding="utf-8")
+    for previous, said in ((broken, "--previous is not an audit report.json"),
+                           (tmp_path / "absent.json", "--previous cannot be read")):
+        refused = _govgate(tmp_path, "audit", "run", "--since", SINCE.isoformat(), "--until", UNTIL.isoformat(),
+                           "--out", str(tmp_path / "never"), "--previous", str(previous))
+        assert refused.returncode == 2 and said in refused.stderr and "Traceback" not in refused.stderr
+        assert "do-not-echo" not in refused.stderr and not (tmp_path / "never").exists()
+    german = _govgate(tmp_path, "audit", "run", "--since", SINCE.isoformat(), "--until", UNTIL.isoformat(),
+                      "--out", "x", "--lang", "de")
+    assert german.returncode == 2 and "--lang" in german.stderr
     bad = _govgate(tmp_path, "audit", "run", "--since", "yesterday", "--until", UNTIL.isoformat(), "--out", "x")
     assert bad.returncode == 2 and "--since must be an ISO 8601 time" in bad.stderr and "Traceback" not in bad.stderr
     backwards = _govgate(tmp_path, "audit", "run", "--since", UNTIL.isoformat(), "--until", SINCE.isoformat(),
