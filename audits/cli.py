@@ -1,25 +1,34 @@
-"""`govgate audit run`: the logic behind the thin click command in gateway/cli.py.
+"""`govgate audit run` and `govgate audit schedule`: the logic behind the thin click commands
+in gateway/cli.py.
 
-Parses the operator's options into run_audit's arguments and writes the report's files
-(audits/output.py).
+`run` parses the operator's options into run_audit's arguments (times or durations back from
+now, audits/window.py), runs the audit in this process and writes the report's files
+(audits/output.py) into the folder asked for; with a store it is also recorded as an audit
+(trigger `cli`) that the API lists and serves. `schedule` runs the configured schedules and
+the queued audits as a process of its own until it is told to stop.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+import logging
+import threading
+from datetime import UTC, datetime
 from pathlib import Path
 
 from audits.config import AuditConfig
-from audits.errors import AuditUsageError
+from audits.errors import AuditError, AuditUsageError
 from audits.output import write_report
-from gateway.store.decision_log import DecisionLog, as_utc
+from audits.runner import AuditRunner, run_parameters
+from audits.window import parse_moment, parse_window
+from gateway.store.audits import AuditLog, AuditStore, ClaimedAudit
+from gateway.store.decision_log import DecisionLog
+
+log = logging.getLogger(__name__)
 
 
-def parse_time(text: str, option: str) -> datetime:
-    try:
-        return as_utc(datetime.fromisoformat(text))
-    except (ValueError, OverflowError):
-        raise AuditUsageError(f"{option} must be an ISO 8601 time, e.g. 2026-12-01T00:00:00Z") from None
+def parse_time(text: str, option: str, *, now: datetime | None = None) -> datetime:
+    """An ISO 8601 time, or a duration back from now ("30d")."""
+    return parse_moment(text, option, now=now or datetime.now(UTC))
 
 
 def parse_attributes(text: str | None) -> list[str] | None:
@@ -42,13 +51,39 @@ def parse_reference(values: tuple[str, ...]) -> dict[str, str]:
     return reference
 
 
-def run_to_directory(log: DecisionLog, *, since: str, until: str, attributes: str | None,
-                     reference: tuple[str, ...], out: Path, config: AuditConfig = AuditConfig()) -> Path:
-    start, end = parse_time(since, "--since"), parse_time(until, "--until")
-    if end <= start:
-        raise AuditUsageError("--until must come after --since")
-    from audits.run import run_audit  # the statistics load only once the options are good
+def run_to_directory(log: DecisionLog, *, since: str, until: str | None, attributes: str | None,
+                     reference: tuple[str, ...], out: Path, config: AuditConfig = AuditConfig(),
+                     store: AuditStore | None = None, now: datetime | None = None) -> tuple[Path, str | None]:
+    """report.json's path, and the stored audit's id (None without a store)."""
+    start, end = parse_window(since, until, now=now or datetime.now(UTC), since_option="--since",
+                              until_option="--until")
+    names, groups = parse_attributes(attributes), parse_reference(reference)
+    if store is None:
+        from audits.run import run_audit  # the statistics load only once the options are good
 
-    report = run_audit(log, start, end, attributes=parse_attributes(attributes), reference=parse_reference(reference),
-                       config=config)
-    return write_report(report, out)["json"]
+        report = run_audit(log, start, end, attributes=names, reference=groups, config=config)
+        return write_report(report, out)["json"], None
+    audits = AuditLog(store.engine)
+    runner = AuditRunner(store=store, audits=audits, decision_log=log, config=config)
+    audit_id = store.create(requested_by="cli", trigger="cli", since=start, until=end,
+                            parameters=run_parameters(names, groups, config), now=datetime.now(UTC),
+                            owner=runner.owner)
+    stored = audits.get(audit_id)
+    assert stored is not None
+    result = runner.run_claimed(ClaimedAudit(id=audit_id, seq=stored.seq, trigger="cli", since=start, until=end,
+                                             parameters=stored.parameters), out=out)
+    if result.status != "done":
+        raise AuditError(f"{result.error} (audit {audit_id})")
+    return result.files["json"], audit_id
+
+
+def run_schedule(service, stop: threading.Event) -> None:  # type: ignore[no-untyped-def]
+    """Run an AuditService (audits/service.py) until `stop` is set."""
+    service.start()
+    try:
+        if service.scheduler is not None:
+            for name, at in service.scheduler.next_fire_times().items():
+                log.info("schedule %s: next firing %s", name, at.isoformat() if at else "never")
+        stop.wait()
+    finally:
+        service.close()

@@ -81,7 +81,8 @@ class AuditScheduler:
     def run_soon(self, name: str) -> None:
         """Have the schedule's job run now (as if its time had come; the firing is still named
         by its latest cron time): operators' and tests' way to fire without waiting."""
-        self._scheduler.modify_job(name, next_run_time=self._clock())
+        # The real clock: APScheduler compares with its own (the firing is named by self._clock).
+        self._scheduler.modify_job(name, next_run_time=datetime.now(UTC))
 
     def _run_job(self, schedule: AuditSchedule) -> None:
         fire_time = latest_fire_time(schedule.trigger(), self._clock(),
