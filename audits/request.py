@@ -95,12 +95,66 @@ class AuditSchedule(BaseModel):
 
     def trigger(self):  # type: ignore[no-untyped-def]
         """The APScheduler trigger (UTC)."""
-        from apscheduler.triggers.cron import CronTrigger
-
-        return CronTrigger.from_crontab(self.cron, timezone=UTC)
+        return crontab_trigger(self.cron)
 
     def parameters(self) -> dict[str, Any]:
         return {"attributes": self.attributes, "reference": dict(self.reference)}
+
+
+WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+
+
+def crontab_trigger(expression: str):  # type: ignore[no-untyped-def]
+    """A five-field crontab expression as cron(8) reads it, as an APScheduler trigger in UTC.
+
+    APScheduler's own `from_crontab` numbers weekdays from Monday (its 1 is Tuesday) and ANDs a
+    day of month with a weekday where cron(8) ORs them: the weekday field is translated to
+    names here, and restricting both day fields is refused rather than read differently.
+    """
+    from apscheduler.triggers.cron import CronTrigger
+
+    fields = expression.split()
+    if len(fields) != 5:
+        raise ValueError("five fields are needed")
+    minute, hour, day, month, weekday = fields
+    if day != "*" and weekday != "*":
+        raise ValueError("give a day of the month or a weekday, not both (cron(8) would run on either)")
+    return CronTrigger(minute=minute, hour=hour, day=day, month=month, day_of_week=_weekdays(weekday),
+                       timezone=UTC)
+
+
+def _weekdays(field: str) -> str:
+    """cron(8)'s weekday field (0 or 7 Sunday, names sun..sat, ranges, lists, steps) as names."""
+    if field == "*":
+        return "*"
+    days: set[int] = set()
+    for part in field.split(","):
+        span, _, step_text = part.partition("/")
+        step = _number(step_text, 1, 7) if step_text else 1
+        if span == "*":
+            first, last = 0, 6
+        else:
+            low, dash, high = span.partition("-")
+            first = _day(low)
+            last = _day(high, end=True) if dash else (6 if step_text else first)
+            if last < first:
+                raise ValueError(f"the weekday range {span} runs backwards")
+        days.update(range(first, last + 1, step))
+    return ",".join(WEEKDAYS[d % 7] for d in sorted(days))
+
+
+def _day(text: str, *, end: bool = False) -> int:
+    if text.lower() in WEEKDAYS:
+        return WEEKDAYS.index(text.lower())
+    day = _number(text, 0, 7)
+    # 7 is Sunday too; at the end of a range it closes the week (5-7: fri, sat, sun).
+    return day if end or day < 7 else 0
+
+
+def _number(text: str, low: int, high: int) -> int:
+    if not (text.isascii() and text.isdigit()) or not low <= int(text) <= high:
+        raise ValueError(f"a weekday is 0-7 or sun..sat, a step 1-7; got {text!r}")
+    return int(text)
 
 
 def unique_names(schedules: list[AuditSchedule]) -> list[AuditSchedule]:
