@@ -18,6 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from audits.request import RULES
 from audits.webhook import verify
 from gateway.auth import create_key
 from gateway.store.audits import AuditStore
@@ -32,6 +33,7 @@ FAST = {"bootstrap_resamples": 199, "shap_sample": 800, "shap_max_iter": 20, "in
         "metrics": ["ttft_p50", "ttft_p95", "latency_p50"]}
 WINDOW = {"since": SINCE.isoformat(), "until": UNTIL.isoformat()}
 UNKNOWN = "aud_" + "0" * 32
+RULE_TEXT = " ".join(RULES.values())
 
 
 @dataclass
@@ -187,7 +189,7 @@ BAD_BODIES: list[tuple[Any, str | None]] = [
     ({"since": "30 days"}, "since"), ({"since": "١٢d"}, "since"), ({"since": "３０d"}, "since"),
     ({"since": "30d\u0000"}, "since"), ({"since": "x" * 100_000}, "since"), ({"since": "0d"}, "since"),
     ({"since": "2026-11-09", "until": "2026-11-02"}, "until"), ({"since": "1d", "until": "1d"}, "until"),
-    ({"since": "9999-12-31T23:59:59-14:00"}, "since"), ({"since": "2999-01-01"}, "since"),
+    ({"since": "9999-12-31T23:59:59-14:00"}, "since"), ({"since": "2999-01-01"}, "until"),
     ({**WINDOW, "attributes": []}, "attributes"), ({**WINDOW, "attributes": "gender"}, "attributes"),
     ({**WINDOW, "attributes": ["Gender"]}, "attributes"), ({**WINDOW, "attributes": ["ｇender"]}, "attributes"),
     ({**WINDOW, "attributes": ["gender\u202e"]}, "attributes"), ({**WINDOW, "attributes": [f"a{i}" for i in range(17)]},
@@ -208,7 +210,7 @@ def test_bad_bodies_are_400_naming_the_field(site: Site, body: Any, param: str |
     error = error_of(response, 400, param=param)
     assert error["type"] == "invalid_request_error"
     for value in (body.values() if isinstance(body, dict) else ()):
-        if isinstance(value, str) and len(value) > 3:
+        if isinstance(value, str) and len(value) > 3 and value not in RULE_TEXT:  # the rules' examples
             assert value not in response.text
 
 
