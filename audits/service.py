@@ -76,7 +76,8 @@ def open_audit_service(settings: Settings, database: "Engine", decision_log: Dec
                                    secret=settings.audit_webhook_secret.get_secret_value().encode("utf-8"),
                                    store=store, attempts=settings.audit_webhook_attempts,
                                    backoff_s=settings.audit_webhook_backoff_s,
-                                   max_backoff_s=max(settings.audit_webhook_backoff_s, settings.audit_webhook_max_backoff_s),
+                                   max_backoff_s=max(settings.audit_webhook_backoff_s,
+                                                     settings.audit_webhook_max_backoff_s),
                                    timeout_s=settings.audit_webhook_timeout_s)
     service = AuditService(store=store, audits=AuditLog(database), config=config, owner=owner, notifier=notifier)
     if run:

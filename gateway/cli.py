@@ -320,7 +320,8 @@ def audit() -> None:
 
 
 @audit.command("run")
-@click.option("--since", required=True, help="Window start: ISO 8601 (2026-11-01T00:00:00Z) or a duration back, e.g. 30d.")
+@click.option("--since", required=True,
+              help="Window start: ISO 8601 (2026-11-01T00:00:00Z) or a duration back, e.g. 30d.")
 @click.option("--until", default=None, help="Window end (exclusive): ISO 8601 or a duration back; default now.")
 @click.option("--attributes", default=None, help="Comma-separated customer attributes (default: all the records carry).")
 @click.option("--reference", multiple=True, help="attribute=group, repeatable (default: the most favourable group).")

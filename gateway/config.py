@@ -203,7 +203,8 @@ class Settings(BaseSettings):
     def _audit_settings(self) -> Settings:
         url, secret = self.audit_webhook_url, self.audit_webhook_secret
         if (url is None) != (secret is None):
-            raise ValueError("GOVGATE_AUDIT_WEBHOOK_URL and GOVGATE_AUDIT_WEBHOOK_SECRET are set together or not at all")
+            raise ValueError("GOVGATE_AUDIT_WEBHOOK_URL and GOVGATE_AUDIT_WEBHOOK_SECRET are set together "
+                             "or not at all")
         if url is not None and not re.fullmatch(r"https?://[^\s/?#]+[^\s]*", url):
             raise ValueError("GOVGATE_AUDIT_WEBHOOK_URL must be an http:// or https:// URL")
         if secret is not None and len(secret.get_secret_value()) < MIN_WEBHOOK_SECRET_CHARS:
