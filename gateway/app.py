@@ -14,7 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware import Middleware
 
 from gateway import __version__
-from gateway.api import decisions, health, openai, outcomes, pii, policies
+from gateway.api import audits, decisions, health, openai, outcomes, pii, policies
 from gateway.config import Settings
 from gateway.errors import GatewayError, describe_fault
 from gateway.limits import RequestEdge
@@ -54,7 +54,8 @@ def create_app(settings: Settings | None = None, *, pii_engine: PiiEngine | None
         redoc_url="/redoc" if docs else None,
         openapi_url="/openapi.json" if docs else None,
     )
-    for router in (openai.router, pii.router, decisions.router, outcomes.router, policies.router, health.router):
+    for router in (openai.router, pii.router, decisions.router, outcomes.router, audits.router, policies.router,
+                   health.router):
         app.include_router(router)
     _install_error_handlers(app)
     return app

@@ -17,7 +17,14 @@ from gateway.config import DEFAULT_HOST, DEFAULT_PORT, Settings
 
 
 def _settings() -> Settings:
-    return Settings()
+    from pydantic import ValidationError
+    from pydantic_settings import SettingsError
+
+    try:
+        return Settings()
+    except (ValidationError, SettingsError) as exc:
+        # The reason (pydantic names the setting; values are never quoted: hide_input_in_errors).
+        raise click.ClickException(f"the GOVGATE_* settings cannot be used: {exc}") from None
 
 
 def _emit(value: Any, as_json: bool, render) -> None:  # type: ignore[no-untyped-def]
@@ -313,8 +320,9 @@ def audit() -> None:
 
 
 @audit.command("run")
-@click.option("--since", required=True, help="Window start, ISO 8601 (e.g. 2026-11-01T00:00:00Z).")
-@click.option("--until", required=True, help="Window end (exclusive), ISO 8601.")
+@click.option("--since", required=True,
+              help="Window start: ISO 8601 (2026-11-01T00:00:00Z) or a duration back, e.g. 30d.")
+@click.option("--until", default=None, help="Window end (exclusive): ISO 8601 or a duration back; default now.")
 @click.option("--attributes", default=None, help="Comma-separated customer attributes (default: all the records carry).")
 @click.option("--reference", multiple=True, help="attribute=group, repeatable (default: the most favourable group).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
@@ -322,21 +330,55 @@ def audit() -> None:
 @click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True,
               help="Language of the HTML and PDF report.")
 @click.option("--previous", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="An earlier report.json: the report shows the trend against it.")
-def audit_run(since: str, until: str, attributes: str | None, reference: tuple[str, ...], out_dir: Path, lang: str,
-              previous: Path | None) -> None:
+              help="An earlier report.json: the report shows the trend against it (default: the previous stored audit).")
+@click.option("--no-store", is_flag=True, help="Do not record the audit in the database (GET /v1/audits lists it).")
+def audit_run(since: str, until: str | None, attributes: str | None, reference: tuple[str, ...], out_dir: Path,
+              lang: str, previous: Path | None, no_store: bool) -> None:
     """Audit a window and write DIR/report.json with its HTML and PDF renderings (report.html, report.pdf)."""
     from audits.cli import run_to_directory
     from audits.errors import AuditError, AuditUsageError
+    from gateway.store.audits import AuditStore
     from gateway.store.decision_log import DecisionLog
 
+    engine = _database()
     try:
-        paths = run_to_directory(DecisionLog(_database()), since=since, until=until, attributes=attributes,
-                                 reference=reference, out=out_dir, lang=lang, previous=previous)
+        paths, audit_id = run_to_directory(DecisionLog(engine), since=since, until=until, attributes=attributes,
+                                           reference=reference, out=out_dir, lang=lang, previous=previous,
+                                           store=None if no_store else AuditStore(engine))
     except (AuditUsageError, AuditError) as exc:
         raise click.UsageError(str(exc)) from None
     for path in paths.values():
         click.echo(f"wrote {path}")
+    if audit_id:
+        click.echo(f"stored as audit {audit_id}")
+
+
+@audit.command("schedule")
+def audit_schedule() -> None:
+    """Run GOVGATE_AUDIT_SCHEDULES and the queued audits as a process of its own, until stopped
+    (SIGINT, SIGTERM). Safe beside gateways that do the same: each firing runs once."""
+    import logging
+    import signal
+    import threading
+
+    from audits.cli import run_schedule
+    from audits.service import AuditSettingsError, open_audit_service
+    from gateway.store.decision_log import DecisionLog
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    settings, engine = _settings(), _database()
+    try:
+        service = open_audit_service(settings, engine, DecisionLog(engine, checkpoint_digest=_checkpoint_digest()),
+                                     run=True, schedule=True)
+    except AuditSettingsError as exc:
+        raise click.ClickException(str(exc)) from None
+    if not settings.audit_schedules:
+        click.echo("no GOVGATE_AUDIT_SCHEDULES: running queued audits only", err=True)
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    run_schedule(service, stop)
 
 
 # --- decisions ---------------------------------------------------------------------------

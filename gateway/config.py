@@ -10,10 +10,11 @@ import re
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
 
+from audits.request import AuditSchedule, unique_names
 from gateway.policy.documents import UPSTREAM_KEY_ENV_PATTERN
 
 DEFAULT_HOST = "127.0.0.1"
@@ -46,6 +47,17 @@ DEFAULT_ANONYMOUS_RECORDS_PER_MINUTE = 5
 # that long (Art. 19(1) for providers, Art. 26(6) for deployers), unless other law says more.
 DEFAULT_RETENTION_DAYS = 365
 MIN_RETENTION_DAYS = 183
+# Audits (docs/operations.md, "Audits: API, schedule, webhook"): how often a runner looks for
+# audits another process queued, how often it says it is alive, and when silence means dead.
+DEFAULT_AUDIT_POLL_S = 30.0
+DEFAULT_AUDIT_HEARTBEAT_S = 15.0
+DEFAULT_AUDIT_STALE_AFTER_S = 300.0
+# Webhook delivery: attempts, the first retry's wait (doubling up to the cap), one attempt's timeout.
+DEFAULT_AUDIT_WEBHOOK_ATTEMPTS = 5
+DEFAULT_AUDIT_WEBHOOK_BACKOFF_S = 2.0
+DEFAULT_AUDIT_WEBHOOK_MAX_BACKOFF_S = 300.0
+DEFAULT_AUDIT_WEBHOOK_TIMEOUT_S = 10.0
+MIN_WEBHOOK_SECRET_CHARS = 16
 
 
 class _Environment(EnvSettingsSource):
@@ -74,7 +86,8 @@ class _Environment(EnvSettingsSource):
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="GOVGATE_", extra="ignore")
+    # Errors never quote what was given: the settings hold secrets (keys, the webhook secret).
+    model_config = SettingsConfigDict(env_prefix="GOVGATE_", extra="ignore", hide_input_in_errors=True)
 
     @classmethod
     def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
@@ -159,6 +172,46 @@ class Settings(BaseSettings):
     # How long decision records are kept (docs/operations.md, "Retention and purge"): a purge
     # of younger records is refused unless forced. Never below MIN_RETENTION_DAYS.
     retention_days: int = Field(default=DEFAULT_RETENTION_DAYS, ge=MIN_RETENTION_DAYS)
+    # --- audits (docs/operations.md, "Audits: API, schedule, webhook") ----------------------
+    # GOVGATE_AUDIT_SCHEDULES: a JSON list of {name, cron (five fields, UTC), window ("7d"),
+    # attributes?, reference?}; checked here, so a bad schedule stops startup with its reason.
+    audit_schedules: list[AuditSchedule] = Field(default_factory=list)
+    # GOVGATE_AUDIT_CONFIG: a JSON object of audits/config.py's AuditConfig fields (thresholds,
+    # resamples, seed) for audits this process queues; checked when the audit service opens.
+    audit_config: dict[str, Any] = Field(default_factory=dict)
+    # Whether the gateway process runs queued audits (a worker thread) and fires the schedules;
+    # turn either off to leave it to `govgate audit schedule` running as its own process.
+    audit_run_in_gateway: bool = True
+    audit_schedule_in_gateway: bool = True
+    audit_poll_s: float = Field(default=DEFAULT_AUDIT_POLL_S, gt=0, le=3600)
+    audit_heartbeat_s: float = Field(default=DEFAULT_AUDIT_HEARTBEAT_S, gt=0, le=3600)
+    audit_stale_after_s: float = Field(default=DEFAULT_AUDIT_STALE_AFTER_S, gt=0, le=86400)
+    # Where an audit with confirmed findings is announced (a signed POST), and the shared secret.
+    audit_webhook_url: str | None = None
+    audit_webhook_secret: SecretStr | None = None
+    audit_webhook_attempts: int = Field(default=DEFAULT_AUDIT_WEBHOOK_ATTEMPTS, ge=1, le=20)
+    audit_webhook_backoff_s: float = Field(default=DEFAULT_AUDIT_WEBHOOK_BACKOFF_S, ge=0, le=3600)
+    audit_webhook_max_backoff_s: float = Field(default=DEFAULT_AUDIT_WEBHOOK_MAX_BACKOFF_S, ge=0, le=86400)
+    audit_webhook_timeout_s: float = Field(default=DEFAULT_AUDIT_WEBHOOK_TIMEOUT_S, gt=0, le=300)
+
+    @field_validator("audit_schedules")
+    @classmethod
+    def _schedule_names(cls, schedules: list[AuditSchedule]) -> list[AuditSchedule]:
+        return unique_names(schedules)
+
+    @model_validator(mode="after")
+    def _audit_settings(self) -> Settings:
+        url, secret = self.audit_webhook_url, self.audit_webhook_secret
+        if (url is None) != (secret is None):
+            raise ValueError("GOVGATE_AUDIT_WEBHOOK_URL and GOVGATE_AUDIT_WEBHOOK_SECRET are set together "
+                             "or not at all")
+        if url is not None and not re.fullmatch(r"https?://[^\s/?#]+[^\s]*", url):
+            raise ValueError("GOVGATE_AUDIT_WEBHOOK_URL must be an http:// or https:// URL")
+        if secret is not None and len(secret.get_secret_value()) < MIN_WEBHOOK_SECRET_CHARS:
+            raise ValueError(f"GOVGATE_AUDIT_WEBHOOK_SECRET must be at least {MIN_WEBHOOK_SECRET_CHARS} characters")
+        if not self.audit_heartbeat_s * 2 < self.audit_stale_after_s:
+            raise ValueError("GOVGATE_AUDIT_STALE_AFTER_S must be more than twice GOVGATE_AUDIT_HEARTBEAT_S")
+        return self
 
     @property
     def serves_docs(self) -> bool:
@@ -175,4 +228,6 @@ class Settings(BaseSettings):
             problems.append("GOVGATE_VAULT_KEY is not set (a generated key in the data folder is for one dev node)")
         if self.pipeline_mode != "full":
             problems.append(f"GOVGATE_PIPELINE_MODE={self.pipeline_mode} turns governance stages off")
+        if self.audit_webhook_url is not None and not self.audit_webhook_url.startswith("https://"):
+            problems.append("GOVGATE_AUDIT_WEBHOOK_URL is not https (the findings would cross the network in clear)")
         return problems

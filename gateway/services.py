@@ -17,6 +17,7 @@ import httpx
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from audits.service import AuditService, AuditSettingsError, open_audit_service
 from gateway import keys
 from gateway.anonymous import AnonymousRefusals
 from gateway.auth import Authenticator, PreAuthLimiter
@@ -74,6 +75,8 @@ class Services:
     # POST /v1/outcomes, per reporting caller: a window of its own (reports do not spend a
     # bot's model-call allowance, nor calls its reports'), sized like the proxy's.
     outcome_limiter: RateLimiter
+    # Stored audits: their store and reader, the worker thread, schedules and webhook (audits/service.py).
+    audits: AuditService
     # Set when the in-process demo upstream is to be served (app.py mounts it): the secret
     # its requests must carry.
     builtin_demo_secret: str | None = None
@@ -174,6 +177,14 @@ async def open_services(settings: Settings, *, builtin_demo_url: str | None,
     await asyncio.to_thread(migrate, database)
     hmac_key = keys.hmac_key(settings.hmac_key, settings.data_dir)
     vault_key = keys.vault_key(settings.vault_key, settings.data_dir)
+    decision_log = DecisionLog(database, checkpoint_digest=keys.KeyedDigest(
+        keys.derive_key(hmac_key, CHECKPOINT_KEY_PURPOSE)))
+    try:
+        # Built (and its settings checked) before anything starts; started with the tasks below.
+        audit_service = open_audit_service(settings, database, decision_log, run=settings.audit_run_in_gateway,
+                                           schedule=settings.audit_schedule_in_gateway)
+    except AuditSettingsError as exc:
+        raise StartupError(str(exc)) from None
 
     # Models take seconds to load; a test session may pass one engine to many apps.
     pii_engine = pii_engine or await asyncio.to_thread(build_pii_engine)
@@ -207,14 +218,14 @@ async def open_services(settings: Settings, *, builtin_demo_url: str | None,
     watcher = asyncio.create_task(policy.watch(), name="policy-watch") if watch else None
     purger = asyncio.create_task(_purge_vault_periodically(vault), name="vault-purge")
     flusher = asyncio.create_task(_flush_anonymous_periodically(pipeline), name="anonymous-flush")
+    audit_service.start()
     try:
         yield Services(settings=settings, database=database, authenticator=authenticator, pii_engine=pii_engine,
                        detector=detector, applier=applier, vault=vault, policy=policy, upstream=upstream,
-                       ledger=ledger, pipeline=pipeline, decision_log=DecisionLog(database, checkpoint_digest=keys.KeyedDigest(
-                           keys.derive_key(hmac_key, CHECKPOINT_KEY_PURPOSE))),
+                       ledger=ledger, pipeline=pipeline, decision_log=decision_log,
                        outcomes=OutcomeStore(database), ledger_digest=ledger_digest,
                        outcome_digest=keys.KeyedDigest(keys.derive_key(hmac_key, "outcome-id")),
-                       outcome_limiter=RateLimiter(settings.rate_limit_per_minute),
+                       outcome_limiter=RateLimiter(settings.rate_limit_per_minute), audits=audit_service,
                        builtin_demo_secret=demo_secret)
     finally:
         for task in (watcher, purger, flusher):
@@ -222,6 +233,7 @@ async def open_services(settings: Settings, *, builtin_demo_url: str | None,
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+        await asyncio.to_thread(audit_service.close)
         await pipeline.flush_anonymous(everything=True)
         await ledger.close()
         await upstream.aclose()

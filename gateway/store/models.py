@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -191,3 +191,77 @@ class GatewayProcess(SQLModel, table=True):
     owner: str = Field(primary_key=True)  # random per process start
     started_at: datetime
     heartbeat_at: datetime
+
+
+class AuditRow(SQLModel, table=True):
+    """One bias audit: asked for (queued), run by one process (running), then done or failed
+    (migration 0006). Written only by gateway/store/audits.py's AuditStore."""
+
+    __tablename__ = "audits"
+    __table_args__ = (Index("ix_audits_status_seq", "status", "seq"),)
+
+    # Keyset order for the list (newest first); ids are random.
+    seq: int | None = Field(default=None, primary_key=True)
+    id: str = Field(unique=True, index=True)  # aud_ + 32 hex digits
+    requested_by: str  # the caller id; "scheduler" or "cli"
+    trigger: str = Field(index=True)  # manual | schedule:<name> | cli
+    since: datetime
+    until: datetime
+    parameters: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    status: str  # queued | running | done | failed
+    error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    created_at: datetime
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    # Which process runs it and when it last said so: a stale heartbeat marks it interrupted.
+    owner: str | None = None
+    heartbeat_at: datetime | None = None
+    records: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    summary: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    # report.json's exact text, and its sha256 (the API checks it on every read).
+    report: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    report_sha256: str | None = None
+    webhook_state: str = Field(default="none")  # none | pending | delivered | failed
+
+
+class AuditFileRow(SQLModel, table=True):
+    """A rendered file of an audit's report (json, html, pdf), in the database so every
+    replica on it serves the same files (migration 0006)."""
+
+    __tablename__ = "audit_files"
+
+    audit_id: str = Field(sa_column=Column(String, ForeignKey("audits.id", ondelete="CASCADE"), primary_key=True))
+    format: str = Field(primary_key=True)
+    media_type: str
+    filename: str
+    size: int = Field(sa_column=Column(BigInteger, nullable=False))
+    sha256: str
+    content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class AuditFiringRow(SQLModel, table=True):
+    """One firing of a schedule, claimed by the one scheduler whose insert won the primary key:
+    the lease that keeps replicas on one database from running a firing twice (migration 0006)."""
+
+    __tablename__ = "audit_schedule_firings"
+
+    schedule: str = Field(primary_key=True)
+    fire_key: str = Field(primary_key=True)  # the firing's time, ISO 8601 in UTC to the second
+    fire_time: datetime
+    audit_id: str
+    claimed_by: str
+    claimed_at: datetime
+
+
+class WebhookDeliveryRow(SQLModel, table=True):
+    """One attempt to deliver an audit's webhook notification (migration 0006)."""
+
+    __tablename__ = "webhook_deliveries"
+
+    id: int | None = Field(default=None, primary_key=True)
+    audit_id: str = Field(index=True)
+    attempt: int
+    attempted_at: datetime
+    status_code: int | None = None
+    error: str | None = None
+    delivered: bool

@@ -14,6 +14,7 @@ import pandas as pd
 
 from audits import AuditConfig, run_audit
 from explainers.disparity import explain_gap
+from gateway.store.audits import AuditLog
 from gateway.store.db import make_engine, migrate
 from gateway.store.decision_log import DecisionLog
 from tests.audits.synthetic import SINCE, UNTIL, Population, records, write
@@ -106,7 +107,27 @@ def test_the_cli_writes_the_report_as_json_html_and_pdf(tmp_path: Path) -> None:
                       "--out", "x", "--lang", "de")
     assert german.returncode == 2 and "--lang" in german.stderr
     bad = _govgate(tmp_path, "audit", "run", "--since", "yesterday", "--until", UNTIL.isoformat(), "--out", "x")
-    assert bad.returncode == 2 and "--since must be an ISO 8601 time" in bad.stderr and "Traceback" not in bad.stderr
+    assert bad.returncode == 2 and "--since must be an ISO 8601 date or time" in bad.stderr
+    assert "Traceback" not in bad.stderr and "yesterday" not in bad.stderr
     backwards = _govgate(tmp_path, "audit", "run", "--since", UNTIL.isoformat(), "--until", SINCE.isoformat(),
                          "--out", "x")
     assert backwards.returncode == 2 and "--until must come after --since" in backwards.stderr
+    # Each run is recorded (trigger cli), with its report and files, as the API serves them;
+    # durations back from now work too (nothing in the last day: an empty, stored audit).
+    recent = _govgate(tmp_path, "audit", "run", "--since", "1d", "--out", str(tmp_path / "recent"))
+    assert recent.returncode == 0, recent.stderr
+    engine = make_engine(f"sqlite:///{tmp_path / 'data' / 'govgate.db'}")
+    try:
+        stored_runs = AuditLog(engine).page(trigger="cli")  # newest first: the 1d run, the Chinese one, the first
+        assert len(stored_runs) == 3
+        newest, chinese, first = stored_runs
+        assert "偏差审计报告" in AuditLog(engine).file(chinese.id, "html").content.decode("utf-8")
+        assert newest.records == 0 and newest.status == "done" and newest.id in recent.stdout
+        assert first.status == "done" and first.records == 300 and first.summary["confirmed"] >= 1
+        stored = AuditLog(engine).get(first.id)
+        assert stored.report_verified and json.loads(stored.report_text) == report
+        assert AuditLog(engine).file(first.id, "json").content == (tmp_path / "out" / "report.json").read_bytes()
+    finally:
+        engine.dispose()
+    unstored = _govgate(tmp_path, "audit", "run", "--since", "1d", "--out", str(tmp_path / "plain"), "--no-store")
+    assert unstored.returncode == 0 and "(audit" not in unstored.stdout

@@ -229,6 +229,29 @@ def imported(world: World) -> list[httpx.Response]:
     return answers
 
 
+@path
+def audits(world: World) -> list[httpx.Response]:
+    """A bias audit over everything the paths above recorded (after them: it reads them), its
+    report and files stored; and one asked for with a personal value as its reference group."""
+    import time
+
+    officer = {"authorization": f"Bearer {world.officer_key}"}
+    base = world.gateway.base_url
+    refused = httpx.post(base + "/audits", headers=officer, timeout=60,
+                         json={"since": "1000w", "reference": {"gender": EN_NAME}})
+    assert refused.status_code == 400, refused.text
+    asked = httpx.post(base + "/audits", headers=officer, timeout=60, json={"since": "1000w"})
+    assert asked.status_code == 202, asked.text
+    deadline = time.monotonic() + 240
+    while (audit := httpx.get(f"{base}/audits/{asked.json()['id']}", headers=officer, timeout=60)).json()[
+            "status"] not in ("done", "failed"):
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    assert audit.json()["status"] == "done", audit.text
+    files = [httpx.get(base + f["url"].removeprefix("/v1"), headers=officer, timeout=60) for f in audit.json()["files"]]
+    return [refused, asked, audit, *files]
+
+
 # --- every way out ---------------------------------------------------------------------------
 
 
@@ -320,7 +343,8 @@ def test_no_raw_value_is_stored_logged_or_read_back(world: World, caplog: pytest
         tables.add(where.split(".")[0])
         found += hits(where, text)
     # The search saw the rows that would hold a value, were one kept.
-    assert {"decisions", "decision_attributes", "outcomes", "vault_entries", "api_keys"} <= tables
+    assert {"decisions", "decision_attributes", "outcomes", "vault_entries", "api_keys", "audits",
+            "audit_files"} <= tables
     for read in READERS:
         for where, text in read(world):
             found += hits(f"{read.__name__} {where}", text)
