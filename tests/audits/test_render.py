@@ -20,7 +20,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from audits import AuditConfig, run_audit
-from audits.config import AuditConfig as Config
 from audits.errors import ReportRenderError
 from audits.metrics import BY_NAME
 from audits.output import write_report
@@ -155,10 +154,10 @@ def test_the_chinese_page(report: AuditReport) -> None:
        share=st.floats(0, 1), n=st.integers(0, 5000), reference_n=st.integers(0, 5000),
        min_n=st.none() | st.integers(2, 4000), ratio=st.none() | st.floats(0, 50),
        ci_low=st.none() | st.floats(0, 50), ci_high=st.none() | st.floats(0, 50), q=st.none() | st.floats(0, 1))
-def test_every_reason_the_status_can_give_reads_in_chinese(metric, share, n, reference_n, min_n, ratio, ci_low,  # type: ignore[no-untyped-def]
-                                                          ci_high, q) -> None:
+def test_every_reason_the_status_can_give_reads_in_chinese(  # type: ignore[no-untyped-def]
+        metric, share, n, reference_n, min_n, ratio, ci_low, ci_high, q) -> None:
     _, reason = decide(BY_NAME[metric], share=share, n=n, reference_n=reference_n, min_n=min_n, ratio=ratio,
-                       ci_low=ci_low, ci_high=ci_high, q=q, config=Config())
+                       ci_low=ci_low, ci_high=ci_high, q=q, config=AuditConfig())
     said = translate("zh", reason)
     assert said is not None, reason
     assert not re.search(r"[a-z]{4,}", said.replace("unbounded", "")), said  # no English words left over
@@ -196,7 +195,9 @@ def test_the_trend_without_and_with_a_previous_audit(report: AuditReport) -> Non
     [new] = [r for r in rows if "new comparison" in r]
     assert str(escape(f"{dropped.attribute} = {dropped.group}")) in new and f'title="{dropped.metric}"' in new
     [worsened] = [r for r in rows if "status worse" in r]
-    assert f"Δ {(next(f for f in report.findings if (f.attribute, f.group, f.metric) == (worse.attribute, worse.group, worse.metric)).ratio - 1.01):+.3f}" in worsened
+    now = next(f for f in report.findings if (f.attribute, f.group, f.metric) == (worse.attribute, worse.group,
+                                                                                   worse.metric))
+    assert now.ratio is not None and f"Δ {now.ratio - 1.01:+.3f}" in worsened
     assert "retired-group" in next(r for r in rows if "not compared this time" in r)
     chinese = render_html(report, previous, "zh")
     assert "新增比较" in chinese and "本次未比较" in chinese and "状态变差" in chinese
