@@ -128,12 +128,15 @@ def append_imported(engine: Engine, shapes: Shapes, batches: Iterable[Sequence[E
         for batch in batches:
             fresh = _fresh(connection, batch, shapes.decision_id)
             present += len(batch) - len(fresh)
-            rows, attribute_rows, seq, head = _link(fresh, shapes.decisions.chain, seq, head)
+            first_seq = seq + 1
+            rows, seq, head = _link(((row, canonical) for row, canonical, _, _ in fresh), shapes.decisions.chain,
+                                    seq, head)
             decisions.insert(rows)
-            attributes.insert(attribute_rows)
-            outcome_list, outcome_seq, outcome_head = _link_outcomes(
-                [entry[3] for entry in fresh if entry[3] is not None], shapes.outcomes.chain,
-                outcome_seq, outcome_head)
+            attributes.insert([(decision_seq, key, value) for decision_seq, (_, _, pairs, _) in
+                               enumerate(fresh, start=first_seq) for key, value in pairs])
+            outcome_list, outcome_seq, outcome_head = _link(
+                (entry[3] for entry in fresh if entry[3] is not None), shapes.outcomes.chain, outcome_seq,
+                outcome_head)
             outcome_rows.insert(outcome_list)
             outcome_count += len(outcome_list)
             imported += len(fresh)
@@ -144,26 +147,11 @@ def append_imported(engine: Engine, shapes: Shapes, batches: Iterable[Sequence[E
     return Appended(imported=imported, present=present, outcomes=outcome_count)
 
 
-def _link(entries: Sequence[Entry], chain: tuple[int, ...], seq: int,
-          head: str) -> tuple[list[list[Any]], list[tuple[int, str, str]], int, str]:
-    """The ledger's link (`ledger.link_prepared`: the same hash and stored text, from the
-    same functions), filling bound rows in place instead of building dicts."""
-    at_seq, at_record, at_prev, at_hash = chain
-    rows, attribute_rows = [], []
-    for row, canonical, attributes, _outcome in entries:
-        seq += 1
-        record_hash = text_hash(head, canonical)
-        row[at_seq], row[at_record], row[at_prev], row[at_hash] = (
-            seq, stored_json(canonical, seq, head, record_hash), head, record_hash)
-        rows.append(row)
-        attribute_rows.extend((seq, key, value) for key, value in attributes)
-        head = record_hash
-    return rows, attribute_rows, seq, head
-
-
-def _link_outcomes(prepared: Sequence[tuple[list[Any], str]], chain: tuple[int, ...], seq: int,
-                   head: str) -> tuple[list[list[Any]], int, str]:
-    """`outcomes.link_prepared_outcomes`, on bound rows (as `_link` is to the ledger's)."""
+def _link(prepared: Iterable[tuple[list[Any], str]], chain: tuple[int, ...], seq: int,
+          head: str) -> tuple[list[list[Any]], int, str]:
+    """Bound rows joined to a chain after (seq, head), filled in place: the same hash and stored
+    text, from the same functions, as `ledger.link_prepared` and
+    `outcomes.link_prepared_outcomes` give the rows they build as dicts."""
     at_seq, at_record, at_prev, at_hash = chain
     rows = []
     for row, canonical in prepared:
