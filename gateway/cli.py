@@ -431,7 +431,8 @@ def decisions_import(file: Path, fmt: str | None, quiet: bool, as_json: bool) ->
 
     Columns: docs/decision-record.md, "Imported interactions". Any bad row: every bad row is
     named by its line, nothing is imported, exit 1."""
-    from gateway.importing import ImportFileError, detect_format, import_file, reader_for
+    from gateway.import_pass import import_file
+    from gateway.importing import ImportFileError, detect_format, reader_for
     from gateway.pii.detector import PiiDetector
     from gateway.pii.engine import build_pii_engine
     from gateway.policy.errors import PolicyLoadError

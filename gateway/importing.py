@@ -2,7 +2,8 @@
 audits also cover bots that do not route through the gateway yet (docs/decision-record.md,
 "Imported interactions").
 
-Reading only; the store writes (gateway/store/importer.py). A row is validated by the gateway's
+Reading only: one pass over a whole file is gateway/import_pass.py, the store writes
+(gateway/store/importer.py). A row is validated by the gateway's
 own rules, not copies of them: the customer columns go through the header parser and screen
 (gateway/customer.py, gateway/identifiers.py) as the X-Customer-* headers do, under the same
 keyed HMAC; the outcome through the POST /v1/outcomes body model (gateway/outcome.py).
@@ -20,19 +21,12 @@ import codecs
 import csv
 import json
 import math
-import multiprocessing
-import os
 import re
-import threading
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import closing
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from itertools import islice
 from json.encoder import encode_basestring as _encode_string  # type: ignore[attr-defined]
 from pathlib import Path
-from queue import Empty, Queue
 from typing import Any, Literal
 
 from pydantic import TypeAdapter
@@ -44,10 +38,7 @@ from gateway.identifiers import Digest, HoldsPii, listed_or_digest, screen_custo
 from gateway.json_body import parse_json_object
 from gateway.outcome import MAX_CLOCK_SKEW, OutcomeRecord, OutcomeRequest
 from gateway.policy.documents import Vocabulary
-from gateway.process_map import ProcessMap
 from gateway.store.chain import CHAIN_FIELDS, canonical_json
-from gateway.store.derived import attributes_of, query_columns
-from gateway.store.importer import Entry, Shapes, append_imported
 
 Format = Literal["csv", "jsonl"]
 FORMATS: tuple[Format, ...] = ("csv", "jsonl")
@@ -147,11 +138,11 @@ def rows(path: Path, fmt: Format) -> Iterator[RawRow]:
     """The file's rows in order, streamed. Blank lines are skipped; a line that is too long, not
     UTF-8 or not one row is a problem (and the reading goes on, so every bad line is named)."""
     with path.open("rb") as handle:
-        lines = _lines(handle)
-        yield from (_csv_rows(lines) if fmt == "csv" else _jsonl_rows(lines))
+        lines = file_lines(handle)
+        yield from (csv_rows(lines) if fmt == "csv" else jsonl_rows(lines))
 
 
-def _lines(handle: Any) -> Iterator[tuple[int, bytes | None]]:
+def file_lines(handle: Any) -> Iterator[tuple[int, bytes | None]]:
     """(line number, the line's bytes without its end) or None for a line over MAX_LINE_BYTES."""
     number = 0
     while True:
@@ -173,12 +164,12 @@ _TOO_LONG = f"the line is longer than {MAX_LINE_BYTES} bytes"
 _NOT_UTF8 = "the line is not valid UTF-8"
 
 
-def _csv_rows(lines: Iterable[tuple[int, bytes | None]], header: list[str] | None = None) -> Iterator[RawRow]:
+def csv_rows(lines: Iterable[tuple[int, bytes | None]], header: list[str] | None = None) -> Iterator[RawRow]:
     """The rows of `lines`; without `header`, the first non-blank line is the header (read
     from `lines`, which must then be an iterator). An empty file has no rows."""
     if header is None:
         lines = iter(lines)
-        header = _csv_header(lines)
+        header = csv_header(lines)
         if header is None:
             return
     for number, raw in lines:
@@ -203,7 +194,7 @@ def _csv_rows(lines: Iterable[tuple[int, bytes | None]], header: list[str] | Non
         yield RawRow(number, {name: cell for name, cell in zip(header, cells, strict=True) if cell != ""})
 
 
-def _csv_header(lines: Iterator[tuple[int, bytes | None]]) -> list[str] | None:
+def csv_header(lines: Iterator[tuple[int, bytes | None]]) -> list[str] | None:
     """The header's column names, read up to the first non-blank line (None: no line at all)."""
     for number, raw in lines:
         if raw is None:
@@ -237,7 +228,7 @@ def _header(number: int, cells: list[str]) -> list[str]:
     return names
 
 
-def _jsonl_rows(lines: Iterable[tuple[int, bytes | None]]) -> Iterator[RawRow]:
+def jsonl_rows(lines: Iterable[tuple[int, bytes | None]]) -> Iterator[RawRow]:
     for number, raw in lines:
         if raw is None:
             yield RawRow(number, None, _TOO_LONG)
@@ -610,245 +601,6 @@ def _number(value: Any, column: str, *, integer: bool) -> Any:
     if not math.isfinite(number) or not 0 <= number <= MAX_NUMBER:
         raise _Refused(column, RULES[column])
     return number if integer else round(float(number), 6)
-
-
-# --- a whole file ----------------------------------------------------------------------------
-
-BATCH_ROWS = 5_000
-# Lines a worker reads at a time, and chunks in flight (read ahead of the writer) at most.
-CHUNK_LINES = 1_000
-WINDOW_CHUNKS = 16
-DEFAULT_WORKERS = os.cpu_count() or 1
-# Problems listed in a report; past these, only counted (a file of a million bad rows still
-# answers in bounded memory).
-MAX_PROBLEMS = 1_000
-
-
-@dataclass(frozen=True)
-class ImportReport:
-    rows: int
-    imported: int = 0
-    present: int = 0  # already stored (an earlier import), or repeated in this file
-    outcomes: int = 0
-    bad_rows: int = 0
-    problems: tuple[Problem, ...] = ()
-
-    @property
-    def ok(self) -> bool:
-        return self.bad_rows == 0
-
-
-Progress = Callable[[str, int | None], Callable[[int], None]]
-
-
-def import_file(path: Path, fmt: Format, *, reader: RowReader, engine: Any, progress: Progress | None = None,
-                batch_rows: int = BATCH_ROWS, workers: int | None = None) -> ImportReport:
-    """Validate and write every row in one streaming pass, inside one transaction
-    (gateway/store/importer.py). At the first bad row the writing stops, the rest of the file
-    is still validated (every bad row is named), and the transaction is rolled back: nothing is
-    half-imported. The chain heads are therefore locked while the file is validated too.
-
-    Rows are read, validated and built in `workers` processes (default: one per core; 0: in
-    this one), a chunk of lines each, handed back in the file's order; this process links them
-    into the chains and writes them (gateway/process_map.py).
-
-    `progress(phase, total)` returns a callback taking lines done (the CLI's progress bar).
-    Raises ImportFileError for a file that is not an import at all (its header, its format).
-    """
-    bad = multiprocessing.Event()  # set by whichever process meets a bad row first
-    shapes = Shapes(engine.dialect)  # before the workers start: they bind rows for this database
-    chunk_reader = _ChunkReader(reader, fmt, shapes, recorded_at=datetime.now(UTC), bad=bad)
-    seen = _Seen()
-    # Each batch's last line, in the order the batches are handed on (the progress callback's).
-    ends: deque[int] = deque()
-
-    with ProcessMap(chunk_reader, workers=DEFAULT_WORKERS if workers is None else workers) as pool:
-        written = progress("importing", _line_count(path)) if progress else None
-
-        def batches() -> Iterator[list[Entry]]:
-            batch: list[Entry] = []
-            last_line = 0
-            for chunk in pool.map(_chunks(path, fmt), window=WINDOW_CHUNKS):
-                last_line = chunk.last_line
-                seen.rows += chunk.rows
-                for problem in chunk.problems:
-                    seen.note(problem)
-                if seen.bad:  # nothing more is written; an empty batch moves the progress bar on
-                    ends.append(chunk.last_line)
-                    yield []
-                    continue
-                batch.extend(chunk.entries)
-                while len(batch) >= batch_rows:
-                    ends.append(chunk.last_line)
-                    yield batch[:batch_rows]
-                    batch = batch[batch_rows:]
-            if seen.bad:
-                raise _BadRows()
-            if batch:
-                ends.append(last_line)
-                yield batch
-
-        shown = 0
-
-        def on_batch(_rows: int) -> None:
-            nonlocal shown
-            end = ends.popleft()
-            if written is not None:
-                written(end - shown)
-            shown = end
-
-        # Chunks are gathered in a thread while this one writes: the database driver releases
-        # the GIL while it stores a batch, so the two overlap.
-        try:
-            with closing(_prefetched(batches(), depth=4)) as prefetched:  # closed: its thread stops on a failure too
-                appended = append_imported(engine, shapes, prefetched, on_batch=on_batch)
-        except _BadRows:  # the transaction is rolled back: nothing of the file is stored
-            return ImportReport(rows=seen.rows, bad_rows=seen.bad, problems=tuple(seen.problems))
-    return ImportReport(rows=seen.rows, imported=appended.imported, present=appended.present,
-                        outcomes=appended.outcomes)
-
-
-@dataclass(frozen=True, slots=True)
-class _Lines:
-    """A chunk of the file's lines, as a worker gets it (with the CSV header read before)."""
-
-    header: list[str] | None
-    lines: list[tuple[int, bytes | None]]
-
-
-@dataclass(frozen=True, slots=True)
-class _Chunk:
-    """A chunk as read: its rows' entries (none once a row is bad anywhere) and its problems."""
-
-    rows: int
-    last_line: int
-    entries: list[Entry]
-    problems: list[Problem]
-
-
-def _chunks(path: Path, fmt: Format) -> Iterator[_Lines]:
-    with path.open("rb") as handle:
-        lines = _lines(handle)
-        header = _csv_header(lines) if fmt == "csv" else None
-        if fmt == "csv" and header is None:
-            return
-        while piece := list(islice(lines, CHUNK_LINES)):
-            yield _Lines(header, piece)
-
-
-class _ChunkReader:
-    """What a worker does with a chunk: each row validated and its record and outcome built;
-    once any process has met a bad row (`bad`), only the verdicts (nothing will be written)."""
-
-    def __init__(self, reader: RowReader, fmt: Format, shapes: Shapes, *, recorded_at: datetime, bad: Any) -> None:
-        self._reader = reader
-        self._fmt = fmt
-        self._prepare = shapes.prepare
-        self._recorded_at = recorded_at
-        self._bad = bad
-
-    def __call__(self, piece: _Lines) -> _Chunk:
-        reader = self._reader
-        raws = _csv_rows(piece.lines, piece.header) if self._fmt == "csv" else _jsonl_rows(piece.lines)
-        entries: list[Entry] = []
-        problems: list[Problem] = []
-        count = 0
-        checking = self._bad.is_set()
-        for raw in raws:
-            count += 1
-            if checking:
-                problem = reader.check(raw)
-                if problem is not None:
-                    problems.append(problem)
-                continue
-            read = reader.read(raw)
-            if not isinstance(read, ImportedRow):
-                problems.append(read or Problem(raw.line, "the line cannot be read"))
-                self._bad.set()
-                checking = True
-                continue
-            canonical = reader.canonical(read)
-            if not entries:
-                _check_template(reader, read, canonical)
-            entries.append(self._prepare(read.created_at, canonical, reader.columns(read), read.attributes,
-                                         reader.outcome(read, recorded_at=self._recorded_at)))
-        return _Chunk(count, piece.lines[-1][0], [] if problems else entries, problems)
-
-
-class _BadRows(Exception):
-    """Raised through the writing transaction to roll it back: the file had a bad row."""
-
-
-@dataclass
-class _Seen:
-    """What the pass has met so far (rows, and the bad ones: the first MAX_PROBLEMS listed)."""
-
-    rows: int = 0
-    bad: int = 0
-    problems: list[Problem] = field(default_factory=list)
-
-    def note(self, problem: Problem | None) -> None:
-        if problem is None:
-            return
-        self.bad += 1
-        if len(self.problems) < MAX_PROBLEMS:
-            self.problems.append(problem)
-
-
-def _line_count(path: Path) -> int:
-    """The file's lines, counted in bytes (a fraction of a second for a million rows)."""
-    count = last = 0
-    with path.open("rb") as handle:
-        while chunk := handle.read(1 << 20):
-            count += chunk.count(b"\n")
-            last = chunk[-1]
-    return count + (1 if last not in (0, 10) else 0)
-
-
-def _check_template(reader: RowReader, row: ImportedRow, canonical: str) -> None:
-    """The fast JSON must be the model's JSON, byte for byte, and the columns read off the row
-    those its JSON gives (a template gone stale would otherwise store records the model does
-    not describe)."""
-    payload = reader.record(row).model_dump(mode="json", exclude=CHAIN_FIELDS)
-    if (canonical_json(payload) != canonical or query_columns(payload) != reader.columns(row)
-            or attributes_of(payload) != row.attributes):
-        raise RuntimeError("the imported record template disagrees with DecisionRecord; nothing was imported")
-
-
-def _prefetched(items: Iterator[Any], *, depth: int) -> Iterator[Any]:
-    """`items`, produced in a worker thread up to `depth` ahead; its exception is raised here.
-    Closing this generator (the consumer failed) stops the producer at its next item."""
-    queue: Queue[tuple[bool, Any]] = Queue(maxsize=depth)
-    stop = threading.Event()
-
-    def produce() -> None:
-        try:
-            for item in items:
-                if stop.is_set():
-                    return
-                queue.put((True, item))
-            queue.put((False, None))
-        except BaseException as exc:  # noqa: BLE001 — handed to the consumer, raised there
-            queue.put((False, exc))
-
-    worker = threading.Thread(target=produce, name="import-reader", daemon=True)
-    worker.start()
-    try:
-        while True:
-            more, item = queue.get()
-            if not more:
-                if item is not None:
-                    raise item
-                return
-            yield item
-    finally:
-        stop.set()
-        while worker.is_alive():  # unblock a producer waiting on a full queue
-            try:
-                queue.get(timeout=0.1)
-            except Empty:
-                pass
-        worker.join()
 
 
 def reader_for(settings: Any, *, holds_pii: HoldsPii | None, now: datetime | None = None) -> RowReader:

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from gateway.benchmarks.importing import benchmark_reader, write_csv
-from gateway.importing import import_file
+from gateway.import_pass import import_file
 from gateway.store.db import make_engine, migrate
 from gateway.store.decision_log import DecisionLog
 

@@ -5,7 +5,7 @@
 Generates an N-row CSV in a temporary folder (rows like a support bot's log: a conversation
 of a few turns per customer, listed and unlisted audit attributes, an outcome on about one
 row in three), then imports it into a fresh database (SQLite in the temporary folder unless a
-URL is given) with `gateway.importing.import_file`, as `govgate decisions import` does.
+URL is given) with `gateway.import_pass.import_file`, as `govgate decisions import` does.
 Reports rows per second, seconds (the whole import: its one pass and the commit), the CPU
 seconds it took (this process's threads and the worker processes'), the peak RSS of this
 process and of the largest worker, and the load average as it ended (the machine may be shared). The PII check on unlisted attribute values is a stub here (the CLI asks
@@ -28,7 +28,8 @@ from pathlib import Path
 from typing import Any
 
 from gateway import keys
-from gateway.importing import COLUMNS, RowReader, import_file
+from gateway.import_pass import import_file
+from gateway.importing import COLUMNS, RowReader
 from gateway.policy.documents import Vocabulary
 from gateway.store.db import make_engine, migrate
 

@@ -20,8 +20,8 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine, inspect, select, text
 
 from gateway.decision import DecisionRecord
-from gateway.importing import (COLUMNS, MAX_LINE_BYTES, ImportFileError, ImportReport, Problem, RowReader,
-                               import_file, rows)
+from gateway.import_pass import ImportReport, import_file
+from gateway.importing import COLUMNS, MAX_LINE_BYTES, ImportFileError, Problem, RowReader, rows
 from gateway.keys import KeyedDigest, derive_key
 from gateway.pii.detector import PiiDetector
 from gateway.policy.bundle import PolicyBundle
@@ -259,10 +259,10 @@ def _many(count: int) -> list[dict[str, Any]]:
 def test_workers_store_what_one_process_stores(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Read in worker processes (chunks handed back in order) or in this one: the same rows,
     the same chain, the same records; only the outcomes' `recorded_at` (the import's time) differs."""
-    from gateway import importing
+    from gateway import import_pass
     from gateway.store.db import make_engine, migrate
 
-    monkeypatch.setattr(importing, "CHUNK_LINES", 7)  # many chunks in flight, and a batch over several
+    monkeypatch.setattr(import_pass, "CHUNK_LINES", 7)  # many chunks in flight, and a batch over several
     path = _csv(tmp_path / "a.csv", _many(200))
     stored = []
     for workers in (0, 2):
@@ -285,9 +285,9 @@ def test_workers_store_what_one_process_stores(tmp_path: Path, monkeypatch: pyte
 
 def test_bad_rows_in_any_chunk_are_all_named_and_nothing_is_kept(tmp_path: Path, database: Engine,
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    from gateway import importing
+    from gateway import import_pass
 
-    monkeypatch.setattr(importing, "CHUNK_LINES", 5)
+    monkeypatch.setattr(import_pass, "CHUNK_LINES", 5)
     rows_ = _many(60)
     for n in (3, 31, 32, 58):  # data rows: line n + 2
         rows_[n] = {**rows_[n], "language": "xx"}

@@ -203,7 +203,8 @@ def imported(world: World) -> list[httpx.Response]:
     hashes); a file with values in the wrong places is refused, naming lines, not values."""
     import csv
 
-    from gateway.importing import COLUMNS, import_file, reader_for
+    from gateway.import_pass import import_file
+    from gateway.importing import COLUMNS, reader_for
 
     services = world.gateway.services()
     reader = reader_for(world.gateway.settings, holds_pii=lambda text: bool(services.detector.analyze(text)))
