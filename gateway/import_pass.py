@@ -20,6 +20,7 @@ from pathlib import Path
 from queue import Empty, Queue
 from typing import Any
 
+from gateway.decision import DecisionRecord, without_defaults
 from gateway.importing import Format, ImportedRow, Problem, RowReader, csv_header, csv_rows, file_lines, jsonl_rows
 from gateway.process_map import ProcessMap
 from gateway.store.chain import CHAIN_FIELDS, canonical_json
@@ -218,12 +219,13 @@ def _line_count(path: Path) -> int:
 
 
 def _check_template(reader: RowReader, row: ImportedRow, canonical: str) -> None:
-    """The fast JSON must be the model's JSON, byte for byte, and the columns read off the row
-    those its JSON gives (a template gone stale would otherwise store records the model does
-    not describe)."""
-    payload = reader.record(row).model_dump(mode="json", exclude=CHAIN_FIELDS)
+    """The fast JSON must be the model's stored form (its JSON without defaults), byte for byte,
+    read back into the very record, and the columns read off the row those its JSON gives (a
+    template gone stale would otherwise store records the model does not describe)."""
+    record = reader.record(row)
+    payload = without_defaults(record.model_dump(mode="json", exclude=CHAIN_FIELDS))
     if (canonical_json(payload) != canonical or query_columns(payload) != reader.columns(row)
-            or attributes_of(payload) != row.attributes):
+            or attributes_of(payload) != row.attributes or DecisionRecord.from_stored(payload) != record):
         raise RuntimeError("the imported record template disagrees with DecisionRecord; nothing was imported")
 
 

@@ -32,7 +32,7 @@ from typing import Any, Literal
 from pydantic import TypeAdapter
 
 from gateway.customer import CustomerContext, parse_customer_headers
-from gateway.decision import DecisionRecord, Features, ImportedRecord, Timings
+from gateway.decision import NO_DEFAULT, DecisionRecord, Features, ImportedRecord, Timings, default_at, without_defaults
 from gateway.errors import BadRequest
 from gateway.identifiers import Digest, HoldsPii, listed_or_digest, screen_customer
 from gateway.json_body import parse_json_object
@@ -350,8 +350,10 @@ class RowReader:
             masked=_masked(row), imported=ImportedRecord(bot=row.bot))
 
     def canonical(self, row: ImportedRow) -> str:
-        """`record(row)`'s canonical JSON (what the chain hashes), filled into a template of the
-        model (a million pydantic dumps cost more than the import)."""
+        """`record(row)`'s stored JSON (what the chain hashes): its canonical text without the
+        fields at their default (`decision.without_defaults`: `from_stored` reads it back into
+        the same record), filled into a template of the model (a million pydantic dumps cost
+        more than the import)."""
         return self._template.fill(row)
 
     @staticmethod
@@ -502,10 +504,11 @@ def _masked(row: ImportedRow) -> list[str]:
 
 
 class _RecordTemplate:
-    """An imported record's JSON and canonical text, filled into a template rendered once from
-    the model itself: the same fields, defaults and order as `RowReader.record(row)` gives
+    """An imported record's stored JSON — its canonical text without the fields at their
+    default (`decision.without_defaults`) — filled into a template rendered once from the
+    model itself: the same fields, defaults and order as `RowReader.record(row)` gives
     (tests/gateway/test_importing.py checks the two agree over generated rows, and
-    `import_file` checks the first record of every batch)."""
+    `import_file` checks the first record of every chunk)."""
 
     # Where each per-row value sits in the record's JSON, and how the row gives it.
     SLOTS: tuple[tuple[tuple[str, ...], Callable[[ImportedRow], Any]], ...] = (
@@ -532,20 +535,73 @@ class _RecordTemplate:
                              latency_ms=None, outcome=None, csat=None)
         payload = reader.record(sample).model_dump(mode="json", exclude=CHAIN_FIELDS)
         for number, (path, _) in enumerate(self.SLOTS):
-            _set(payload, path, f"\x00slot{number}\x00")
-        pieces = re.split(r'"\\u0000slot([0-9]+)\\u0000"', canonical_json(payload))
-        self._texts = pieces[0::2]
-        self._order = [int(n) for n in pieces[1::2]]
-        if sorted(self._order) != list(range(len(self.SLOTS))):
+            _set(payload, path, _slot(number))
+        self._items = _template_items(without_defaults(payload), ())
+        if sorted(_slots_in(self._items)) != list(range(len(self.SLOTS))):
             raise RuntimeError("the record template lost a slot")
 
     def fill(self, row: ImportedRow) -> str:
-        values = [get(row) for _, get in self.SLOTS]
-        parts = [self._texts[0]]
-        for slot, text in zip(self._order, self._texts[1:], strict=True):
-            parts.append(_json_value(values[slot]))
-            parts.append(text)
-        return "".join(parts)
+        return "{" + ",".join(_rendered(self._items, [get(row) for _, get in self.SLOTS])) + "}"
+
+
+def _slot(number: int) -> str:
+    """A per-row value's place in the rendered model: a text no default can equal."""
+    return f"\x00slot{number}\x00"
+
+
+def _slot_number(value: Any) -> int | None:
+    found = re.fullmatch("\x00slot([0-9]+)\x00", value) if isinstance(value, str) else None
+    return int(found.group(1)) if found else None
+
+
+def _has_slot(value: Any) -> bool:
+    return _slot_number(value) is not None or (isinstance(value, dict) and any(map(_has_slot, value.values())))
+
+
+# One key of a template object, in canonical (sorted) order: a constant ("text", its whole
+# `"key":value` text), a slot ("slot", `"key":`, the slot's number, its default's JSON text:
+# left out when the value's text is that), or a part ("part", `"key":`, its items, its
+# default's JSON text).
+_Item = tuple[str, str, Any, str | None]
+
+
+def _template_items(payload: dict[str, Any], path: tuple[str, ...]) -> list[_Item]:
+    items: list[_Item] = []
+    for key in sorted(payload):
+        value, at, prefix = payload[key], (*path, key), _encode_string(key) + ":"
+        if not _has_slot(value):
+            items.append(("text", prefix + canonical_json(value), None, None))
+            continue
+        default = default_at(at)
+        default_text = None if default is NO_DEFAULT else canonical_json(default)
+        number = _slot_number(value)
+        if number is not None:
+            items.append(("slot", prefix, number, default_text))
+        else:
+            items.append(("part", prefix, _template_items(value, at), default_text))
+    return items
+
+
+def _slots_in(items: list[_Item]) -> Iterator[int]:
+    for kind, _, content, _ in items:
+        if kind == "slot":
+            yield content
+        elif kind == "part":
+            yield from _slots_in(content)
+
+
+def _rendered(items: list[_Item], values: list[Any]) -> list[str]:
+    """Each item's `"key":value` text, leaving out a value at its default (as without_defaults does)."""
+    out = []
+    for kind, text, content, default_text in items:
+        if kind == "text":
+            out.append(text)
+            continue
+        value = (_json_value(values[content]) if kind == "slot"
+                 else "{" + ",".join(_rendered(content, values)) + "}")
+        if value != default_text:
+            out.append(text + value)
+    return out
 
 
 _TIME: TypeAdapter[datetime] = TypeAdapter(datetime)
