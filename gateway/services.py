@@ -12,6 +12,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import timedelta
 
 import httpx
 from sqlalchemy import Engine
@@ -23,6 +24,8 @@ from gateway.anonymous import AnonymousRefusals
 from gateway.auth import Authenticator, PreAuthLimiter
 from gateway.benchmarks.modes import NoPiiDetection, RememberedDecisions
 from gateway.config import Settings
+from gateway.console.auth import ConsoleAuth
+from gateway.console.web import Console
 from gateway.openai_types import ScanLimits
 from gateway.pii.actions import ActionApplier
 from gateway.pii.detector import PiiDetector
@@ -40,6 +43,7 @@ from gateway.stages.detection import PiiDetection
 from gateway.stages.policy import PolicyGate
 from gateway.stages.recording import Recorder
 from gateway.store.checkpoint import CHECKPOINT_KEY_PURPOSE
+from gateway.store.console import ConsoleStore
 from gateway.store.db import make_engine, migrate
 from gateway.store.decision_log import DecisionLog
 from gateway.store.keys import KeyStore
@@ -77,6 +81,8 @@ class Services:
     outcome_limiter: RateLimiter
     # Stored audits: their store and reader, the worker thread, schedules and webhook (audits/service.py).
     audits: AuditService
+    # The compliance console's sign-in, sessions and page parts (gateway/console/); None when off.
+    console: Console | None = None
     # Set when the in-process demo upstream is to be served (app.py mounts it): the secret
     # its requests must carry.
     builtin_demo_secret: str | None = None
@@ -129,6 +135,17 @@ def open_shadow(settings: Settings) -> ShadowEvaluator | None:
         return ShadowEvaluator(build_engine(PolicyBundle.load(settings.shadow_policy_dir)))
     except PolicyError as exc:
         raise StartupError(f"the shadow policy in {settings.shadow_policy_dir} does not load: {exc}") from None
+
+
+def open_console(settings: Settings, database: Engine) -> Console | None:
+    if not settings.console_enabled:
+        return None
+    auth = ConsoleAuth(ConsoleStore(database), max_failures=settings.console_max_failures,
+                       lockout=timedelta(seconds=settings.console_lockout_s),
+                       idle_timeout=timedelta(seconds=settings.console_idle_timeout_s),
+                       max_age=timedelta(seconds=settings.console_max_age_s))
+    return Console(auth=auth, candidates_dir=settings.policy_candidates_dir,
+                   secure_cookies=settings.console_secure_cookies)
 
 
 def uses_builtin_demo(settings: Settings) -> bool:
@@ -226,6 +243,7 @@ async def open_services(settings: Settings, *, builtin_demo_url: str | None,
                        outcomes=OutcomeStore(database), ledger_digest=ledger_digest,
                        outcome_digest=keys.KeyedDigest(keys.derive_key(hmac_key, "outcome-id")),
                        outcome_limiter=RateLimiter(settings.rate_limit_per_minute), audits=audit_service,
+                       console=await asyncio.to_thread(open_console, settings, database),
                        builtin_demo_secret=demo_secret)
     finally:
         for task in (watcher, purger, flusher):
