@@ -82,6 +82,7 @@ TEXT: dict[str, dict[str, str]] = {
     "entity_type": {"en": "Entity type", "zh": "实体类型"},
     "outcome": {"en": "Outcome", "zh": "结果"},
     "attribute": {"en": "Attribute (key=value)", "zh": "属性（键=值）"},
+    "attribute_name": {"en": "Attribute", "zh": "属性"},
     "allowed": {"en": "Allowed", "zh": "允许"},
     "any": {"en": "any", "zh": "任意"},
     "yes": {"en": "yes", "zh": "是"},

@@ -36,7 +36,9 @@ SECURITY_HEADERS = {
     "content-security-policy": CONTENT_SECURITY_POLICY,
     "x-frame-options": "DENY",
     "x-content-type-options": "nosniff",
-    "referrer-policy": "no-referrer",
+    # same-origin, not no-referrer: with no-referrer browsers send `Origin: null` on forms,
+    # and check_origin could no longer tell this console from a sandboxed attacker.
+    "referrer-policy": "same-origin",
     "cache-control": "no-store",
 }
 
