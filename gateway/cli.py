@@ -155,16 +155,9 @@ def users() -> None:
 
 
 def _console_auth():  # type: ignore[no-untyped-def]
-    from datetime import timedelta
-
     from gateway.console.auth import ConsoleAuth
-    from gateway.store.console import ConsoleStore
 
-    settings = _settings()
-    return ConsoleAuth(ConsoleStore(_database()), max_failures=settings.console_max_failures,
-                       lockout=timedelta(seconds=settings.console_lockout_s),
-                       idle_timeout=timedelta(seconds=settings.console_idle_timeout_s),
-                       max_age=timedelta(seconds=settings.console_max_age_s))
+    return ConsoleAuth.from_settings(_settings(), _database())
 
 
 @users.command("create")

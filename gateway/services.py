@@ -12,7 +12,6 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import timedelta
 
 import httpx
 from sqlalchemy import Engine
@@ -43,7 +42,6 @@ from gateway.stages.detection import PiiDetection
 from gateway.stages.policy import PolicyGate
 from gateway.stages.recording import Recorder
 from gateway.store.checkpoint import CHECKPOINT_KEY_PURPOSE
-from gateway.store.console import ConsoleStore
 from gateway.store.db import make_engine, migrate
 from gateway.store.decision_log import DecisionLog
 from gateway.store.keys import KeyStore
@@ -140,11 +138,7 @@ def open_shadow(settings: Settings) -> ShadowEvaluator | None:
 def open_console(settings: Settings, database: Engine) -> Console | None:
     if not settings.console_enabled:
         return None
-    auth = ConsoleAuth(ConsoleStore(database), max_failures=settings.console_max_failures,
-                       lockout=timedelta(seconds=settings.console_lockout_s),
-                       idle_timeout=timedelta(seconds=settings.console_idle_timeout_s),
-                       max_age=timedelta(seconds=settings.console_max_age_s))
-    return Console(auth=auth, candidates_dir=settings.policy_candidates_dir,
+    return Console(auth=ConsoleAuth.from_settings(settings, database), candidates_dir=settings.policy_candidates_dir,
                    secure_cookies=settings.console_secure_cookies)
 
 

@@ -17,8 +17,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
+from sqlalchemy import Engine
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from gateway.config import Settings
 from gateway.store.console import ConsoleStore, ConsoleUserInfo, SessionInfo
 
 CONSOLE_ROLES = ("compliance_officer", "security_admin", "admin")
@@ -58,6 +60,13 @@ class ConsoleAuth:
         self._hasher = hasher or PasswordHasher()
         # Verified against when the user does not exist, so both cost the same time.
         self._dummy_hash = self._hasher.hash(secrets.token_urlsafe(16))
+
+    @classmethod
+    def from_settings(cls, settings: Settings, database: Engine) -> ConsoleAuth:
+        return cls(ConsoleStore(database), max_failures=settings.console_max_failures,
+                   lockout=timedelta(seconds=settings.console_lockout_s),
+                   idle_timeout=timedelta(seconds=settings.console_idle_timeout_s),
+                   max_age=timedelta(seconds=settings.console_max_age_s))
 
     def create_user(self, *, username: str, role: str, password: str, now: datetime) -> ConsoleUserInfo:
         if not USERNAME.fullmatch(username):

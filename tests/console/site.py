@@ -4,22 +4,28 @@ carrying known PII, and a signed-in HTTP client that reads forms the way a brows
 
 from __future__ import annotations
 
+import io
+import json
 import re
+import shutil
 import time
+import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+from sqlalchemy import Engine
+
+from gateway.config import Settings
 from gateway.console.auth import ConsoleAuth
-from gateway.store.console import ConsoleStore
 from gateway.store.db import make_engine, migrate
 from tests.audits.synthetic import Population, records, write
-from tests.conftest import SUPPORT_HEADERS, Gateway, database_for, start_gateway
+from tests.conftest import POLICY_DIR, SUPPORT_HEADERS, Gateway, database_for, start_gateway
 
 PASSWORD = "a long console passphrase"
 USERS = {"officer": "compliance_officer", "security": "security_admin", "root": "admin"}
@@ -33,11 +39,38 @@ CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 def create_users(database_url: str) -> None:
     engine = make_engine(database_url)
-    auth = ConsoleAuth(ConsoleStore(engine), max_failures=5, lockout=timedelta(minutes=15),
-                       idle_timeout=timedelta(minutes=30), max_age=timedelta(hours=12))
     for username, role in USERS.items():
-        auth.create_user(username=username, role=role, password=PASSWORD, now=datetime.now(UTC))
+        create_user(engine, username, role)
     engine.dispose()
+
+
+def create_user(engine: Engine, username: str, role: str) -> ConsoleAuth:
+    auth = ConsoleAuth.from_settings(Settings(), engine)
+    auth.create_user(username=username, role=role, password=PASSWORD, now=datetime.now(UTC))
+    return auth
+
+
+def proposed_policy(tmp: Path) -> Path:
+    """A copy of the sample policy in which bots may no longer act for customer support: every
+    such recorded request would go from allow to deny."""
+    candidate = tmp / "candidate"
+    shutil.copytree(POLICY_DIR, candidate)
+    roles = candidate / "data" / "roles.json"
+    document = json.loads(roles.read_text())
+    del document["bot"]["purposes"]["customer-support"]
+    roles.write_text(json.dumps(document))
+    return candidate
+
+
+def zipped(folder: Path, *, under: str = "", extra: dict[str, bytes] | None = None) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for path in folder.rglob("*"):
+            if path.is_file():
+                archive.write(path, Path(under) / path.relative_to(folder))
+        for name, content in (extra or {}).items():
+            archive.writestr(name, content)
+    return buffer.getvalue()
 
 
 @dataclass

@@ -7,14 +7,9 @@ are saved (build/console-screenshots/, or GOVGATE_SCREENSHOTS_DIR) to be looked 
 
 from __future__ import annotations
 
-import io
-import json
 import os
-import shutil
 import time
-import zipfile
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -27,12 +22,10 @@ from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
-from gateway.console.auth import ConsoleAuth
-from gateway.store.console import ConsoleStore
 from gateway.store.db import make_engine
 from tests.audits.synthetic import SINCE
-from tests.conftest import IN_CI, POLICY_DIR
-from tests.console.site import PASSWORD, Site, console_site, send_known_pii
+from tests.conftest import IN_CI
+from tests.console.site import PASSWORD, Site, console_site, create_user, proposed_policy, send_known_pii, zipped
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 SHOTS = Path(os.environ.get("GOVGATE_SCREENSHOTS_DIR", Path(__file__).parents[2] / "build" / "console-screenshots"))
@@ -93,9 +86,7 @@ def nav_labels(driver: WebDriver) -> list[str]:
 
 def test_a_wrong_password_fails_and_repeated_failures_lock_the_account(site: Site, browser: WebDriver) -> None:
     engine = make_engine(site.database_url)
-    ConsoleAuth(ConsoleStore(engine), max_failures=5, lockout=timedelta(minutes=15),
-                idle_timeout=timedelta(minutes=30), max_age=timedelta(hours=12)).create_user(
-        username="locked-out", role="admin", password=PASSWORD, now=datetime.now(UTC))
+    create_user(engine, "locked-out", "admin")
     engine.dispose()
     sign_in(browser, site, "locked-out", "wrong password")
     assert browser.find_element(By.ID, "login-error").is_displayed()
@@ -173,19 +164,8 @@ def test_an_audit_report_drills_down_to_a_decision_and_its_explanation_in_both_l
 
 
 def test_a_policy_replay_shows_what_would_change(site: Site, browser: WebDriver, tmp_path: Path) -> None:
-    candidate = tmp_path / "candidate"
-    shutil.copytree(POLICY_DIR, candidate)
-    roles = candidate / "data" / "roles.json"
-    document = json.loads(roles.read_text())
-    del document["bot"]["purposes"]["customer-support"]
-    roles.write_text(json.dumps(document))
     archive = tmp_path / "candidate.zip"
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as bundle:
-        for path in candidate.rglob("*"):
-            if path.is_file():
-                bundle.write(path, path.relative_to(candidate))
-    archive.write_bytes(buffer.getvalue())
+    archive.write_bytes(zipped(proposed_policy(tmp_path)))
     sign_in(browser, site, "security")
     browser.get(site.url + "/console/policies")
     assert "passed" in browser.find_element(By.ID, "tests-summary").text

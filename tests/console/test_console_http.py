@@ -5,10 +5,7 @@ drilled into, policy replays, recorded actions — and not one raw PII value on 
 
 from __future__ import annotations
 
-import io
 import json
-import shutil
-import zipfile
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,9 +20,9 @@ from gateway.console.web import ROLES
 from gateway.store.db import make_engine
 from gateway.store.models import ConsoleSession
 from tests.audits.synthetic import SINCE
-from tests.conftest import POLICY_DIR, error_of
-from tests.console.site import (KNOWN_PII, PASSWORD, USERS, Site, console_site, csrf_of, post_form, send_known_pii,
-                                wait_for_audit)
+from tests.conftest import error_of
+from tests.console.site import (KNOWN_PII, PASSWORD, USERS, Site, console_site, create_user, csrf_of, post_form,
+                                proposed_policy, send_known_pii, wait_for_audit, zipped)
 
 PAGES = {"overview": "/console/", "decisions": "/console/decisions", "audits": "/console/audits",
          "policies": "/console/policies", "activity": "/console/activity"}
@@ -105,13 +102,8 @@ def test_session_cookie_flags_and_security_headers(site: Site) -> None:
 
 
 def test_wrong_password_fails_and_repeated_failures_lock_the_account(site: Site) -> None:
-    from gateway.console.auth import ConsoleAuth
-    from gateway.store.console import ConsoleStore
-
     engine = make_engine(site.database_url)
-    auth = ConsoleAuth(ConsoleStore(engine), max_failures=5, lockout=timedelta(minutes=15),
-                       idle_timeout=timedelta(minutes=30), max_age=timedelta(hours=12))
-    auth.create_user(username="victim", role="compliance_officer", password=PASSWORD, now=datetime.now(UTC))
+    auth = create_user(engine, "victim", "compliance_officer")
     client = site.client()
     for _ in range(4):
         failed = site.try_sign_in(client, "victim", "not the password")
@@ -272,29 +264,12 @@ def test_an_audit_run_from_the_console_is_reported_and_drills_down_to_its_decisi
     assert bad.status_code == 400 and 'id="audit-error"' in bad.text and "\u202e" not in bad.text
 
 
-def _zip(folder: Path, *, extra: dict[str, bytes] | None = None) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for path in folder.rglob("*"):
-            if path.is_file():
-                archive.write(path, Path("policies") / path.relative_to(folder))
-        for name, content in (extra or {}).items():
-            archive.writestr(name, content)
-    return buffer.getvalue()
-
-
 def test_a_policy_replay_shows_what_a_proposed_policy_would_change(site: Site, tmp_path: Path) -> None:
-    candidate = tmp_path / "candidate"
-    shutil.copytree(POLICY_DIR, candidate)
-    # The proposal: bots may no longer act for customer support (every such request: allow -> deny).
-    roles = candidate / "data" / "roles.json"
-    document = json.loads(roles.read_text())
-    del document["bot"]["purposes"]["customer-support"]
-    roles.write_text(json.dumps(document))
+    candidate = proposed_policy(tmp_path)
     client = site.sign_in("security")
     token = csrf_of(client, "/console/policies")
     replayed = client.post("/console/policies/replay", data={"csrf_token": token, "window": "24h"},
-                           files={"bundle": ("candidate.zip", _zip(candidate), "application/zip")})
+                           files={"bundle": ("candidate.zip", zipped(candidate, under="policies"), "application/zip")})
     assert replayed.status_code == 200, replayed.text
     assert 'id="replay-result"' in replayed.text
     changed = replayed.text.split('id="change-allow_to_deny">', 1)[1].split("</tr>", 1)[0]
@@ -302,7 +277,7 @@ def test_a_policy_replay_shows_what_a_proposed_policy_would_change(site: Site, t
     # Hostile archives are refused with a reason, and nothing is activated.
     for extra in ({"../escape.rego": b"package x"}, {"/abs.rego": b"package x"}):
         bad = client.post("/console/policies/replay", data={"csrf_token": token},
-                          files={"bundle": ("bad.zip", _zip(candidate, extra=extra), "application/zip")})
+                          files={"bundle": ("bad.zip", zipped(candidate, under="policies", extra=extra), "application/zip")})
         assert bad.status_code == 400 and 'id="replay-error"' in bad.text
     junk = client.post("/console/policies/replay", data={"csrf_token": token},
                        files={"bundle": ("junk.zip", b"not a zip", "application/zip")})
