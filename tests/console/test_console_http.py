@@ -187,6 +187,14 @@ def test_decision_filters_find_what_they_name(site: Site) -> None:
         r["features"]["channel"] == "phone" for r in client.get("/console/api/decisions",
                                                                 params={"channel": "phone"}).json()["records"])
     assert ids(allowed="false", status_code=403)
+    # An outcome attached later finds its decision, and only it.
+    attached = httpx.post(site.gateway.base_url + "/outcomes", timeout=30,
+                          headers={"authorization": f"Bearer {site.gateway.bot_key}"},
+                          json={"outcome_id": "console-filter-1", "decision_id": proxied[0],
+                                "outcome": "refund_granted", "csat": 4})
+    assert attached.status_code in (200, 201), attached.text
+    assert ids(outcome="refund_granted") == {proxied[0]}
+    assert client.get(f"/console/api/decisions/{proxied[0]}").json()["explanation"]["explanation"]["outcomes"]
     # Paging: the next page starts before the last shown.
     first = client.get("/console/api/decisions").json()
     assert first["next_before_seq"] is not None and len(first["records"]) == 50
