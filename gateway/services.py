@@ -139,6 +139,7 @@ def open_console(settings: Settings, database: Engine) -> Console | None:
     if not settings.console_enabled:
         return None
     return Console(auth=ConsoleAuth.from_settings(settings, database), candidates_dir=settings.policy_candidates_dir,
+                   uploads_dir=settings.data_dir / "policy-candidates",
                    secure_cookies=settings.console_secure_cookies)
 
 

@@ -4,19 +4,25 @@ An upload is unpacked into a fresh temporary folder with the limits an archive f
 browser needs: no absolute paths, no `..`, no links, only the files a policy bundle holds
 (*.rego, data/*.json), bounded in count and size (a zip bomb stops at the limit, not after).
 A prepared candidate is a sub-folder of GOVGATE_POLICY_CANDIDATES_DIR, chosen by name from
-a list the server makes: the browser never names a path.
+a list the server makes: the browser never names a path. A replayed upload is kept by its
+bundle hash (in the data folder) so that an activation installs exactly what was reviewed.
 """
 
 from __future__ import annotations
 
 import io
 import re
+import tempfile
 import zipfile
 from pathlib import Path, PurePosixPath
+
+from gateway.policy.bundle import PolicyBundle
+from gateway.policy.install import copy_policy
 
 MAX_FILES = 500
 MAX_TOTAL_BYTES = 5 * 1024 * 1024
 CANDIDATE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+BUNDLE_HASH = re.compile(r"[0-9a-f]{64}")
 
 
 class CandidateError(ValueError):
@@ -81,3 +87,23 @@ def prepared_dir(root: Path | None, name: str) -> Path:
         raise CandidateError("no prepared candidate of that name")
     assert root is not None
     return root / name
+
+
+def keep_upload(data: bytes, uploads: Path) -> Path:
+    """Unpack an uploaded .zip and keep its policy files under `uploads/<bundle hash>/`, where
+    an activation finds exactly what was reviewed. Raises CandidateError or PolicyError."""
+    with tempfile.TemporaryDirectory(prefix="govgate-upload-") as scratch:
+        root = unpack_zip(data, Path(scratch))
+        bundle = PolicyBundle.load(root)
+        kept = uploads / bundle.bundle_hash
+        if not kept.is_dir():
+            kept.mkdir(parents=True)
+            copy_policy(root, kept)
+    return kept
+
+
+def kept_upload(uploads: Path, bundle_hash: str) -> Path:
+    kept = uploads / bundle_hash
+    if not BUNDLE_HASH.fullmatch(bundle_hash) or not kept.is_dir():
+        raise CandidateError("no reviewed upload with that bundle hash: replay it first")
+    return kept

@@ -6,7 +6,8 @@
     GET  /console/audits[/{id}]         audits, a report; POST /console/audits runs one now
     GET  /console/audits/{id}/files/{format}
     GET  /console/policies[/file]       the active policy, its history and tests (security)
-    POST /console/policies/replay       what a proposed policy would change
+    POST /console/policies/replay       what a proposed policy would change (and its tests)
+    POST /console/policies/activate     put a reviewed candidate in place (security_admin, admin)
     GET  /console/activity              sign-ins and actions (security_admin, admin)
 
 Every form carries the session's CSRF token (the sign-in form a cookie-bound one); every
@@ -16,9 +17,7 @@ action that changes something is recorded as a console event.
 from __future__ import annotations
 
 import secrets
-import tempfile
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import anyio.to_thread
@@ -30,7 +29,7 @@ from audits.render import render_fragment, report_css
 from gateway.api.audits import AUDIT_ID, file_response, parse_audit_request, queue_audit
 from gateway.api.decisions import DECISION_ID
 from gateway.console import queries
-from gateway.console.candidates import CandidateError, prepared, prepared_dir, unpack_zip
+from gateway.console.candidates import CandidateError, keep_upload, kept_upload, prepared, prepared_dir
 from gateway.console.texts import LANGS, text
 from gateway.console.web import (LOGIN_COOKIE, PREFIX, SESSION_COOKIE, Refused, SignInNeeded, Viewer, check_origin,
                                  console_of, posted_form, redirect, refuse_api_keys, render, safe_next, secure,
@@ -287,22 +286,47 @@ async def replay_policy(request: Request) -> Response:
     upload, chosen = form.get("bundle"), str(form.get("candidate") or "")
     state, console = request.app.state.services, console_of(request)
     try:
-        with tempfile.TemporaryDirectory(prefix="govgate-candidate-") as scratch:
-            if isinstance(upload, UploadFile) and upload.filename:
-                data = await upload.read()
-                candidate_dir = await _blocking(unpack_zip, data, Path(scratch))
-                label = upload.filename[:100]
-            elif chosen:
-                candidate_dir, label = prepared_dir(console.candidates_dir, chosen), chosen
-            else:
-                raise CandidateError("upload a .zip of the policy folder or choose a prepared candidate")
-            report = await _blocking(queries.replay_candidate, state, candidate_dir, window)
+        if isinstance(upload, UploadFile) and upload.filename:
+            data = await upload.read()
+            candidate_dir = await _blocking(keep_upload, data, console.uploads_dir)
+            label, chosen = upload.filename[:100], ""
+        elif chosen:
+            candidate_dir, label = prepared_dir(console.candidates_dir, chosen), chosen
+        else:
+            raise CandidateError("upload a .zip of the policy folder or choose a prepared candidate")
+        review = await _blocking(queries.replay_candidate, state, candidate_dir, window)
     except (CandidateError, PolicyError) as error:
         return await _policies(request, seen, replay_error=str(error)[:2000], status_code=400)
-    await _event(request, seen, "policy_replayed", {"candidate": label, "bundle_hash": report.candidate_bundle_hash,
+    report = review.report
+    await _event(request, seen, "policy_replayed", {"candidate": label, "bundle_hash": review.bundle_hash,
                                                      "window": window, "total": report.total,
                                                      "changed": report.changed})
-    return await _policies(request, seen, replayed=report, replay_label=label, replay_window=window)
+    return await _policies(request, seen, review=review, replayed=report, replay_label=label,
+                           replay_window=window, replay_candidate=chosen)
+
+
+@router.post("/policies/activate")
+async def activate_policy(request: Request) -> Response:
+    """Activate a candidate reviewed by a replay: written into the policy folder, tested and
+    loaded like any edit; rolled back if it does not load."""
+    seen = await viewer(request, "policies")
+    form = await posted_form(request, seen)
+    bundle_hash, chosen = str(form.get("bundle_hash") or ""), str(form.get("candidate") or "")
+    state, console = request.app.state.services, console_of(request)
+    previous = state.policy.bundle_hash
+    try:
+        candidate_dir = prepared_dir(console.candidates_dir, chosen) if chosen else kept_upload(console.uploads_dir,
+                                                                                                 bundle_hash)
+        why = await _blocking(lambda: queries.activate_candidate(
+            state, candidate_dir, bundle_hash=bundle_hash, backup=console.uploads_dir / "previous",
+            source=f"console:{seen.username}"))
+    except (CandidateError, PolicyError) as error:
+        why = str(error)[:2000]
+    if why is not None:
+        return await _policies(request, seen, activate_error=why, status_code=409)
+    await _event(request, seen, "policy_activated", {"bundle_hash": bundle_hash, "previous": previous,
+                                                      "candidate": chosen or "upload"})
+    return await _policies(request, seen, activated=bundle_hash)
 
 
 # --- activity ---------------------------------------------------------------------------------

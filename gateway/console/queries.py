@@ -11,6 +11,7 @@ import itertools
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
@@ -25,6 +26,7 @@ from gateway.errors import BadRequest
 from gateway.policy.bundle import PolicyBundle
 from gateway.policy.engine import build_engine
 from gateway.policy.errors import PolicyError
+from gateway.policy.install import copy_policy, install
 from gateway.policy.replay import ReplayReport, replay
 from gateway.policy.testing import run_policy_tests
 from gateway.services import Services
@@ -210,12 +212,47 @@ def policy_file(state: Services, path: str) -> str | None:
     return (bundle.root / path).read_text(encoding="utf-8")
 
 
-def replay_candidate(state: Services, candidate_dir: Any, window: str) -> ReplayReport:
-    """Re-decide recent traffic under the candidate (nothing is activated)."""
-    candidate = build_engine(PolicyBundle.load(candidate_dir))
+class CandidateReview(BaseModel):
+    """A proposed policy, reviewed: what it would change and whether its own tests pass."""
+
+    report: ReplayReport
+    bundle_hash: str
+    tests_passed: int
+    tests_failed: int
+    activatable: bool  # tests pass, it is not the active policy, and the policy is local (not remote OPA)
+
+
+def replay_candidate(state: Services, candidate_dir: Path, window: str) -> CandidateReview:
+    """Re-decide recent traffic under the candidate and run its Rego tests (nothing is activated)."""
+    bundle = PolicyBundle.load(candidate_dir)
+    candidate = build_engine(bundle)
     since = datetime.now(UTC) - REPLAY_WINDOWS[window]
     decided = itertools.islice(state.decision_log.policy_decisions(since=since), REPLAY_LIMIT)
-    return replay(decided, candidate)
+    report = replay(decided, candidate)
+    tests = run_policy_tests(bundle.root, bundle=bundle)
+    return CandidateReview(report=report, bundle_hash=bundle.bundle_hash, tests_passed=tests.passed,
+                           tests_failed=tests.failed + tests.errored,
+                           activatable=tests.ok and bundle.bundle_hash != state.policy.bundle_hash
+                           and not state.settings.opa_url)
+
+
+def activate_candidate(state: Services, candidate_dir: Path, *, bundle_hash: str, backup: Path,
+                       source: str) -> str | None:
+    """Install the reviewed candidate into the policy folder and activate it; None when it is
+    active, else why not (the folder is rolled back and the active policy stays)."""
+    if state.settings.opa_url:
+        return "the policy is evaluated on a remote OPA server: activate it there"
+    if PolicyBundle.load(candidate_dir).bundle_hash != bundle_hash:
+        return "the candidate changed since it was reviewed: replay it again"
+    policy_dir = state.settings.policy_dir
+    install(candidate_dir, policy_dir, backup=backup)
+    state.policy.reload(source=source)
+    if state.policy.bundle_hash == bundle_hash:
+        return None
+    why = state.policy.last_error or "the policy folder did not take the candidate"
+    copy_policy(backup, policy_dir)
+    state.policy.reload(source="rollback")
+    return why
 
 
 def as_json(value: Any) -> Any:

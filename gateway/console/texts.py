@@ -160,6 +160,13 @@ TEXT: dict[str, dict[str, str]] = {
     "kind_output_pii_action": {"en": "PII action changes (answer)", "zh": "个人信息处理方式变化（回答）"},
     "kind_deny_rules": {"en": "other denying rules", "zh": "拒绝规则变化"},
     "kind_error": {"en": "candidate errors", "zh": "候选策略出错"},
+    "activate": {"en": "Activate this policy", "zh": "激活此策略"},
+    "activate_hint": {"en": "Writes it into the policy folder; it is tested and loaded like any edit, and rolled back if it does not load.",
+                      "zh": "写入策略文件夹；与其他修改一样经过测试和加载，加载失败则回滚。"},
+    "not_activatable": {"en": "Not activatable here: its tests fail, it is already active, or the policy is evaluated on a remote OPA server.",
+                        "zh": "此处无法激活：其测试未通过、已是当前策略，或策略由远程 OPA 服务器执行。"},
+    "activated_now": {"en": "Activated:", "zh": "已激活："},
+    "activate_failed": {"en": "Not activated", "zh": "未激活"},
     "last_reload_error": {"en": "Last failed reload", "zh": "上次重新加载失败"},
     # activity
     "action": {"en": "Action", "zh": "操作"},

@@ -61,6 +61,7 @@ class Console:
 
     auth: ConsoleAuth
     candidates_dir: Path | None
+    uploads_dir: Path  # replayed uploads, by bundle hash (an activation installs one of these)
     secure_cookies: bool | None  # None: Secure exactly when the request came over https
     templates: Environment = field(default_factory=lambda: Environment(
         loader=FileSystemLoader(TEMPLATES), autoescape=True, trim_blocks=True, lstrip_blocks=True))

@@ -6,6 +6,7 @@ drilled into, policy replays, recorded actions — and not one raw PII value on 
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,7 +21,7 @@ from gateway.console.web import ROLES
 from gateway.store.db import make_engine
 from gateway.store.models import ConsoleSession
 from tests.audits.synthetic import SINCE
-from tests.conftest import error_of
+from tests.conftest import POLICY_DIR, error_of
 from tests.console.site import (KNOWN_PII, PASSWORD, USERS, Site, console_site, create_user, csrf_of, post_form,
                                 proposed_policy, send_known_pii, wait_for_audit, zipped)
 
@@ -309,3 +310,53 @@ def test_no_raw_pii_on_any_console_page_or_json_route(site: Site) -> None:
             for value in KNOWN_PII.values():
                 assert value not in response.text, (path, value)
     post_form(client, "/console/lang", {"lang": "en"})
+
+
+def test_a_reviewed_policy_is_activated_from_the_console_and_one_failing_its_tests_is_not(
+        tmp_path: Path, pii_engine, upstream: str) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "site").mkdir()
+    with console_site("sqlite", tmp_path / "site", pii_engine=pii_engine, upstream=upstream) as site:
+        client = site.sign_in("security")
+        token = csrf_of(client, "/console/policies")
+
+        def review(folder: Path) -> tuple[httpx.Response, str]:
+            shown = client.post("/console/policies/replay", data={"csrf_token": token, "window": "24h"},
+                                files={"bundle": ("candidate.zip", zipped(folder), "application/zip")})
+            assert shown.status_code == 200, shown.text
+            return shown, shown.text.split('data-bundle-hash="', 1)[1].split('"', 1)[0]
+
+        # A reviewed edit whose tests pass: a role's description reworded.
+        edited = tmp_path / "edited"
+        shutil.copytree(POLICY_DIR, edited)
+        roles = edited / "data" / "roles.json"
+        roles.write_text(roles.read_text().replace("Customer-service assistants", "Customer-service bots"))
+        (edited / "README.md").write_text("not a policy file: neither reviewed nor installed")
+        shown, bundle_hash = review(edited)
+        assert 'id="activate-form"' in shown.text
+        # A hash nothing was reviewed under, one that is not a hash, and no CSRF token are refused.
+        for forged in ("0" * 64, "../../etc"):
+            refused = client.post("/console/policies/activate", data={"csrf_token": token, "bundle_hash": forged})
+            assert refused.status_code == 409 and 'id="activate-error"' in refused.text
+        assert client.post("/console/policies/activate", data={"bundle_hash": bundle_hash}).status_code == 403
+        activated = client.post("/console/policies/activate", data={"csrf_token": token, "bundle_hash": bundle_hash})
+        assert activated.status_code == 200 and 'id="activated"' in activated.text
+        status = client.get("/console/api/policies").json()
+        assert status["status"]["bundle_hash"] == bundle_hash
+        assert (status["versions"][0]["bundle_hash"], status["versions"][0]["source"]) == (bundle_hash,
+                                                                                            "console:security")
+        assert not (site.gateway.policy_dir / "README.md").exists()  # only policy files are installed
+        # The proxy decides under it from now on.
+        decided = send_known_pii(site.gateway)[0]
+        record = client.get(f"/console/api/decisions/{decided}").json()["record"]
+        assert record["policy"]["bundle_hash"] == bundle_hash
+        events = client.get("/console/api/activity").json()["data"]
+        assert any(e["action"] == "policy_activated" and e["detail"]["bundle_hash"] == bundle_hash for e in events)
+
+        # A proposal its own Rego tests reject (they expect bots to serve customer support) is
+        # shown with what it would change, never offered; forced, it is rolled back.
+        shown, failing_hash = review(proposed_policy(tmp_path))
+        assert 'id="not-activatable"' in shown.text and 'id="change-allow_to_deny"' in shown.text
+        forced = client.post("/console/policies/activate", data={"csrf_token": token, "bundle_hash": failing_hash})
+        assert forced.status_code == 409 and "tests failed" in forced.text
+        assert client.get("/console/api/policies").json()["status"]["bundle_hash"] == bundle_hash
+        assert (site.gateway.policy_dir / "data" / "roles.json").read_text() == roles.read_text()
