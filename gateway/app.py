@@ -10,12 +10,16 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware import Middleware
 
 from gateway import __version__
 from gateway.api import audits, decisions, health, openai, outcomes, pii, policies
 from gateway.config import Settings
+from gateway.console import api as console_api
+from gateway.console import pages as console_pages
+from gateway.console.web import STATIC, install_handlers
 from gateway.errors import GatewayError, describe_fault
 from gateway.limits import RequestEdge
 from gateway.pii.engine import PiiEngine
@@ -57,6 +61,11 @@ def create_app(settings: Settings | None = None, *, pii_engine: PiiEngine | None
     for router in (openai.router, pii.router, decisions.router, outcomes.router, audits.router, policies.router,
                    health.router):
         app.include_router(router)
+    if settings.console_enabled:
+        app.include_router(console_pages.router)
+        app.include_router(console_api.router)
+        app.mount("/console/static", StaticFiles(directory=STATIC), name="console-static")
+        install_handlers(app)
     _install_error_handlers(app)
     return app
 

@@ -58,6 +58,12 @@ DEFAULT_AUDIT_WEBHOOK_BACKOFF_S = 2.0
 DEFAULT_AUDIT_WEBHOOK_MAX_BACKOFF_S = 300.0
 DEFAULT_AUDIT_WEBHOOK_TIMEOUT_S = 10.0
 MIN_WEBHOOK_SECRET_CHARS = 16
+# The console (docs/console.md): sign-in failures before a lock-out, the lock's length, and
+# how long a session lives idle and at most.
+DEFAULT_CONSOLE_MAX_FAILURES = 5
+DEFAULT_CONSOLE_LOCKOUT_S = 15 * 60
+DEFAULT_CONSOLE_IDLE_TIMEOUT_S = 30 * 60
+DEFAULT_CONSOLE_MAX_AGE_S = 12 * 3600
 
 
 class _Environment(EnvSettingsSource):
@@ -193,6 +199,18 @@ class Settings(BaseSettings):
     audit_webhook_backoff_s: float = Field(default=DEFAULT_AUDIT_WEBHOOK_BACKOFF_S, ge=0, le=3600)
     audit_webhook_max_backoff_s: float = Field(default=DEFAULT_AUDIT_WEBHOOK_MAX_BACKOFF_S, ge=0, le=86400)
     audit_webhook_timeout_s: float = Field(default=DEFAULT_AUDIT_WEBHOOK_TIMEOUT_S, gt=0, le=300)
+
+    # --- the console (docs/console.md) --------------------------------------------------------
+    console_enabled: bool = True
+    console_max_failures: int = Field(default=DEFAULT_CONSOLE_MAX_FAILURES, ge=1, le=100)
+    console_lockout_s: float = Field(default=DEFAULT_CONSOLE_LOCKOUT_S, gt=0, le=86400)
+    console_idle_timeout_s: float = Field(default=DEFAULT_CONSOLE_IDLE_TIMEOUT_S, gt=0, le=86400)
+    console_max_age_s: float = Field(default=DEFAULT_CONSOLE_MAX_AGE_S, gt=0, le=7 * 86400)
+    # Session cookies are Secure when the request came over https; set true behind a TLS proxy
+    # that forwards plain http, so the browser never sends the cookie in clear.
+    console_secure_cookies: bool | None = None
+    # Prepared candidate policies the console may replay, one sub-folder each (optional).
+    policy_candidates_dir: Path | None = None
 
     @field_validator("audit_schedules")
     @classmethod

@@ -23,6 +23,8 @@ from gateway.anonymous import AnonymousRefusals
 from gateway.auth import Authenticator, PreAuthLimiter
 from gateway.benchmarks.modes import NoPiiDetection, RememberedDecisions
 from gateway.config import Settings
+from gateway.console.auth import ConsoleAuth
+from gateway.console.web import Console
 from gateway.openai_types import ScanLimits
 from gateway.pii.actions import ActionApplier
 from gateway.pii.detector import PiiDetector
@@ -77,6 +79,8 @@ class Services:
     outcome_limiter: RateLimiter
     # Stored audits: their store and reader, the worker thread, schedules and webhook (audits/service.py).
     audits: AuditService
+    # The compliance console's sign-in, sessions and page parts (gateway/console/); None when off.
+    console: Console | None = None
     # Set when the in-process demo upstream is to be served (app.py mounts it): the secret
     # its requests must carry.
     builtin_demo_secret: str | None = None
@@ -129,6 +133,14 @@ def open_shadow(settings: Settings) -> ShadowEvaluator | None:
         return ShadowEvaluator(build_engine(PolicyBundle.load(settings.shadow_policy_dir)))
     except PolicyError as exc:
         raise StartupError(f"the shadow policy in {settings.shadow_policy_dir} does not load: {exc}") from None
+
+
+def open_console(settings: Settings, database: Engine) -> Console | None:
+    if not settings.console_enabled:
+        return None
+    return Console(auth=ConsoleAuth.from_settings(settings, database), candidates_dir=settings.policy_candidates_dir,
+                   uploads_dir=settings.data_dir / "policy-candidates",
+                   secure_cookies=settings.console_secure_cookies)
 
 
 def uses_builtin_demo(settings: Settings) -> bool:
@@ -226,6 +238,7 @@ async def open_services(settings: Settings, *, builtin_demo_url: str | None,
                        outcomes=OutcomeStore(database), ledger_digest=ledger_digest,
                        outcome_digest=keys.KeyedDigest(keys.derive_key(hmac_key, "outcome-id")),
                        outcome_limiter=RateLimiter(settings.rate_limit_per_minute), audits=audit_service,
+                       console=await asyncio.to_thread(open_console, settings, database),
                        builtin_demo_secret=demo_secret)
     finally:
         for task in (watcher, purger, flusher):

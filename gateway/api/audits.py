@@ -89,7 +89,14 @@ async def request_audit(request: Request) -> JSONResponse:
     raw = await read_body(request)
     if isinstance(raw, PayloadTooLarge):
         raise raw
-    asked = _parse(parse_json_object(raw, unique_keys=True))
+    asked = parse_audit_request(parse_json_object(raw, unique_keys=True))
+    stored = await queue_audit(services(request), asked, requested_by=caller.id)
+    return JSONResponse(_metadata(stored), status_code=202, headers={"location": f"/v1/audits/{stored.id}"})
+
+
+async def queue_audit(state: Services, asked: AuditRequest, *, requested_by: str) -> StoredAudit:
+    """Check the window and the parameters, store a queued audit and wake the runner (the API's
+    POST and the console's "run now" both come here)."""
     now = datetime.now(UTC)
     try:
         since, until = parse_window(asked.since, asked.until, now=now)
@@ -98,18 +105,16 @@ async def request_audit(request: Request) -> JSONResponse:
         raise BadRequest(str(exc), param=str(exc).split(" ", 1)[0]) from None
     if since >= now:
         raise BadRequest("since must lie in the past: there is nothing to audit yet", param="since")
-    state = services(request)
     await _blocking(_screen, state, asked)
     audits = state.audits
     parameters = run_parameters(asked.attributes, asked.reference, audits.config)
     audit_id = await _blocking(lambda: audits.store.create(
-        requested_by=caller.id, trigger="manual", since=since, until=until, parameters=parameters, now=now))
+        requested_by=requested_by, trigger="manual", since=since, until=until, parameters=parameters, now=now))
     audits.queued(audit_id)
-    stored = await _blocking(audits.audits.get, audit_id)
-    return JSONResponse(_metadata(stored), status_code=202, headers={"location": f"/v1/audits/{audit_id}"})
+    return await _blocking(audits.audits.get, audit_id)
 
 
-def _parse(body: dict[str, Any]) -> AuditRequest:
+def parse_audit_request(body: dict[str, Any]) -> AuditRequest:
     try:
         return AuditRequest.model_validate(body)
     except ValidationError as exc:
@@ -167,10 +172,10 @@ async def list_audits(request: Request, _caller: AuthenticatedCaller = Depends(_
             "next_before_seq": page[-1].seq if len(found) > limit else None}
 
 
-async def _audit(request: Request, audit_id: str) -> StoredAudit:
+async def _audit(state: Services, audit_id: str) -> StoredAudit:
     if not AUDIT_ID.fullmatch(audit_id):
         raise BadRequest("audit id must be 'aud_' and 32 hexadecimal digits", param="audit_id")
-    stored = await _blocking(services(request).audits.audits.get, audit_id)
+    stored = await _blocking(state.audits.audits.get, audit_id)
     if stored is None:
         raise AuditNotFound("no such audit", param="audit_id")
     return stored
@@ -181,7 +186,7 @@ async def get_audit(request: Request, audit_id: str, _caller: AuthenticatedCalle
                     _query: None = Depends(strict_query())) -> dict[str, Any]:
     """The metadata and the report; `report_verified` says whether the stored report still
     has the sha256 stored with it (false: it was edited since; the files have their own)."""
-    stored = await _audit(request, audit_id)
+    stored = await _audit(services(request), audit_id)
     report, verified = None, stored.report_verified
     if stored.report_text is not None:
         try:
@@ -195,12 +200,17 @@ async def get_audit(request: Request, audit_id: str, _caller: AuthenticatedCalle
 async def get_audit_file(request: Request, audit_id: str, file_format: str,
                          _caller: AuthenticatedCaller = Depends(_officer),
                          _query: None = Depends(strict_query())) -> Response:
+    return await file_response(services(request), audit_id, file_format)
+
+
+async def file_response(state: Services, audit_id: str, file_format: str) -> Response:
+    """One of an audit's files as a download (the API's and the console's)."""
     if file_format not in FORMATS:
         raise BadRequest(f"format must be one of: {', '.join(FORMATS)}", param="format")
-    stored = await _audit(request, audit_id)
+    stored = await _audit(state, audit_id)
     if stored.status in ("queued", "running"):
         raise Conflict(f"the audit is {stored.status}; its files exist once it is done", code="audit_not_finished")
-    file = await _blocking(services(request).audits.audits.file, audit_id, file_format)
+    file = await _blocking(state.audits.audits.file, audit_id, file_format)
     if file is None:
         why = "a failed audit has no files" if stored.status == "failed" else f"this audit has no {file_format} file"
         raise AuditFileNotFound(why, param="format")

@@ -36,7 +36,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import ColumnElement, Engine, String, Table, func, literal_column, or_, select
+from sqlalchemy import ColumnElement, Engine, String, Table, and_, exists, func, literal_column, or_, select, text
 
 from gateway.decision import DecisionRecord
 from gateway.keys import KeyedDigest
@@ -81,6 +81,9 @@ class QueryColumn:
 
     name: str
 
+    def condition(self, value: Any, _dialect: str) -> ColumnElement[bool]:
+        return _DECISIONS.c[self.name] == value
+
 
 @dataclass(frozen=True)
 class RecordField:
@@ -98,6 +101,50 @@ class RecordField:
         if not re.fullmatch(r"[a-z_]+", self.key):
             raise ValueError("a record field is a lower-case name")
 
+    def condition(self, value: Any, dialect: str) -> ColumnElement[bool]:
+        return record_text(dialect, self.key) == value
+
+
+@dataclass(frozen=True)
+class AttributeIs:
+    """Audit attributes' values, `((key, value), ...)`, all of them (an intersection of groups):
+    through decision_attributes' (key, value, seq) index."""
+
+    def condition(self, value: tuple[tuple[str, str], ...], _dialect: str) -> ColumnElement[bool]:
+        return and_(*(exists().where(_ATTRIBUTES.c.decision_seq == _DECISIONS.c.seq, _ATTRIBUTES.c.key == key,
+                                     _ATTRIBUTES.c.value == group) for key, group in value))
+
+
+@dataclass(frozen=True)
+class FoundEntity:
+    """A finding of this entity type anywhere in the record (request or answer); unindexed:
+    the other filters (time first) narrow what it scans."""
+
+    def condition(self, value: str, dialect: str) -> ColumnElement[bool]:
+        if dialect == "postgresql":
+            sql = ("EXISTS (SELECT 1 FROM json_array_elements(decisions.record -> 'findings') AS f "
+                   "WHERE f ->> 'entity_type' = :found_entity)")
+        else:
+            sql = ("EXISTS (SELECT 1 FROM json_each(decisions.record, '$.findings') AS f "
+                   "WHERE json_extract(f.value, '$.entity_type') = :found_entity)")
+        return text(sql).bindparams(found_entity=value)  # type: ignore[return-value]
+
+
+@dataclass(frozen=True)
+class HasOutcome:
+    """An outcome with this code attached to the decision, or to its conversation (as
+    OutcomeRecord.concerns reads it: a conversation's outcome names its caller, if any)."""
+
+    def condition(self, value: str, dialect: str) -> ColumnElement[bool]:
+        conversation = record_text(dialect, "conversation_id")
+        return exists().where(_OUTCOMES.c.outcome == value, or_(
+            _OUTCOMES.c.decision_id == _DECISIONS.c.decision_id,
+            and_(_OUTCOMES.c.decision_id.is_(None), _OUTCOMES.c.conversation_id == conversation,
+                 or_(_OUTCOMES.c.subject_caller.is_(None), _OUTCOMES.c.subject_caller == _DECISIONS.c.caller))))
+
+
+FilterTarget = QueryColumn | RecordField | AttributeIs | FoundEntity | HasOutcome
+
 
 class DecisionFilter(BaseModel):
     """Which decisions: every field given must match (None: any). One line per filter."""
@@ -109,20 +156,24 @@ class DecisionFilter(BaseModel):
     kind: Annotated[str | None, QueryColumn("kind")] = None
     status_code: Annotated[int | None, QueryColumn("status_code")] = None
     allowed: Annotated[bool | None, QueryColumn("allowed")] = None
+    language: Annotated[str | None, QueryColumn("language")] = None
+    channel: Annotated[str | None, QueryColumn("channel")] = None
+    source: Annotated[str | None, QueryColumn("source")] = None
     region: Annotated[str | None, RecordField("customer_region")] = None
     # The keyed HMAC, as stored (the log never sees a raw conversation id).
     conversation_id: Annotated[str | None, RecordField("conversation_id")] = None
-    # language, channel: one line each here, once migration 0003 gives them columns, e.g.
-    # language: Annotated[str | None, QueryColumn("language")] = None
+    attributes: Annotated[tuple[tuple[str, str], ...] | None, AttributeIs()] = None
+    entity_type: Annotated[str | None, FoundEntity()] = None
+    outcome: Annotated[str | None, HasOutcome()] = None
 
 
-def _targets() -> dict[str, QueryColumn | RecordField]:
-    """Each filter's column or record field; a filter without one fails here, at import."""
+def _targets() -> dict[str, FilterTarget]:
+    """Each filter's target; a filter without exactly one fails here, at import."""
     targets = {}
     for name, info in DecisionFilter.model_fields.items():
-        found = [m for m in info.metadata if isinstance(m, QueryColumn | RecordField)]
+        found = [m for m in info.metadata if isinstance(m, FilterTarget)]
         if len(found) != 1:
-            raise TypeError(f"DecisionFilter.{name} must name one QueryColumn or RecordField")
+            raise TypeError(f"DecisionFilter.{name} must name one filter target")
         targets[name] = found[0]
     return targets
 
@@ -143,10 +194,8 @@ def _conditions(where: DecisionFilter, dialect: str, since: datetime | None,
     conditions: list[ColumnElement[bool]] = []
     for name, target in _FILTER_TARGETS.items():
         value = getattr(where, name)
-        if value is None:
-            continue
-        column = _DECISIONS.c[target.name] if isinstance(target, QueryColumn) else record_text(dialect, target.key)
-        conditions.append(column == value)
+        if value is not None:
+            conditions.append(target.condition(value, dialect))
     if since is not None:
         conditions.append(_DECISIONS.c.created_at >= as_utc(since))
     if until is not None:
@@ -326,6 +375,10 @@ class DecisionLog:
         with self.engine.connect() as connection:
             rows = connection.execute(select(_CHECKPOINTS).order_by(_CHECKPOINTS.c.id)).mappings().all()
         return [Checkpoint(**row) for row in rows]
+
+    def head(self) -> tuple[int, str]:
+        """The decision chain's head: its newest seq and record hash ((0, genesis) when empty)."""
+        return self._head(_DECISION_HEAD)
 
     def verify(self) -> LedgerCheck:
         checkpoints = self._checked_checkpoints()

@@ -265,3 +265,47 @@ class WebhookDeliveryRow(SQLModel, table=True):
     status_code: int | None = None
     error: str | None = None
     delivered: bool
+
+
+class ConsoleUser(SQLModel, table=True):
+    """A person who signs in to the console (migration 0007); never a caller with an API key.
+
+    Written only by gateway/store/console.py. The password is kept as its argon2id hash.
+    """
+
+    __tablename__ = "console_users"
+
+    username: str = Field(primary_key=True)
+    role: str  # compliance_officer | security_admin | admin
+    password_hash: str
+    disabled: bool = False
+    # Failed sign-ins since the last good one; at the limit the account is locked for a while.
+    failed_attempts: int = 0
+    locked_until: datetime | None = None
+    lang: str = "en"  # the console's language, remembered per user
+    created_at: datetime
+
+
+class ConsoleSession(SQLModel, table=True):
+    """A signed-in browser: the sha256 of its cookie (never the cookie) and its CSRF token."""
+
+    __tablename__ = "console_sessions"
+
+    token_hash: str = Field(primary_key=True)
+    username: str = Field(foreign_key="console_users.username", index=True)
+    csrf_token: str
+    created_at: datetime
+    last_seen_at: datetime
+
+
+class ConsoleEvent(SQLModel, table=True):
+    """What happened in the console: sign-ins, failures, sign-outs and every action that
+    changes something (an audit run, a policy replay, a language switch). Append-only."""
+
+    __tablename__ = "console_events"
+
+    seq: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(index=True)
+    username: str = Field(index=True)  # as typed at sign-in for failures (screened, see console/auth.py)
+    action: str = Field(index=True)
+    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))

@@ -1,0 +1,173 @@
+"""The console's tables: users, sessions and events (migration 0007).
+
+Password hashing, lock-out and timeouts are gateway/console/auth.py's; this only stores
+and finds what it is given — a password or a session cookie in clear never reaches it.
+Every method blocks; the console calls them from a worker thread.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import Engine, delete, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from gateway.store.models import ConsoleEvent, ConsoleSession, ConsoleUser
+
+
+class UserExists(Exception):
+    """A console user of that name exists already."""
+
+
+class ConsoleUserInfo(BaseModel):
+    username: str
+    role: str
+    disabled: bool
+    failed_attempts: int
+    locked_until: datetime | None
+    lang: str
+    created_at: datetime
+
+
+class StoredUser(ConsoleUserInfo):
+    password_hash: str
+
+
+class SessionInfo(BaseModel):
+    username: str
+    role: str
+    lang: str
+    csrf_token: str
+    created_at: datetime
+    last_seen_at: datetime
+    disabled: bool
+
+
+class EventInfo(BaseModel):
+    seq: int
+    at: datetime
+    username: str
+    action: str
+    detail: dict[str, Any]
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    # SQLite gives naive datetimes back; everything here is stored in UTC.
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _user(row: ConsoleUser) -> StoredUser:
+    return StoredUser(username=row.username, role=row.role, disabled=row.disabled,
+                      failed_attempts=row.failed_attempts, locked_until=_utc(row.locked_until), lang=row.lang,
+                      created_at=_utc(row.created_at), password_hash=row.password_hash)
+
+
+class ConsoleStore:
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    # --- users ---------------------------------------------------------------------------
+
+    def create_user(self, *, username: str, role: str, password_hash: str, now: datetime) -> ConsoleUserInfo:
+        try:
+            with Session(self._engine) as session, session.begin():
+                session.add(ConsoleUser(username=username, role=role, password_hash=password_hash, created_at=now))
+        except IntegrityError:
+            raise UserExists(username) from None
+        return ConsoleUserInfo(username=username, role=role, disabled=False, failed_attempts=0, locked_until=None,
+                               lang="en", created_at=now)
+
+    def user(self, username: str) -> StoredUser | None:
+        with Session(self._engine) as session:
+            row = session.get(ConsoleUser, username)
+            return None if row is None else _user(row)
+
+    def users(self) -> list[ConsoleUserInfo]:
+        with Session(self._engine) as session:
+            rows = session.exec(select(ConsoleUser).order_by(ConsoleUser.username))
+            return [ConsoleUserInfo(**_user(r).model_dump(exclude={"password_hash"})) for r in rows]
+
+    def disable(self, username: str) -> bool:
+        """Disable the user and end all its sessions; False when there is no such active user."""
+        with Session(self._engine) as session, session.begin():
+            row = session.get(ConsoleUser, username)
+            if row is None or row.disabled:
+                return False
+            row.disabled = True
+            session.add(row)
+            session.execute(delete(ConsoleSession).where(ConsoleSession.username == username))
+            return True
+
+    def record_failure(self, username: str, *, locked_until: datetime | None) -> int:
+        """Count a failed sign-in; with `locked_until`, lock the account until then and start
+        the count again (the next attempts after the lock get the full allowance)."""
+        with Session(self._engine) as session, session.begin():
+            row = session.get(ConsoleUser, username)
+            if row is None:
+                return 0
+            row.failed_attempts += 1
+            if locked_until is not None:
+                row.locked_until, row.failed_attempts = locked_until, 0
+            session.add(row)
+            return row.failed_attempts
+
+    def reset_failures(self, username: str) -> None:
+        with Session(self._engine) as session, session.begin():
+            session.execute(update(ConsoleUser).where(ConsoleUser.username == username)
+                            .values(failed_attempts=0, locked_until=None))
+
+    def set_lang(self, username: str, lang: str) -> None:
+        with Session(self._engine) as session, session.begin():
+            session.execute(update(ConsoleUser).where(ConsoleUser.username == username).values(lang=lang))
+
+    # --- sessions ------------------------------------------------------------------------
+
+    def create_session(self, *, token_hash: str, username: str, csrf_token: str, now: datetime) -> None:
+        with Session(self._engine) as session, session.begin():
+            session.add(ConsoleSession(token_hash=token_hash, username=username, csrf_token=csrf_token,
+                                       created_at=now, last_seen_at=now))
+
+    def session(self, token_hash: str) -> SessionInfo | None:
+        with Session(self._engine) as session:
+            row = session.exec(select(ConsoleSession, ConsoleUser).where(
+                ConsoleSession.token_hash == token_hash, ConsoleSession.username == ConsoleUser.username)).first()
+            if row is None:
+                return None
+            found, user = row
+            return SessionInfo(username=user.username, role=user.role, lang=user.lang, csrf_token=found.csrf_token,
+                               created_at=_utc(found.created_at), last_seen_at=_utc(found.last_seen_at),
+                               disabled=user.disabled)
+
+    def touch(self, token_hash: str, now: datetime) -> None:
+        with Session(self._engine) as session, session.begin():
+            session.execute(update(ConsoleSession).where(ConsoleSession.token_hash == token_hash)
+                            .values(last_seen_at=now))
+
+    def end_session(self, token_hash: str) -> None:
+        with Session(self._engine) as session, session.begin():
+            session.execute(delete(ConsoleSession).where(ConsoleSession.token_hash == token_hash))
+
+    def end_idle_sessions(self, *, seen_before: datetime) -> int:
+        with Session(self._engine) as session, session.begin():
+            result = session.execute(delete(ConsoleSession).where(ConsoleSession.last_seen_at < seen_before))
+            return result.rowcount or 0
+
+    # --- events --------------------------------------------------------------------------
+
+    def add_event(self, *, at: datetime, username: str, action: str, detail: dict[str, Any] | None = None) -> None:
+        with Session(self._engine) as session, session.begin():
+            session.add(ConsoleEvent(at=at, username=username, action=action, detail=detail or {}))
+
+    def events(self, *, limit: int = 100, action: str | None = None) -> list[EventInfo]:
+        """Newest first."""
+        query = select(ConsoleEvent).order_by(ConsoleEvent.seq.desc()).limit(limit)  # type: ignore[union-attr]
+        if action is not None:
+            query = query.where(ConsoleEvent.action == action)
+        with Session(self._engine) as session:
+            return [EventInfo(seq=r.seq, at=_utc(r.at), username=r.username, action=r.action, detail=r.detail)
+                    for r in session.exec(query)]
