@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 
@@ -33,18 +33,23 @@ class DecisionRow(SQLModel, table=True):
     ledger writes both from one record; `verify()` checks they agree)."""
 
     __tablename__ = "decisions"
+    # Looked up by value, never for NULL: indexed only where set (migration 0008), so the
+    # records without them (imported, anonymous, aggregate) write no entry.
+    __table_args__ = tuple(
+        Index(f"ix_decisions_{name}", name, sqlite_where=text(f"{name} IS NOT NULL"),
+              postgresql_where=text(f"{name} IS NOT NULL")) for name in ("caller", "purpose", "policy_version"))
 
     # 64-bit (migration 0002): the ledger outlives 2^31 decisions.
     seq: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
     decision_id: str = Field(unique=True, index=True)
     created_at: datetime = Field(index=True)
-    caller: str | None = Field(default=None, index=True)
-    purpose: str | None = Field(default=None, index=True)
+    caller: str | None = None
+    purpose: str | None = None
     kind: str = Field(index=True)
     status_code: int = Field(index=True)
     # Null: the request stopped before the policy decided (migration 0003).
     allowed: bool | None = None
-    policy_version: str | None = Field(default=None, index=True)
+    policy_version: str | None = None
     # Migration 0003; NULL on rows written before it (schema-1 records).
     region: str | None = Field(default=None, index=True)
     language: str | None = Field(default=None, index=True)
@@ -69,7 +74,9 @@ class DecisionAttribute(SQLModel, table=True):
 
     __tablename__ = "decision_attributes"
     # Filter and group by attribute; the seq in the index answers "which decisions" from it alone.
-    __table_args__ = (Index("ix_decision_attributes_key_value", "key", "value", "decision_seq"),)
+    # On SQLite the rows live in the primary key's b-tree (migration 0008): one b-tree fewer per row.
+    __table_args__ = (Index("ix_decision_attributes_key_value", "key", "value", "decision_seq"),
+                      {"sqlite_with_rowid": False})
 
     decision_seq: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
     key: str = Field(primary_key=True)

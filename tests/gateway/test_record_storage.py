@@ -19,7 +19,7 @@ from sqlmodel import SQLModel
 from gateway.decision import DecisionRecord, Features, PolicyRecord
 from gateway.policy.documents import PolicyInput, PolicyResult, Reason
 from gateway.store.db import MIGRATIONS_DIR, make_engine, migrate
-from gateway.store.decision_log import DecisionLog
+from gateway.store.decision_log import DecisionFilter, DecisionLog
 from gateway.store.ledger import DecisionLedger
 from gateway.store.models import DecisionAttribute, DecisionRow
 
@@ -187,6 +187,27 @@ def test_schema_1_records_still_read_and_verify_after_the_migration(database_url
         check = log.verify_decisions()
         assert check.ok and check.checked == 5
         assert [d for d, _, _ in log.policy_decisions()] == [old[1]["decision_id"], record(10).decision_id]
+    finally:
+        engine.dispose()
+
+
+def test_attribute_rows_and_lookups_survive_migration_0008(database_url: str) -> None:
+    """0008 rebuilds decision_attributes (SQLite) and makes three indexes partial: rows written
+    before it stay, verify, and are found by caller, purpose and attribute as before."""
+    engine = make_engine(database_url)
+    try:
+        migrate_to(engine, "0007")
+        write(engine, [record(1), record(2, caller=None, purpose=None, attributes={"segment": "gold"})])
+        migrate(engine)
+        log = DecisionLog(engine)
+        assert log.verify_decisions().ok
+        with engine.connect() as connection:
+            rows = connection.execute(sa.select(DecisionAttribute.__table__).order_by("decision_seq", "key")).all()
+        assert [tuple(r) for r in rows] == [(1, "age_band", "35-44"), (1, "gender", "female"), (2, "segment", "gold")]
+        assert [r.decision_id for r in log.window(where=DecisionFilter(caller="bot", purpose="customer-support"))] \
+            == [record(1).decision_id]
+        write(engine, [record(3, attributes={"segment": "gold"})])
+        assert log.verify_decisions().ok and log.verify_decisions().checked == 3
     finally:
         engine.dispose()
 
