@@ -167,6 +167,7 @@ class _ChunkReader:
         problems: list[Problem] = []
         count = 0
         checking = self._bad.is_set()
+        outcome_checked = False
         for raw in raws:
             count += 1
             if checking:
@@ -181,10 +182,13 @@ class _ChunkReader:
                 checking = True
                 continue
             canonical = reader.canonical(read)
+            outcome = reader.outcome_fields(read, recorded_at=self._recorded_at)
             if not entries:
                 _check_template(reader, read, canonical)
-            entries.append(self._prepare(read.created_at, canonical, reader.columns(read), read.attributes,
-                                         reader.outcome(read, recorded_at=self._recorded_at)))
+            if outcome is not None and not outcome_checked:
+                _check_outcome_template(reader, read, outcome, self._recorded_at)
+                outcome_checked = True
+            entries.append(self._prepare(read.created_at, canonical, reader.columns(read), read.attributes, outcome))
         return _Chunk(count, piece.lines[-1][0], [] if problems else entries, problems)
 
 
@@ -227,6 +231,17 @@ def _check_template(reader: RowReader, row: ImportedRow, canonical: str) -> None
     if (canonical_json(payload) != canonical or query_columns(payload) != reader.columns(row)
             or attributes_of(payload) != row.attributes or DecisionRecord.from_stored(payload) != record):
         raise RuntimeError("the imported record template disagrees with DecisionRecord; nothing was imported")
+
+
+def _check_outcome_template(reader: RowReader, row: ImportedRow, outcome: tuple[dict[str, Any], str],
+                            recorded_at: datetime) -> None:
+    """The same for the row's outcome: its fields and JSON must be the model's."""
+    record = reader.outcome(row, recorded_at=recorded_at)
+    assert record is not None
+    fields, canonical = outcome
+    if (fields != record.model_dump(exclude=CHAIN_FIELDS)
+            or canonical != canonical_json(record.model_dump(mode="json", exclude=CHAIN_FIELDS))):
+        raise RuntimeError("the imported outcome template disagrees with OutcomeRecord; nothing was imported")
 
 
 def _prefetched(items: Iterator[Any], *, depth: int) -> Iterator[Any]:

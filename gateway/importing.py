@@ -281,6 +281,7 @@ class RowReader:
         self._now = now
         self._memo: dict[tuple[Any, ...], Any] = {}
         self._template = _RecordTemplate(self)
+        self._outcome_template: _OutcomeTemplate | None = None
 
     def check(self, raw: RawRow) -> Problem | None:
         """`read` without making the row's ids (past a bad row only the verdict matters)."""
@@ -371,6 +372,21 @@ class RowReader:
             outcome_key=self._outcome_digest(f"import/{row.decision_id}"), reported_by=f"imported:{row.bot}",
             decision_id=row.decision_id, outcome=row.outcome, csat=row.csat, occurred_at=row.created_at,
             occurred_at_reported=False, recorded_at=recorded_at)
+
+    def outcome_fields(self, row: ImportedRow, *, recorded_at: datetime) -> tuple[dict[str, Any], str] | None:
+        """`outcome(row)`'s fields (its model_dump without the chain fields) and its canonical
+        JSON, filled into a template of the model (a third of the rows have one: pydantic
+        per outcome cost more than the row's own record)."""
+        if row.outcome is None:
+            return None
+        template = self._outcome_template
+        if template is None or template.recorded_at != recorded_at:
+            template = self._outcome_template = _OutcomeTemplate(self, recorded_at)
+        fields = {"outcome_key": self._outcome_digest(f"import/{row.decision_id}"),
+                  "reported_by": f"imported:{row.bot}", "decision_id": row.decision_id, "conversation_id": None,
+                  "subject_caller": None, "outcome": row.outcome, "csat": row.csat, "occurred_at": row.created_at,
+                  "occurred_at_reported": False, "recorded_at": recorded_at}
+        return fields, template.fill(fields)
 
     # --- columns ---------------------------------------------------------------------------
 
@@ -602,6 +618,39 @@ def _rendered(items: list[_Item], values: list[Any]) -> list[str]:
         if value != default_text:
             out.append(text + value)
     return out
+
+
+class _OutcomeTemplate:
+    """An imported outcome's canonical JSON (all its fields, as `POST /v1/outcomes` stores
+    one), filled into a template rendered once from the model for one import's `recorded_at`;
+    `import_file` checks the first outcome of every chunk against the model."""
+
+    SLOTS = ("outcome_key", "reported_by", "decision_id", "outcome", "csat", "occurred_at")
+
+    def __init__(self, reader: RowReader, recorded_at: datetime) -> None:
+        self.recorded_at = recorded_at
+        sample = reader.outcome(ImportedRow(
+            line=0, decision_id=_PLACEHOLDER_DECISION, created_at=recorded_at, bot="template", region=None,
+            attributes={}, channel=None, pseudonym=None, conversation=None, language=None, model=None,
+            message_chars=None, ttft_ms=None, latency_ms=None, outcome="resolved", csat=None), recorded_at=recorded_at)
+        assert sample is not None
+        payload = sample.model_dump(mode="json", exclude=CHAIN_FIELDS)
+        for number, name in enumerate(self.SLOTS):
+            payload[name] = _slot(number)
+        pieces = re.split(r'"\\u0000slot([0-9]+)\\u0000"', canonical_json(payload))
+        self._texts = pieces[0::2]
+        self._order = [int(n) for n in pieces[1::2]]
+        if sorted(self._order) != list(range(len(self.SLOTS))):
+            raise RuntimeError("the outcome template lost a slot")
+
+    def fill(self, fields: dict[str, Any]) -> str:
+        values = [fields[name] for name in self.SLOTS]
+        values[5] = _TIME.dump_python(values[5], mode="json")  # occurred_at, as the model writes it
+        parts = [self._texts[0]]
+        for slot, text in zip(self._order, self._texts[1:], strict=True):
+            parts.append(_json_value(values[slot]))
+            parts.append(text)
+        return "".join(parts)
 
 
 _TIME: TypeAdapter[datetime] = TypeAdapter(datetime)

@@ -30,12 +30,11 @@ import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import Connection, Dialect, Engine, Table
+from sqlalchemy import Connection, DateTime, Dialect, Engine, Table
 
-from gateway.outcome import OutcomeRecord
 from gateway.store import ledger, outcomes
 from gateway.store.chain import stored_json, text_hash
 from gateway.store.models import DecisionAttribute, DecisionRow, OutcomeRow
@@ -68,7 +67,7 @@ class _RowShape:
         self.columns = [column.name for column in table.columns]
         self._processors = [
             (position, processor) for position, column in enumerate(table.columns) if column.name not in _CHAIN
-            and (processor := column.type.dialect_impl(dialect).bind_processor(dialect)) is not None]
+            and (processor := _bind_processor(dialect, column)) is not None]
         self.chain = tuple(self.columns.index(name) if name in self.columns else -1 for name in _CHAIN)
 
     def bind(self, values: dict[str, Any]) -> list[Any]:
@@ -76,6 +75,28 @@ class _RowShape:
         for position, processor in self._processors:
             row[position] = processor(row[position])
         return row
+
+
+def _bind_processor(dialect: Dialect, column: Any) -> Callable[[Any], Any] | None:
+    """The column type's bind processor; for a time on SQLite, the same text spelled out
+    (SQLAlchemy's takes several microseconds a value, a third of a row's binding), used only
+    when it gives what SQLAlchemy's gives for every sample time."""
+    processor = column.type.dialect_impl(dialect).bind_processor(dialect)
+    if processor is None or dialect.name != "sqlite" or not isinstance(getattr(column.type, "impl", None), DateTime):
+        return processor
+    if all(_sqlite_utc_text(moment) == processor(moment) for moment in _SAMPLE_TIMES):
+        return _sqlite_utc_text
+    return processor
+
+
+def _sqlite_utc_text(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+_SAMPLE_TIMES = (None, datetime(2026, 11, 1, tzinfo=UTC), datetime(1, 1, 1, 0, 0, 0, 1, tzinfo=UTC),
+                 datetime(999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+                 datetime(2026, 3, 29, 1, 30, 5, 120, tzinfo=timezone(timedelta(hours=2))),
+                 datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC))
 
 
 class Shapes:
@@ -93,17 +114,17 @@ class Shapes:
         assert set(self.outcomes.columns) - set(_CHAIN) == set(outcomes.OUTCOME_COLUMNS)
 
     def prepare(self, created_at: datetime, canonical: str, columns: dict[str, Any], attributes: dict[str, str],
-                outcome: OutcomeRecord | None) -> Entry:
+                outcome: tuple[dict[str, Any], str] | None) -> Entry:
         """A record to join the chain — its canonical text, the query columns and attribute
-        rows its JSON gives (store/derived.py) — and its outcome, bound now (in the reading
-        process): the writer then only links and inserts."""
+        rows its JSON gives (store/derived.py) — and its outcome (its OutcomeRecord fields and
+        their canonical JSON, as `outcomes.prepare_outcome` gives them), bound now (in the
+        reading process): the writer then only links and inserts."""
         assert tuple(columns) == ledger.QUERY_COLUMNS
         row = self.decisions.bind({**columns, "created_at": created_at})
         prepared_outcome = None
         if outcome is not None:
-            values, outcome_canonical = outcomes.prepare_outcome(outcome)
-            prepared_outcome = (self.outcomes.bind(dict(zip(outcomes.OUTCOME_COLUMNS, values, strict=True))),
-                                outcome_canonical)
+            fields, outcome_canonical = outcome
+            prepared_outcome = (self.outcomes.bind(fields), outcome_canonical)
         return row, canonical, tuple(attributes.items()), prepared_outcome
 
 
