@@ -258,6 +258,8 @@ class _Refused(ValueError):
 
 # Past this many distinct keys a memo starts over (memory stays bounded whatever the file).
 _MEMO_MAX = 100_000
+# Customer and conversation ids remembered (they recur within a conversation, not across a file).
+_RECENT_MAX = 10_000
 
 
 class RowReader:
@@ -280,6 +282,9 @@ class RowReader:
         self._holds_pii = holds_pii
         self._now = now
         self._memo: dict[tuple[Any, ...], Any] = {}
+        # Raw ids of recent rows (held only for the pass, as the rows themselves are).
+        self._recent_ids: dict[tuple[str | None, str | None], Any] = {}
+        self._recent_digests: dict[str, str] = {}
         self._template = _RecordTemplate(self)
         self._outcome_template: _OutcomeTemplate | None = None
 
@@ -333,8 +338,8 @@ class RowReader:
         return ImportedRow(
             line=raw.line, decision_id=f"dec_{self._id_digest(identity)[:32]}", created_at=created_at, bot=bot,
             region=screened[0], attributes=screened[1], channel=screened[2],
-            pseudonym=self._digest(customer_id) if customer_id is not None else None,
-            conversation=self._digest(conversation_id) if conversation_id is not None else None,
+            pseudonym=self._recent_digest(customer_id) if customer_id is not None else None,
+            conversation=self._recent_digest(conversation_id) if conversation_id is not None else None,
             language=language, model=listed_model, message_chars=message_chars, ttft_ms=ttft_ms,
             latency_ms=latency_ms, outcome=code, csat=csat)
 
@@ -425,9 +430,33 @@ class RowReader:
         return listed_or_digest(value.strip(), self._vocabulary.models, self._digest), value.strip()
 
     def _ids(self, fields: Mapping[str, Any], problems: list[str]) -> tuple[str | None, str | None] | None:
-        """customer_id and conversation_id, checked by the headers' parser (raw: for keyed hashes only)."""
-        parsed = self._headers(fields, ("customer_id", "conversation_id"), problems)
-        return None if parsed is None else (parsed.customer_id, parsed.conversation_id)
+        """customer_id and conversation_id, checked by the headers' parser (raw: for keyed hashes
+        only). A conversation's turns repeat them on nearby lines: the recent ones are remembered."""
+        key = (fields.get("customer_id"), fields.get("conversation_id"))
+        if not all(value is None or type(value) is str for value in key):
+            parsed = self._headers(fields, ("customer_id", "conversation_id"), problems)
+            return None if parsed is None else (parsed.customer_id, parsed.conversation_id)
+        found = self._recent_ids.get(key)
+        if found is None:
+            if len(self._recent_ids) >= _RECENT_MAX:
+                self._recent_ids.clear()
+            found_problems: list[str] = []
+            parsed = self._headers(fields, ("customer_id", "conversation_id"), found_problems)
+            found = self._recent_ids[key] = (found_problems if parsed is None
+                                             else (parsed.customer_id, parsed.conversation_id))
+        if isinstance(found, list):
+            problems.extend(found)
+            return None
+        return found
+
+    def _recent_digest(self, raw_id: str) -> str:
+        """The ledger's keyed HMAC of a customer or conversation id, remembered for recent ids."""
+        found = self._recent_digests.get(raw_id)
+        if found is None:
+            if len(self._recent_digests) >= _RECENT_MAX:
+                self._recent_digests.clear()
+            found = self._recent_digests[raw_id] = self._digest(raw_id)
+        return found
 
     def _customer(self, fields: Mapping[str, Any],
                   problems: list[str]) -> tuple[tuple[Any, ...], tuple[Any, ...]] | None:
