@@ -16,7 +16,12 @@ hashed, as `ledger.insert_linked` binds it) and inserts.
 
 On SQLite the import's connection gets a bigger page cache while it runs (`IMPORT_CACHE_KIB`):
 a million random decision ids otherwise evict the index pages each insert needs. Durability is
-untouched: the journal mode and `synchronous` stay as `db.make_engine` set them.
+untouched: the journal mode and `synchronous` stay as `db.make_engine` set them. In WAL mode
+with synchronous=NORMAL nothing is synced before the commit anyway, so `synchronous` has nothing
+to give during the transaction; what the commit's checkpoint syncs (the WAL, then the database
+file) is what makes it durable, and stays. That sync is started early instead: while the
+import writes, a thread syncs the WAL file every few seconds (`_wal_synced_as_it_grows`), so
+the commit does not wait for gigabytes at once.
 
 Re-importing does not duplicate: decision ids are derived from the rows (gateway/importing.py),
 and a record whose id is already stored — or earlier in the same import — is skipped with its
@@ -27,6 +32,8 @@ this import has written so far.
 from __future__ import annotations
 
 import json
+import os
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -44,7 +51,9 @@ _ATTRIBUTES: Table = DecisionAttribute.__table__  # type: ignore[attr-defined]
 _OUTCOMES: Table = OutcomeRow.__table__  # type: ignore[attr-defined]
 # SQLite's page cache for the import's connection, in KiB (the default is 2 MiB): bounded, and
 # given back when the import ends.
-IMPORT_CACHE_KIB = 256 * 1024
+IMPORT_CACHE_KIB = 512 * 1024
+# How often the WAL is synced while an import writes it (SQLite files only).
+WAL_SYNC_INTERVAL_S = 2.0
 
 # Importers reach the ledger's chain only through this module (tests/test_layering.py keeps
 # the ledger's writer to the recorder).
@@ -140,7 +149,7 @@ def append_imported(engine: Engine, shapes: Shapes, batches: Iterable[Sequence[E
     """Append every batch in one transaction; any exception (a bad row found late, the database)
     rolls all of it back. `on_batch(n)`: n rows of a batch handled (progress)."""
     imported = present = outcome_count = 0
-    with engine.begin() as connection, _import_cache(connection):
+    with _wal_synced_as_it_grows(engine), engine.begin() as connection, _import_cache(connection):
         seq, head = ledger.lock_head(connection)
         outcome_seq, outcome_head = outcomes.lock_head(connection)
         decisions = _BulkInsert(connection, _DECISIONS, shapes.decisions.columns)
@@ -226,6 +235,43 @@ def _import_cache(connection: Connection) -> Iterator[None]:
         yield
     finally:
         driver.execute(f"PRAGMA cache_size = {int(before)}")
+
+
+@contextmanager
+def _wal_synced_as_it_grows(engine: Engine) -> Iterator[None]:
+    """On a SQLite file: fdatasync its WAL every WAL_SYNC_INTERVAL_S from a thread while the
+    import runs (the kernel otherwise holds gigabytes of it dirty until the commit's checkpoint
+    syncs it, and the disk then writes them all while the commit waits). Only the WAL is
+    opened: SQLite takes no POSIX locks on it, so opening and closing it here cannot drop
+    the connection's locks (closing any descriptor of a file drops the process's locks on it)."""
+    database = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not database or database == ":memory:" or engine.url.query.get("mode") == "memory":
+        yield
+        return
+    wal = f"{database}-wal"
+    stop = threading.Event()
+
+    def sync() -> None:
+        descriptor = None
+        try:
+            while not stop.wait(WAL_SYNC_INTERVAL_S):
+                if descriptor is None:
+                    try:
+                        descriptor = os.open(wal, os.O_RDONLY)
+                    except FileNotFoundError:  # not written yet
+                        continue
+                os.fdatasync(descriptor)
+        finally:
+            if descriptor is not None:
+                os.close(descriptor)
+
+    syncer = threading.Thread(target=sync, name="import-wal-sync", daemon=True)
+    syncer.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        syncer.join()
 
 
 def _fresh(connection: Connection, batch: Sequence[Entry], at_id: int) -> list[Entry]:
