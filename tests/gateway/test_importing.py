@@ -392,6 +392,20 @@ def test_jsonl_problems(tmp_path: Path, database: Engine) -> None:
     assert reasons[11] == "csat needs an outcome in the same row"
 
 
+def test_jsonl_objects_and_arrays_in_cells_are_named_problems(tmp_path: Path, database: Engine) -> None:
+    """A JSON object or array where a column takes text is a bad row (not a crash of the
+    memo keyed by the cell's value)."""
+    base = {"timestamp": "2026-11-02T11:00:00Z", "source": "bot-a"}
+    cells = [{"region": ["EU"]}, {"attributes": {"gender": "female"}}, {"channel": ["chat"]}, {"model": ["x"]},
+             {"outcome": {"code": "resolved"}}, {"outcome": "resolved", "csat": [5]}, {"conversation_id": ["c"]}]
+    path = _jsonl(tmp_path / "a.jsonl", [{**base, **cell} for cell in cells])
+    report = _import(path, database, "jsonl")
+    assert not report.ok and report.imported == 0
+    assert [p.line for p in report.problems] == list(range(1, len(cells) + 1))
+    assert report.problems[0].reason == "region must be text"
+    assert report.problems[1].reason == "attributes must be text"
+
+
 def test_odd_unicode(tmp_path: Path, database: Engine, pii_engine: Any) -> None:
     # Customer ids are any printable text (hashed); ids and codes are ASCII only, as the headers are.
     fine = {**ROWS[2], "customer_id": "顧客-𝔘𝔫𝔦-İ", "model": "模型-ß"}
