@@ -21,6 +21,7 @@ import codecs
 import csv
 import json
 import math
+import operator
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -595,9 +596,35 @@ class _RecordTemplate:
         self._items = _template_items(without_defaults(payload), ())
         if sorted(_slots_in(self._items)) != list(range(len(self.SLOTS))):
             raise RuntimeError("the record template lost a slot")
+        # Each slot's default as JSON text (None: it has none, it is always written).
+        self._defaults = [_default_text(self._items, number) for number in range(len(self.SLOTS))]
+        # Which slots a row leaves at their default decides which keys are written: the
+        # template for each such pattern, split at the slots written (a file has a handful).
+        self._splits: dict[tuple[bool, ...], tuple[list[str], list[int]]] = {}
 
     def fill(self, row: ImportedRow) -> str:
-        return "{" + ",".join(_rendered(self._items, [get(row) for _, get in self.SLOTS])) + "}"
+        texts = [_json_value(get(row)) for _, get in self.SLOTS]
+        written = tuple(map(operator.ne, texts, self._defaults))
+        split = self._splits.get(written)
+        if split is None:
+            split = self._split(written)
+        pieces, slots = split
+        parts = [pieces[0]]
+        for slot, piece in zip(slots, pieces[1:]):
+            parts.append(texts[slot])
+            parts.append(piece)
+        return "".join(parts)
+
+    def _split(self, written: tuple[bool, ...]) -> tuple[list[str], list[int]]:
+        """The template with the defaults left out, split where the written slots go."""
+        marked = [_slot(number) if keep else default
+                  for number, (keep, default) in enumerate(zip(written, self._defaults, strict=True))]
+        text = "{" + ",".join(_rendered(self._items, marked)) + "}"
+        cut = re.split("\x00slot([0-9]+)\x00", text)
+        if len(self._splits) >= _MEMO_MAX:
+            self._splits.clear()
+        split = self._splits[written] = (cut[0::2], [int(n) for n in cut[1::2]])
+        return split
 
 
 def _slot(number: int) -> str:
@@ -646,18 +673,27 @@ def _slots_in(items: list[_Item]) -> Iterator[int]:
             yield from _slots_in(content)
 
 
-def _rendered(items: list[_Item], values: list[Any]) -> list[str]:
-    """Each item's `"key":value` text, leaving out a value at its default (as without_defaults does)."""
+def _rendered(items: list[_Item], texts: list[str]) -> list[str]:
+    """Each item's `"key":value` text given each slot's JSON text, leaving out a value at its
+    default (as without_defaults does)."""
     out = []
     for kind, text, content, default_text in items:
         if kind == "text":
             out.append(text)
             continue
-        value = (_json_value(values[content]) if kind == "slot"
-                 else "{" + ",".join(_rendered(content, values)) + "}")
+        value = texts[content] if kind == "slot" else "{" + ",".join(_rendered(content, texts)) + "}"
         if value != default_text:
             out.append(text + value)
     return out
+
+
+def _default_text(items: list[_Item], number: int) -> str | None:
+    for kind, _, content, default_text in items:
+        if kind == "slot" and content == number:
+            return default_text
+        if kind == "part" and (found := _default_text(content, number)) is not None:
+            return found
+    return None
 
 
 class _OutcomeTemplate:
@@ -698,20 +734,23 @@ _TIME: TypeAdapter[datetime] = TypeAdapter(datetime)
 
 def _json_value(value: Any) -> str:
     """One value as canonical_json writes it inside a record (json's own encoders: the same
-    text; str→str dicts and str lists spelled out, a generic dumps costs more than the row)."""
+    text; a str, number or null spelled out, a generic encode costs more than the row)."""
     if value is None:
         return "null"
     kind = type(value)
     if kind is str:
         return _encode_string(value)
-    if kind is int:
-        return int.__repr__(value)
     if kind is float and math.isfinite(value):
         return float.__repr__(value)
-    if kind is dict and all(type(k) is str and type(v) is str for k, v in value.items()):
-        return "{" + ",".join(f"{_encode_string(k)}:{_encode_string(value[k])}" for k in sorted(value)) + "}"
-    if kind is list and all(type(item) is str for item in value):
-        return "[" + ",".join(_encode_string(item) for item in value) + "]"
+    if kind is int:
+        return int.__repr__(value)
+    try:  # str -> str dicts (attributes) and str lists (masked), spelled out
+        if kind is dict:
+            return "{" + ",".join([_encode_string(key) + ":" + _encode_string(value[key]) for key in sorted(value)]) + "}"
+        if kind is list:
+            return "[" + ",".join(map(_encode_string, value)) + "]"
+    except TypeError:  # a key or item that is not a str
+        pass
     return canonical_json(value)
 
 
