@@ -33,6 +33,9 @@ BATCH_ROWS = 5_000
 CHUNK_LINES = 1_000
 WINDOW_CHUNKS = 16
 DEFAULT_WORKERS = os.cpu_count() or 1
+# The workers yield to this process, which writes every row in order (one worker per core, plus
+# this one, is one process more than the cores).
+WORKER_NICENESS = 5
 # Problems listed in a report; past these, only counted (a file of a million bad rows still
 # answers in bounded memory).
 MAX_PROBLEMS = 1_000
@@ -77,7 +80,7 @@ def import_file(path: Path, fmt: Format, *, reader: RowReader, engine: Any, prog
     ends: deque[int] = deque()
 
     pool_size = DEFAULT_WORKERS if workers is None else workers
-    with _young_collections_only(), ProcessMap(chunk_reader, workers=pool_size) as pool:
+    with _young_collections_only(), ProcessMap(chunk_reader, workers=pool_size, niceness=WORKER_NICENESS) as pool:
         written = progress("importing", _line_count(path)) if progress else None
 
         def batches() -> Iterator[list[Entry]]:

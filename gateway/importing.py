@@ -746,7 +746,8 @@ def _json_value(value: Any) -> str:
         return int.__repr__(value)
     try:  # str -> str dicts (attributes) and str lists (masked), spelled out
         if kind is dict:
-            return "{" + ",".join([_encode_string(key) + ":" + _encode_string(value[key]) for key in sorted(value)]) + "}"
+            pairs = [_encode_string(key) + ":" + _encode_string(value[key]) for key in sorted(value)]
+            return "{" + ",".join(pairs) + "}"
         if kind is list:
             return "[" + ",".join(map(_encode_string, value)) + "]"
     except TypeError:  # a key or item that is not a str

@@ -13,6 +13,7 @@ or `workers` is 0, the map runs in this process (the same function, the same ord
 from __future__ import annotations
 
 import multiprocessing
+import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -24,7 +25,9 @@ from typing import Any
 _INSTALLED: list[Callable[[Any], Any]] = []
 
 
-def _install(function: Callable[[Any], Any]) -> None:
+def _install(function: Callable[[Any], Any], niceness: int) -> None:
+    if niceness:
+        os.nice(niceness)
     _INSTALLED[:] = [function]
 
 
@@ -37,15 +40,20 @@ def _ready() -> None:
 
 
 class ProcessMap:
-    def __init__(self, function: Callable[[Any], Any], *, workers: int) -> None:
+    """`niceness`: added to the workers' nice value, so a caller that consumes the results in
+    order — the one that cannot be parallelised — keeps its core when the workers would
+    otherwise outnumber the cores."""
+
+    def __init__(self, function: Callable[[Any], Any], *, workers: int, niceness: int = 0) -> None:
         self._function = function
         self._workers = workers if "fork" in multiprocessing.get_all_start_methods() else 0
+        self._niceness = niceness
         self._pool: ProcessPoolExecutor | None = None
 
     def __enter__(self) -> ProcessMap:
         if self._workers > 0:
             self._pool = ProcessPoolExecutor(self._workers, mp_context=multiprocessing.get_context("fork"),
-                                             initializer=_install, initargs=(self._function,))
+                                             initializer=_install, initargs=(self._function, self._niceness))
             # With fork, the first task starts every worker at once: now, while this process is quiet.
             self._pool.submit(_ready).result()
         return self

@@ -497,7 +497,8 @@ def test_any_row_is_refused_cleanly_or_becomes_exactly_the_models_record(row: di
     # The stored form reads back as the very record the model gives (the defaults filled in).
     assert DecisionRecord.from_stored(json.loads(canonical)) == record
     recorded_at = datetime(2026, 12, 1, 9, 30, 0, 250, tzinfo=UTC)
-    outcome, fields = reader.outcome(read, recorded_at=recorded_at), reader.outcome_fields(read, recorded_at=recorded_at)
+    outcome = reader.outcome(read, recorded_at=recorded_at)
+    fields = reader.outcome_fields(read, recorded_at=recorded_at)
     assert (outcome is None) == (fields is None)
     if outcome is not None and fields is not None:
         assert fields == (outcome.model_dump(exclude=CHAIN_FIELDS),
