@@ -140,7 +140,7 @@ def open_console(settings: Settings, database: Engine) -> Console | None:
         return None
     return Console(auth=ConsoleAuth.from_settings(settings, database), candidates_dir=settings.policy_candidates_dir,
                    uploads_dir=settings.data_dir / "policy-candidates",
-                   secure_cookies=settings.console_secure_cookies)
+                   secure_cookies=settings.console_secure_cookies, origin=settings.console_origin)
 
 
 def uses_builtin_demo(settings: Settings) -> bool:

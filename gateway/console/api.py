@@ -39,9 +39,9 @@ async def overview(request: Request) -> Response:
 
 @router.get("/decisions")
 async def decisions(request: Request) -> Response:
-    await viewer(request, "decisions", as_json=True)
+    seen = await viewer(request, "decisions", as_json=True)
     query = queries.DecisionQuery.parse(list(request.query_params.multi_items()))
-    page = await _blocking(queries.decisions, request.app.state.services, query)
+    page = await _blocking(lambda: queries.decisions(request.app.state.services, query, role=seen.role))
     return json_response({"object": "list", **queries.as_json(page)})
 
 
