@@ -101,6 +101,7 @@ class ConsoleAuth:
                 return SignIn(failure="locked")
             return SignIn(failure="invalid")
         self.store.reset_failures(user.username)
+        self.store.end_idle_sessions(seen_before=now - self.idle_timeout)  # sessions nobody can use any more
         token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
         self.store.create_session(token_hash=token_hash(token), username=user.username, csrf_token=csrf, now=now)
         self.store.add_event(at=now, username=user.username, action="sign_in")

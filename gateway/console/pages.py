@@ -365,3 +365,14 @@ async def activity_page(request: Request) -> Response:
     store = console_of(request).auth.store
     events = await _blocking(lambda: store.events(limit=200))
     return render(request, "activity.html", lang=seen.lang, seen=seen, events=events)
+
+
+# --- anything else under /console/ ------------------------------------------------------------
+
+
+@router.get("/{unknown:path}")
+async def not_found(request: Request, unknown: str) -> Response:
+    """A console page that does not exist: the console's own 404 page (after the sign-in check)."""
+    seen = await viewer(request, "overview")
+    return render(request, "error.html", lang=seen.lang, seen=seen, status_code=404,
+                  message=text(seen.lang, "not_found"))

@@ -244,6 +244,9 @@ def test_a_decision_page_shows_its_explanation_in_the_chosen_language(site: Site
     explained = client.get(f"/console/api/decisions/{decision_id}").json()["explanation"]
     assert explained["lang"] == "zh"
     assert client.get("/console/decisions/dec_" + "f" * 32).status_code == 404
+    unknown = client.get("/console/no/such/page")
+    assert unknown.status_code == 404 and 'id="error-message"' in unknown.text and "解释" not in unknown.text
+    assert client.get("/console/static/console.css").headers["content-type"].startswith("text/css")
     assert client.get("/console/decisions/../../etc/passwd").status_code in (403, 404)
     assert post_form(client, "/console/lang", {"lang": "fr"}).status_code == 400
     post_form(client, "/console/lang", {"lang": "en"})
