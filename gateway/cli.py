@@ -156,8 +156,9 @@ def users() -> None:
 
 def _console_auth():  # type: ignore[no-untyped-def]
     from gateway.console.auth import ConsoleAuth
+    from gateway.store.console import ConsoleStore
 
-    return ConsoleAuth.from_settings(_settings(), _database())
+    return ConsoleAuth.from_settings(_settings(), ConsoleStore(_database()))
 
 
 @users.command("create")

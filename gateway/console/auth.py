@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
-from sqlalchemy import Engine
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from gateway.config import Settings
@@ -62,8 +61,8 @@ class ConsoleAuth:
         self._dummy_hash = self._hasher.hash(secrets.token_urlsafe(16))
 
     @classmethod
-    def from_settings(cls, settings: Settings, database: Engine) -> ConsoleAuth:
-        return cls(ConsoleStore(database), max_failures=settings.console_max_failures,
+    def from_settings(cls, settings: Settings, store: ConsoleStore) -> ConsoleAuth:
+        return cls(store, max_failures=settings.console_max_failures,
                    lockout=timedelta(seconds=settings.console_lockout_s),
                    idle_timeout=timedelta(seconds=settings.console_idle_timeout_s),
                    max_age=timedelta(seconds=settings.console_max_age_s))
