@@ -362,9 +362,13 @@ async def activate_policy(request: Request) -> Response:
 @router.get("/activity")
 async def activity_page(request: Request) -> Response:
     seen = await viewer(request, "activity")
-    store = console_of(request).auth.store
-    events = await _blocking(lambda: store.events(limit=200))
-    return render(request, "activity.html", lang=seen.lang, seen=seen, events=events)
+    try:
+        query = queries.ActivityQuery.parse(list(request.query_params.multi_items()))
+    except GatewayError as error:
+        return render(request, "error.html", lang=seen.lang, seen=seen, status_code=400,
+                      message=f"{text(seen.lang, 'bad_request')}: {error.message}")
+    page = await _blocking(queries.activity, console_of(request).auth.store, query)
+    return render(request, "activity.html", lang=seen.lang, seen=seen, page=page, query=query)
 
 
 # --- anything else under /console/ ------------------------------------------------------------

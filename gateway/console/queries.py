@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
@@ -34,7 +35,7 @@ from gateway.policy.replay import ReplayReport, replay
 from gateway.policy.testing import run_policy_tests
 from gateway.services import Services
 from gateway.store.audits import StoredAudit
-from gateway.store.console import ConsoleStore
+from gateway.store.console import ConsoleStore, EventInfo
 from gateway.store.decision_log import DecisionFilter, DecisionLog, as_utc
 from gateway.store.policy_versions import list_versions
 
@@ -46,6 +47,7 @@ REPLAY_WINDOWS = {"1h": timedelta(hours=1), "24h": timedelta(days=1), "7d": time
                   "30d": timedelta(days=30)}
 REPLAY_LIMIT = 50_000
 SAMPLE_SIZE = 20
+ACTIVITY_PAGE = 100
 # How long a replay counts as the review an activation needs.
 REVIEW_MAX_AGE = timedelta(hours=24)
 
@@ -74,25 +76,7 @@ class DecisionQuery(BaseModel):
 
     @classmethod
     def parse(cls, params: list[tuple[str, str]]) -> DecisionQuery:
-        values: dict[str, Any] = {}
-        for name, value in params:
-            if value == "":
-                continue
-            if name == "attribute":
-                values.setdefault("attribute", []).append(value)
-            elif name in values:
-                raise BadRequest(f"{name} is given twice", param=name)
-            else:
-                values[name] = value
-        try:
-            return cls.model_validate(values)
-        except ValidationError as exc:
-            first = exc.errors(include_url=False, include_input=False)[0]
-            where = str(first["loc"][0]) if first["loc"] else None
-            if first["type"] == "extra_forbidden":
-                raise BadRequest("unknown filter", code="unknown_parameter", param=where) from None
-            # pydantic states the rule, never the value.
-            raise BadRequest(f"invalid value for {where}: {first['msg']}", param=where) from None
+        return _parsed(cls, params, repeatable=("attribute",))
 
     def where(self) -> DecisionFilter:
         pairs = tuple(tuple(p.split("=", 1)) for p in self.attribute)
@@ -111,12 +95,35 @@ class DecisionQuery(BaseModel):
 
     def link(self, **changes: Any) -> str:
         """This query as a URL's query string, with some filters changed (for paging)."""
-        from urllib.parse import urlencode
         fields = {**self.model_dump(exclude_none=True, exclude={"attribute"}), **changes}
         params = [(k, v.isoformat() if isinstance(v, datetime) else str(v).lower() if isinstance(v, bool) else v)
                   for k, v in fields.items() if v is not None]
         params += [("attribute", a) for a in self.attribute]
         return urlencode(params)
+
+
+def _parsed(model: Any, params: list[tuple[str, str]], *, repeatable: tuple[str, ...] = ()) -> Any:
+    """A query string as `model`: blank fields left out, a name given twice refused unless it
+    is repeatable, and every refusal a 400 that names the field and never repeats the value."""
+    values: dict[str, Any] = {}
+    for name, value in params:
+        if value == "":
+            continue
+        if name in repeatable:
+            values.setdefault(name, []).append(value)
+        elif name in values:
+            raise BadRequest(f"{name} is given twice", param=name)
+        else:
+            values[name] = value
+    try:
+        return model.model_validate(values)
+    except ValidationError as exc:
+        first = exc.errors(include_url=False, include_input=False)[0]
+        where = str(first["loc"][0]) if first["loc"] else None
+        if first["type"] == "extra_forbidden":
+            raise BadRequest("unknown filter", code="unknown_parameter", param=where) from None
+        # pydantic states the rule, never the value.
+        raise BadRequest(f"invalid value for {where}: {first['msg']}", param=where) from None
 
 
 def newest(log: DecisionLog, *, since: datetime | None, until: datetime | None = None,
@@ -272,6 +279,35 @@ def activate_candidate(state: Services, store: ConsoleStore, reviews: Path, file
 
 def as_json(value: Any) -> Any:
     return json.loads(value.model_dump_json()) if isinstance(value, BaseModel) else value
+
+
+class ActivityQuery(BaseModel):
+    """The activity page's filters: an action, a user, and where the page starts."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    action: Annotated[str, StringConstraints(pattern=r"^[a-z_]{1,40}$")] | None = None
+    username: Annotated[str, StringConstraints(pattern=r"^[a-z0-9()][a-z0-9._()-]{1,63}$")] | None = None
+    before_seq: Annotated[int, Field(ge=1, le=2**31 - 1)] | None = None
+
+    @classmethod
+    def parse(cls, params: list[tuple[str, str]]) -> ActivityQuery:
+        return _parsed(cls, params)
+
+    def link(self, **changes: Any) -> str:
+        return urlencode({k: v for k, v in {**self.model_dump(), **changes}.items() if v is not None})
+
+
+class ActivityPage(BaseModel):
+    events: list[EventInfo]
+    next_before_seq: int | None
+
+
+def activity(store: ConsoleStore, query: ActivityQuery) -> ActivityPage:
+    found = store.events(limit=ACTIVITY_PAGE + 1, action=query.action, username=query.username,
+                         before_seq=query.before_seq)
+    shown = found[:ACTIVITY_PAGE]
+    return ActivityPage(events=shown, next_before_seq=shown[-1].seq if len(found) > ACTIVITY_PAGE else None)
 
 
 def pretty_record(record: DecisionRecord) -> str:

@@ -174,11 +174,16 @@ class ConsoleStore:
         with Session(self._engine) as session, session.begin():
             session.add(ConsoleEvent(at=at, username=username, action=action, detail=detail or {}))
 
-    def events(self, *, limit: int = 100, action: str | None = None) -> list[EventInfo]:
-        """Newest first."""
+    def events(self, *, limit: int = 100, action: str | None = None, username: str | None = None,
+               before_seq: int | None = None) -> list[EventInfo]:
+        """Newest first; the next page starts before the last one's seq."""
         query = select(ConsoleEvent).order_by(ConsoleEvent.seq.desc()).limit(limit)  # type: ignore[union-attr]
         if action is not None:
             query = query.where(ConsoleEvent.action == action)
+        if username is not None:
+            query = query.where(ConsoleEvent.username == username)
+        if before_seq is not None:
+            query = query.where(ConsoleEvent.seq < before_seq)  # type: ignore[operator]
         with Session(self._engine) as session:
             return [EventInfo(seq=r.seq, at=_utc(r.at), username=r.username, action=r.action, detail=r.detail)
                     for r in session.exec(query)]

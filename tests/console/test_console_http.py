@@ -299,8 +299,15 @@ def test_a_policy_replay_shows_what_a_proposed_policy_would_change(site: Site, t
     assert junk.status_code == 400
     status = client.get("/console/api/policies").json()
     assert status["tests"]["ok"] and status["status"]["bundle_hash"] != ""
-    events = client.get("/console/api/activity").json()["data"]
+    events = client.get("/console/api/activity").json()["events"]
     assert any(e["action"] == "policy_replayed" and e["username"] == "security" for e in events)
+    # The activity log filters by action and user, and pages back.
+    replays = client.get("/console/api/activity", params={"action": "policy_replayed"}).json()
+    assert replays["events"] and {e["action"] for e in replays["events"]} == {"policy_replayed"}
+    mine = client.get("/console/api/activity", params={"username": "security", "action": "sign_in"}).json()
+    assert mine["events"] and all(e["username"] == "security" for e in mine["events"])
+    error_of(client.get("/console/api/activity", params={"action": "DROP TABLE"}), 400, param="action")
+    assert client.get("/console/activity", params={"before_seq": "-1"}).status_code == 400
 
 
 def test_no_raw_pii_on_any_console_page_or_json_route(site: Site) -> None:
@@ -358,7 +365,7 @@ def test_a_reviewed_policy_is_activated_from_the_console_and_one_failing_its_tes
         decided = send_known_pii(site.gateway)[0]
         record = client.get(f"/console/api/decisions/{decided}").json()["record"]
         assert record["policy"]["bundle_hash"] == bundle_hash
-        events = client.get("/console/api/activity").json()["data"]
+        events = client.get("/console/api/activity").json()["events"]
         assert any(e["action"] == "policy_activated" and e["detail"]["bundle_hash"] == bundle_hash for e in events)
 
         # A proposal its own Rego tests reject (they expect bots to serve customer support) is
@@ -370,7 +377,7 @@ def test_a_reviewed_policy_is_activated_from_the_console_and_one_failing_its_tes
         # Activating what is already active is refused, and every refusal is recorded.
         again = client.post("/console/policies/activate", data={"csrf_token": token, "files_hash": files_hash})
         assert again.status_code == 409 and "already active" in again.text
-        actions = [e["action"] for e in client.get("/console/api/activity").json()["data"]]
+        actions = [e["action"] for e in client.get("/console/api/activity").json()["events"]]
         assert actions.count("policy_activation_failed") >= 5
         assert client.get("/console/api/policies").json()["status"]["bundle_hash"] == bundle_hash
         assert (site.gateway.policy_dir / "data" / "roles.json").read_text() == roles.read_text()
