@@ -48,6 +48,7 @@ from gateway.pii.recognizers.en.name_rules import (
     TITLE_NAME,
     cue_before,
     in_address_context,
+    in_place_context,
     is_lowercase_message,
     place_or_company,
 )
@@ -264,6 +265,8 @@ class GivenNameRecognizer(NerRecognizer):
             cued = cue_before(text, span.start)
             if span.label in ("GPE", "LOC", "FAC") and text[span.start : span.end] in self.places and not cued:
                 continue  # "from Roma": spaCy and the gazetteer agree on a place
+            if not cued and in_place_context(text, span.start, span.end):
+                continue  # "City: Regina", "we moved from Eugene"
             if self._is_name(words[0]) or (cued and span.label != "NORP"):
                 out.append(self._result(span.start, span.end, self.RELABEL_SCORE, span.label))
         return out
@@ -286,6 +289,7 @@ class GivenNameRecognizer(NerRecognizer):
             if (
                 _STREET_AFTER.match(text, end, end + 12)
                 or in_address_context(text, start, end)
+                or in_place_context(text, start, end)
                 or place_or_company(text[start:end])
             ):
                 continue  # a street or place in an address line ("Gordon Street", "12 Silvestre")
@@ -312,7 +316,7 @@ class GivenNameRecognizer(NerRecognizer):
                 continue
             if surname:
                 end = following.end()
-            if in_address_context(text, start, end) or place_or_company(text[start:end]):
+            if in_address_context(text, start, end) or in_place_context(text, start, end) or place_or_company(text[start:end]):
                 continue
             score = self.RELABEL_SCORE if over_model else self.LOWER_SCORE
             out.append(self._result(start, end, score, "lower_case_given_name"))

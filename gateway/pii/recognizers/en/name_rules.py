@@ -115,15 +115,65 @@ NATIONALITIES = frozenset("thai german french irish indian israeli chinese dutch
 # The span itself opens with a street or place word ("Rua Katumi Kida", "San Luis").
 _STREET_FIRST = regex.compile(rf"(?i){_STREET_PREFIX}\.?[ \t]")
 
+_MONTHS = (
+    r"jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec|january|february|march|april|june|july|"
+    r"august|september|october|november|december"
+)
+# The locality of an address line: after "<street> <number>, " or "<street type>, " on the
+# same line ("98 Grote Baan 477, Kaster", "Király u. 23., Tiszabög", "14 Florence Road, Leeds").
+# Not after a date ("12 May 2020, John") or a year.
+LOCALITY_BEFORE = regex.compile(
+    rf"(?i)(?:(?<![\p{{L}}])(?!(?:{_MONTHS})\.?[ \t])\p{{L}}[\p{{L}}'’-]*\.?[ \t]+(?!(?:19|20)\d\d\b)\d{{1,5}}[a-z]?\.?"
+    r"|(?<![\p{L}])(?:street|st|road|rd|avenue|ave|av|sq|square|lane|ln|drive|way|blvd|boulevard|parkway|pkwy|"
+    r"place|pl|court|ct|terrace|crescent|close|straße|strasse|str|gasse|weg|vej|gatan|katu|utca|ulica))[ \t]*,[ \t]*$"
+)
+# A place word or form label right before the span ("home city Wassenaar", "City: Regina",
+# "Country: Jordan", "born in", "Ship to: …"), or a verb of travel or residence before its
+# preposition ("we moved from Eugene", "I am in Larnaka", "arrived at Cookstown"). A bare
+# "from"/"to"/"at" is not enough: "an e-mail from Anna", "send it to Tom".
+PLACE_BEFORE = regex.compile(
+    r"(?i)(?:(?<![\p{L}])(?:city|town|village|capital|province|county|municipality|region|district|suburb|"
+    r"state|country|hometown|birthplace|place\s+of\s+birth|born\s+in|nationality|citizenship|destination|"
+    r"origin|location|locality|street|avenue|road)(?:[ \t]+of)?[ \t]*:?"
+    r"|(?<![\p{L}])(?:ship(?:ping)?[ \t]+to|deliver(?:y)?[ \t]+to|send[ \t]+to|address|postcode|zip)[ \t]*:"
+    r"|(?<![\p{L}])(?:moved|moving|move|relocated|relocating|emigrated|flew|flying|fly|flights?|travel(?:l?ed|l?ing)?|"
+    r"drove|driving|commut(?:e|es|ed|ing)|i'?m|i[ \t]+am|we'?re|we[ \t]+are|live[sd]?|living|based|located|"
+    r"stay(?:ed|ing|s)?|landed|arrived|arriving|arrive|year|years|months?|weeks?|here|currently|trip|holiday|vacation)"
+    r"(?:[ \t]+(?:here|back|away|over|there|now|currently))?[ \t]+(?:from|to|in|into|at))[ \t]+$"
+)
+# Coordinated with an address ("Please return to Eloise and 226 Thomas Avenue", "Ries and
+# Κασνέτη 290"): the span is part of it. The conjunct is a house number, a post box, a street
+# word, or capitalised words and a number that is no count ("Anna and Ben 2 years ago").
+_COUNT_NOUN = (
+    r"(?i:years?|yrs?|days?|weeks?|months?|hours?|hrs?|minutes?|mins?|times?|tickets?|items?|people|persons?|"
+    r"kids?|children|others?|more|of|pm|am|x|euros?|dollars?|pounds?)\b|%"
+)
+_AND_ADDRESS = regex.compile(
+    rf"[ \t]+(?i:and|&)[ \t]+(?:\d{{1,5}}[a-z]?[ \t]+(?:\p{{Lu}}|\d)|(?i:p\.?[ \t]?o\.?[ \t]+box)"
+    rf"|(?i:{_STREET_PREFIX})\.?[ \t]+\p{{Lu}}"
+    rf"|\p{{Lu}}\S*(?:[ \t]+\S+){{0,3}}?[ \t]+\d{{1,5}}[a-z]?\b(?![ \t]*(?:{_COUNT_NOUN})))"
+)
+
 
 def in_address_context(text: str, start: int, end: int) -> bool:
     """True when [start, end) reads as a street or place name: after a house number or a
-    street word, opening with one, or before a street type."""
+    street word, opening with one, before a street type, the locality after a street and
+    number, coordinated with an address."""
     return bool(
         ADDRESS_BEFORE.search(text, max(0, start - 14), start)
         or _STREET_FIRST.match(text, start, end)
         or ADDRESS_AFTER.match(text, end, end + 12)
+        or LOCALITY_BEFORE.search(text, max(0, start - 40), start)
+        or _AND_ADDRESS.match(text, end, end + 60)
     )
+
+
+def in_place_context(text: str, start: int, end: int) -> bool:
+    """True when [start, end) is where a place goes: after a place word or form label, or a
+    verb of travel or residence and its preposition. A possessive ("at Anna's") is a person."""
+    if text.startswith(("'s", "’s"), end):
+        return False
+    return PLACE_BEFORE.search(text, max(0, start - 40), start) is not None
 
 
 def place_or_company(span: str) -> bool:

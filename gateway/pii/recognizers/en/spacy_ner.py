@@ -5,7 +5,13 @@ from __future__ import annotations
 import regex
 
 from gateway.pii.recognizers.base import NerRecognizer
-from gateway.pii.recognizers.en.name_rules import LEADING_TITLE, TITLE_WORDS, in_address_context, place_or_company
+from gateway.pii.recognizers.en.name_rules import (
+    LEADING_TITLE,
+    TITLE_WORDS,
+    in_address_context,
+    in_place_context,
+    place_or_company,
+)
 
 # spaCy's small model tags some greetings, sign-offs and pronouns as PERSON when they are
 # capitalised at the start of a message. These never name anyone on their own.
@@ -70,6 +76,7 @@ class SpacyNerRecognizer(NerRecognizer):
             or (
                 self._plausible_name(text[r.start : r.end])
                 and not in_address_context(text, r.start, r.end)
+                and not in_place_context(text, r.start, r.end)
                 and not place_or_company(text[r.start : r.end])
             )
         ]
