@@ -80,7 +80,7 @@ _WORD = st.from_regex(r"\A[A-Z][a-z]{2,9}\Z", fullmatch=True)
 
 
 @settings(max_examples=60, deadline=None)
-@given(street=_WORD, town=_WORD, number=st.integers(1, 9999))
+@given(street=_WORD, town=_WORD, number=st.integers(1, 1899))  # a year-like number is a date
 def test_any_town_after_street_and_number_is_a_locality(street, town, number):
     text, start, end = _at(f"I live at {street}gasse {number}, {town}", town)
     assert in_address_context(text, start, end)
@@ -105,3 +105,155 @@ def test_a_name_after_a_date_is_not_a_locality(name, day, year):
 def test_places_named_like_people_are_not_persons(pii_engine, text):
     found = spans(text, pii_engine.analyze(text), "PERSON")
     assert not any(w in f for f in found for w in ("Eugene", "Adelaide", "Josefine", "Ruhve")), found
+
+
+# --- name_context: constructions that make a word a person --------------------------------
+
+from gateway.pii.recognizers.en.name_context import contextual_names, firm_lists, list_members  # noqa: E402
+
+_GIVEN = frozenset({"anna", "mark", "kaylee", "eero", "takeshi", "ananya", "tom", "ben", "maite", "priya"})
+_ENGLISH = frozenset({"customer", "support", "sales", "lost", "the", "thanks", "team", "billing", "bank"})
+
+
+def _is_name(word: str) -> bool:
+    return word.lower().rstrip("'’s") in _GIVEN or word.lower() in _GIVEN
+
+
+class _Model:
+    def __init__(self, text, word, label):
+        self.start = text.index(word)
+        self.end = self.start + len(word)
+        self.label = label
+
+
+def _context(text, *model, lower=False):
+    found = contextual_names(text, list(model), _is_name, _ENGLISH, lower=lower)
+    return [(text[s:e], rule) for s, e, rule in found]
+
+
+@pytest.mark.parametrize(
+    "text,name,rule",
+    [
+        ("As promised, here's Gregorina's address:", "Gregorina", "possessive"),
+        ("I'm Hleb's daughter", "Hleb", "possessive"),
+        ("Please send the code to Takeshi's phone.", "Takeshi", "possessive"),
+        ("my son Lakshmi lost his card", "Lakshmi", "kin"),
+        ("Thanks for the fix!\n\nBest regards,\nHaruto Watanabe", "Haruto Watanabe", "signoff"),
+        ("That works.\nCheers, Ananya", "Ananya", "signoff"),
+        ('"We are moving in that direction," says Yudina.', "Yudina", "quoted_speaker"),
+        ('"It shipped on Monday," Mehmet Çelik told me.', "Mehmet Çelik", "quoted_speaker"),
+        ("The card is registered as Heikkinen, Eero.", "Heikkinen, Eero", "last_first"),
+        ("Account holder: Chatterjee, Siddharth", "Chatterjee, Siddharth", "last_first"),
+    ],
+)
+def test_context_makes_a_person(text, name, rule):
+    assert (name, rule) in _context(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Please check Netflix's account again.",  # a company's account (the model's ORG)
+        "my son lost his card",  # "lost" is a word, not a name
+        "Thanks,\nCustomer Support",
+        "Best regards,\nThe Billing Team",
+        "We ship to Leeds, Kent and Bath.",  # no pair: a list
+        "The tickets are for Lakshmi Iyer, Maite Olabarrieta and Tom.",  # no pair inside a list
+    ],
+)
+def test_look_alikes_of_those_constructions(text):
+    model = [_Model(text, "Netflix", "ORG")] if "Netflix" in text else []
+    assert [r for r in _context(text, *model) if r[1] != "quoted_speaker"] == []
+
+
+def test_possessive_is_not_part_of_the_name():
+    assert _context("I'm Mary's daughter") == [("Mary", "possessive")]
+    assert _context("I\\'m Mary\\'s daughter") == [("Mary", "possessive")]  # text pasted from code
+
+
+def _members(text, persons=(), lower=False):
+    return [text[s:e] for s, e, _ in list_members(text, list(persons), _is_name, _ENGLISH, lower=lower)]
+
+
+def test_a_person_in_a_list_makes_every_member_one():
+    text = "They had 6: Malon, Mark, Kaylee and Brandi."
+    assert _members(text) == ["Malon", "Mark", "Kaylee", "Brandi"]
+    text = "Schiavone and Livingston were precision engineers."
+    start = text.index("Livingston")
+    assert _members(text, [(start, start + 10)]) == ["Schiavone", "Livingston"]
+
+
+def test_a_people_noun_before_a_list_makes_its_members_people():
+    assert _members("our 3 founders: Kovalev, Lee and Phillips.") == ["Kovalev", "Lee", "Phillips"]
+    assert _members("Attendees: Ludovica, Okafor, Maël Lécuyer") == ["Ludovica", "Okafor", "Maël Lécuyer"]
+    assert _members("our 3 founders: chaussée, blair and parks.", lower=True) == ["chaussée", "blair", "parks"]
+
+
+def test_lists_without_a_person_or_of_words_stay_empty():
+    assert _members("Capitalized words like Wisdom and Discipline are often mistaken with names.") == []
+    assert _members("Anna and Sales both replied.") == ["Anna"]
+    # Lower case: a member is a name on its own (no two-word members, no English words).
+    assert _members("i spoke to tom yesterday and she said it was fixed", lower=True) == []
+
+
+@pytest.mark.parametrize(
+    "text,firm",
+    [
+        ("The Jones, Mitchell and Williams office is at 87 Rua Nova", "Jones, Mitchell and Williams"),
+        ("Davis, Reynolds and Williamson is the brainchild of our founders", "Davis, Reynolds and Williamson"),
+        ("we'll meet sunday at Craig, Palmer and Quinn, 80 P.O. Box 15", "Craig, Palmer and Quinn"),
+        ("Jennifer Gyarmaty\nGraham, Ochoa and Vasquez\nGrolmanstraße 25", "Graham, Ochoa and Vasquez"),
+        ("I bought it at Marks & Spencer is what I mean", "Marks & Spencer"),
+    ],
+)
+def test_surname_lists_that_name_a_firm(text, firm):
+    assert [text[s:e] for s, e in firm_lists(text)] == [firm]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["our 3 founders: Kovalev, Lee and Phillips.", "cc Anna, Tom and Ben on the reply", "Anna Lee and Tom Ford were there."],
+)
+def test_people_lists_are_not_firms(text):
+    assert firm_lists(text) == []
+
+
+_NAME = st.from_regex(r"\A[A-Z][a-z]{3,8}\Z", fullmatch=True).filter(lambda w: w.lower() not in _GIVEN)
+
+
+@settings(max_examples=60, deadline=None)
+@given(names=st.lists(_NAME, min_size=2, max_size=5, unique=True))
+def test_any_list_with_one_given_name_is_all_people(names):
+    members = [*names, "Anna"]
+    text = "Please add " + ", ".join(members[:-1]) + " and " + members[-1] + " to the plan."
+    assert _members(text) == members
+
+
+@pytest.mark.parametrize(
+    "text,names",
+    [
+        ("The tickets are for Lakshmi Raghunathan, Maite Olabarrieta and Mehmet Aydın.",
+         ["Lakshmi Raghunathan", "Maite Olabarrieta", "Mehmet Aydın"]),
+        ("Attendees: Ludovica, Eero, Maël Lécuyer", ["Ludovica", "Eero", "Maël Lécuyer"]),
+        ("Is there a better crafted pop song on this list? Schiavone and Livingston were precision engineers.",
+         ["Schiavone", "Livingston"]),
+    ],
+)
+def test_engine_reports_each_member_of_a_list(pii_engine, text, names):
+    assert spans(text, pii_engine.analyze(text), "PERSON") == names
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The Jones, Mitchell and Williams office is at 87 R Nossa Senhora Graça 7",
+        "Davis, Reynolds and Williamson is the brainchild of our 3 founders.",
+    ],
+)
+def test_engine_reports_no_person_in_a_firm_name(pii_engine, text):
+    assert not any(w in text[:40] for w in spans(text, pii_engine.analyze(text), "PERSON"))
+
+
+def test_engine_keeps_a_last_first_pair_whole(pii_engine):
+    text = "Name: Heikkinen, Eero\nOrder: 40412"
+    assert spans(text, pii_engine.analyze(text), "PERSON") == ["Heikkinen, Eero"]

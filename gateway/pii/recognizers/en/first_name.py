@@ -39,6 +39,7 @@ import regex
 from spacy.lang.en.stop_words import STOP_WORDS as _STOP_WORDS
 
 from gateway.pii.recognizers.base import NerRecognizer
+from gateway.pii.recognizers.en.name_context import contextual_names, firm_lists, in_firm_list, list_members
 from gateway.pii.recognizers.en.name_rules import (
     COUNTRIES,
     CUED_CAPITALISED,
@@ -169,7 +170,7 @@ class GivenNameRecognizer(NerRecognizer):
             return []
         spans = list(nlp_artifacts.entities) if nlp_artifacts is not None else []
         lower = is_lowercase_message(text)
-        titled = self._titled(text, lower) + self._cued(text, spans)
+        titled = self._titled(text, lower) + self._cued(text, spans) + self._in_context(text, spans, lower)
         covered = spans + [_Span(r.start, r.end) for r in titled]
         out = titled + self._relabelled(text, spans) + self._uncovered(text, covered)
         if lower:
@@ -177,8 +178,33 @@ class GivenNameRecognizer(NerRecognizer):
         else:
             out += self._cued_lower(text, covered + [_Span(r.start, r.end) for r in out])
         out += self._subjects(text, spans + [_Span(r.start, r.end) for r in out])
-        out += self._repeated(text, spans, out)
         out += self._speakers(text, [s for s in spans if s.label == "PERSON"] + [_Span(r.start, r.end) for r in out])
+        out += self._listed(text, spans, out, lower)
+        out += self._repeated(text, spans, out)
+        firms = firm_lists(text)
+        return [r for r in out if not in_firm_list(text, r.start, r.end, firms)] if firms else out
+
+    def _in_context(self, text, spans, lower):
+        """Possessives, kin, sign-offs, quoted speakers, "Last, First" pairs (`name_context`):
+        PERSON at 0.9, over the model's reading of the same words."""
+        return [
+            self._result(start, end, self.CUE_SCORE, rule)
+            for start, end, rule in contextual_names(text, spans, self._is_name, self.english_words, lower=lower)
+            if not in_address_context(text, start, end)
+        ]
+
+    def _listed(self, text, spans, found, lower):
+        """Members of a list with a person in it (`name_context.list_members`): 0.9 over a
+        model span of another type, 0.6 elsewhere; words already found are left alone."""
+        persons = [(r.start, r.end) for r in found] + [
+            (s.start, s.end) for s in spans if s.label == "PERSON" and not in_address_context(text, s.start, s.end)
+        ]
+        out = []
+        for start, end, rule in list_members(text, persons, self._is_name, self.english_words, lower=lower):
+            if any(s < end and start < e for s, e in persons) or in_address_context(text, start, end):
+                continue
+            over_model = any(s.start < end and start < s.end for s in spans)
+            out.append(self._result(start, end, self.RELABEL_SCORE if over_model else self.SCORE, rule))
         return out
 
     def _speakers(self, text, spans):
@@ -251,11 +277,10 @@ class GivenNameRecognizer(NerRecognizer):
 
     def _relabelled(self, text, spans):
         out = []
-        for span in spans:
-            if span.label not in self.RELABEL:
-                continue
+        for span in _parts(text, [s for s in spans if s.label in self.RELABEL]):
             words = text[span.start : span.end].split()
-            if not (1 <= len(words) <= 3 and all(w[:1].isupper() for w in words) and words[0][1:].islower()):
+            capitalised = all(w[:1].isupper() or (i and w in _SURNAME_PARTICLES) for i, w in enumerate(words))
+            if not (1 <= len(words) <= 3 and capitalised and words[0][1:].islower()):
                 tail = self._name_tail(text, span)
                 if tail is not None:
                     out.append(self._result(*tail, self.RELABEL_SCORE, span.label + " tail"))
@@ -421,7 +446,8 @@ class GivenNameRecognizer(NerRecognizer):
         return out
 
     def _is_name(self, word: str) -> bool:
-        low = word.lower().strip("'’")
+        # "Anna's", "Mary\'s" (text pasted from code): the name is before the possessive.
+        low = _POSSESSIVE_END.sub("", word.lower()).strip("'’,.:;!?\\")
         if low in self.given_names:
             return True
         if low.isascii():
@@ -438,6 +464,9 @@ class GivenNameRecognizer(NerRecognizer):
         return result
 
 
+_POSSESSIVE_END = regex.compile(r"\\?['’]s$")
+
+
 def _fold(word: str) -> str:
     """Letters without diacritics ("josé" → "jose", "łukasz" → "lukasz", "đặng" → "dang")."""
     word = word.translate(_FOLD_EXTRA)
@@ -452,6 +481,30 @@ class _Span:
 
     def __init__(self, start: int, end: int) -> None:
         self.start, self.end = start, end
+
+
+class _Part:
+    __slots__ = ("start", "end", "label")
+
+    def __init__(self, start: int, end: int, label: str) -> None:
+        self.start, self.end, self.label = start, end, label
+
+
+_COMMA_PART = regex.compile(r"[^,\s](?:[^,\n]*[^,\s])?")
+
+
+def _parts(text: str, spans) -> list[_Part]:
+    """Model spans as the model should have cut them: the first line only ("Imogen
+    Ashworth\nCity: Charlotte\nPhone" as one FAC), each comma-separated part on its own
+    ("Ludovica, Eero" as one ORG)."""
+    out = []
+    for span in spans:
+        end = span.start + len(text[span.start : span.end].split("\n", 1)[0].rstrip())
+        if "," not in text[span.start : end]:
+            out.append(_Part(span.start, end, span.label))
+            continue
+        out.extend(_Part(m.start(), m.end(), span.label) for m in _COMMA_PART.finditer(text, span.start, end))
+    return [p for p in out if p.end > p.start]
 
 
 __all__ = ["GivenNameRecognizer", "load_english_words", "load_given_names"]

@@ -40,7 +40,8 @@ TITLE_WORDS = frozenset(
 _CUE = (
     r"(?:my|his|her|their|the|account|partner'?s|holder'?s|maiden|full|first|last|sur|user)?\s*"
     r"(?:name(?:\s+is|\s+was|\s*:)|i\s*'?\s*m|i\s+am|this\s+is|call\s+me|calls\s+me|called\s+me|"
-    r"named|dear|user\s*:|customer\s*:|signed|speak\s+(?:to|with)|ask\s+for|attention\s*:|attn\s*:?)"
+    r"named|dear|user\s*:|customer\s*:|signed|speak\s+(?:to|with)|ask\s+for|attention\s*:|attn\s*:?|"
+    r"holder\s*:|registered\s+(?:as|to|under)|in\s+the\s+name\s+of|under\s+the\s+name(?:\s+of)?)"
 )
 
 # Cues strong enough to make an everyday word a name ("my name is crystal", "call me hunter");

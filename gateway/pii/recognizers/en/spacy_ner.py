@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import copy
+
 import regex
 
 from gateway.pii.recognizers.base import NerRecognizer
+from gateway.pii.recognizers.en.name_context import firm_lists, in_firm_list
 from gateway.pii.recognizers.en.name_rules import (
     LEADING_TITLE,
     TITLE_WORDS,
@@ -28,6 +31,9 @@ _ADDRESS_LIKE = regex.compile(
     r"\d|\n|(?i:\b(?:street|st|road|rd|avenue|ave|suite|apt|box|po|lane|drive|way|calle|rua|via)\.?$)"
 )
 
+
+# A comma-separated part of a span: its words, without the comma and spaces around them.
+_LIST_PART = regex.compile(r"[^,\s](?:[^,]*[^,\s])?")
 
 # Months and weekdays the small model reads as a PERSON ("in March", "since Friday").
 _CALENDAR = frozenset(
@@ -54,7 +60,7 @@ class SpacyNerRecognizer(NerRecognizer):
     SCORE = 0.85
 
     def analyze(self, text, entities, nlp_artifacts=None):  # noqa: D102
-        results = super().analyze(text, entities, nlp_artifacts)
+        results = self._split_lists(text, super().analyze(text, entities, nlp_artifacts))
         for r in results:
             # The small model runs a name on into the next line ("Stephanie Sullivan\nPhone:",
             # "Ashley Belov\n>Mclaughlin Ltd."): the name is the first line.
@@ -69,6 +75,7 @@ class SpacyNerRecognizer(NerRecognizer):
             if r.entity_type == "PERSON" and text[r.start : r.end].lower() in _CALENDAR:
                 r.end = r.start  # "in March", "since Friday": a date, not a person
         results = [r for r in results if r.end > r.start and any(c.isalpha() for c in text[r.start : r.end])]
+        firms = firm_lists(text) if any(r.entity_type == "PERSON" for r in results) else []
         return [
             r
             for r in results
@@ -77,9 +84,26 @@ class SpacyNerRecognizer(NerRecognizer):
                 self._plausible_name(text[r.start : r.end])
                 and not in_address_context(text, r.start, r.end)
                 and not in_place_context(text, r.start, r.end)
+                and not (firms and in_firm_list(text, r.start, r.end, firms))
                 and not place_or_company(text[r.start : r.end])
             )
         ]
+
+    @staticmethod
+    def _split_lists(text, results):
+        """The small model reads comma-joined names as one PERSON ("Lakshmi Iyer, Maite
+        Olabarrieta", "Ludovica, Eero"): each part is its own finding. (A "Last, First" pair
+        is joined again by `GivenNameRecognizer`, which knows given names.)"""
+        out = []
+        for r in results:
+            if r.entity_type != "PERSON" or "," not in text[r.start : r.end]:
+                out.append(r)
+                continue
+            for part in _LIST_PART.finditer(text, r.start, r.end):
+                piece = copy.copy(r)
+                piece.start, piece.end = part.span()
+                out.append(piece)
+        return out
 
     def keep(self, text: str, start: int, end: int) -> bool:
         span = text[start:end].strip()

@@ -1,0 +1,253 @@
+"""Context that makes a word a person's name in English text, whatever the word: the
+constructions support messages put names in. Each finder returns `(start, end, rule)` spans;
+`GivenNameRecognizer` turns them into PERSON results (see `first_name.py`).
+
+* **Lists**: coordinated words share a type. In "Malon, Mark, Kaylee and Brandi" or
+  "Schiavone and Livingston", once one member is a person (spaCy's PERSON, a given name) or
+  a people noun introduces the list ("our 3 founders:", "Attendees:"), every member is one.
+  A list that names a firm is not: three surnames or two joined by "&" after "the", before
+  a singular verb or an organisation word, or before the firm's street address ("The Jones,
+  Mitchell and Williams office", "Davis, Reynolds and Williamson is", "at Craig, Palmer and
+  Quinn, 80 P.O. Box 15"). `firm_lists` gives those spans; no recognizer reports a person in
+  them.
+* **Possessives before a person's noun**: "Gregorina's daughter", "Takeshi's phone",
+  "Siddharth's account". Kin and personal nouns (daughter, wife, boss, birthday, passport)
+  make any capitalised word a person; things a company has too (address, phone, account)
+  need a word that is a given name or no English word, and not the model's ORG.
+* **Kin before a name**: "my son Lakshmi", "our daughter beatrice".
+* **Sign-offs**: the one to three capitalised words ending the line after "Kind regards",
+  "Cheers,", "Thanks," … ("Best regards,\nHaruto Watanabe"), unless they are English words
+  ("Thanks,\nCustomer Support").
+* **Quoted speech**: the speaker after a closing quote and a verb of saying ("…,\" says
+  Lugo.", "…,\" said Mehmet Çelik").
+* **"Last, First" pairs**: a capitalised word that is no given name or English word, a comma
+  and a given name ("Heikkinen, Eero"), not followed by "and" or another comma (a list): one
+  person, one span.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+
+import regex
+from spacy.lang.en.stop_words import STOP_WORDS
+
+from gateway.pii.recognizers.en.name_rules import TITLE_WORDS, cue_before, place_or_company
+
+Span = tuple[int, int, str]
+
+# A capitalised name word: "Anna", "Müller-Lüdenscheidt", "McKenzie", "O'Brien", "D'Alessandro";
+# never the possessive ending ("Anna's" → "Anna").
+NAME_WORD = r"(?:(?:Mc|Mac|O['’]|D['’])(?=\p{Lu}))?\p{Lu}\p{Ll}+(?:['’](?!s\b)\p{Ll}+)?(?:-\p{Lu}?\p{Ll}+)*"
+_PARTICLE = r"(?:van|von|de|der|den|da|di|del|la|le|du|al|el|bin|ibn|dos|das|ter|ten)"
+NAME_CASED = rf"{NAME_WORD}(?:[ \t]+(?:{_PARTICLE}[ \t]+){{0,2}}{NAME_WORD}){{0,2}}"
+_LOWER_WORD = r"\p{Ll}[\p{Ll}'’-]*\p{Ll}"
+_NAME_LOWER = rf"{_LOWER_WORD}(?:[ \t]+{_LOWER_WORD})?"
+
+# --- lists ---------------------------------------------------------------------------------
+
+_SEP = r"[ \t]*,[ \t]*(?:(?:and|&)[ \t]+)?|[ \t]+(?:and|&)[ \t]+"
+_LIST_CASED = regex.compile(rf"(?<![\p{{L}}\d@._-])(?:{NAME_CASED})(?:(?:{_SEP})(?:{NAME_CASED}))+(?![\p{{L}}\d@])")
+# Lower-case lists: one word a member ("thomas, omar and brandy"); two-word members would read
+# "björn yesterday and she said" as a list.
+_LIST_LOWER = regex.compile(rf"(?<![\p{{L}}\d@._-])(?:{_LOWER_WORD})(?:(?:{_SEP})(?:{_LOWER_WORD}))+(?![\p{{L}}\d@])")
+_ITEM_SPLIT = regex.compile(rf"(?:{_SEP})")
+_TOKEN = regex.compile(r"\S+")
+# A people noun and a colon right before the list ("our 3 founders: ", "Attendees: ").
+_PEOPLE_BEFORE = regex.compile(
+    r"(?i)(?<![\p{L}])(?:founders?|co-?founders|children|kids|sons|daughters|members|guests|attendees|participants|"
+    r"passengers|travell?ers|employees|staff|colleagues|friends|parents|siblings|brothers|sisters|owners|directors|"
+    r"authors|speakers|recipients|signatories|contacts|winners|students|players|heirs|beneficiaries|cardholders|"
+    r"people|persons|names|family|team)(?:[ \t]+(?:are|were|is))?[ \t]*:[ \t]*$"
+)
+_FIRM_AFTER = regex.compile(
+    r"(?:[ \t]+(?i:office|offices|firm|law|llp|llc|inc|ltd|plc|group|partners|associates|&|is|has|was|had|does)\b"
+    r"|['’]s\b|[ \t]*,?[ \t]*\n?[ \t]*\d|[ \t]*\n[^\n]*\d)"
+)
+_THE_BEFORE = regex.compile(r"(?i)(?<![\p{L}])the[ \t]+$")
+# Words that open a sentence or a greeting before a list's first name ("Hi Anna, Tom and Ben").
+_LEADING_NOISE = frozenset("hi hello hey dear thanks thank cheers please sorry yes ok okay and or".split())
+
+
+def _items(text: str, match) -> list[tuple[int, int]]:
+    """The members of a list match, each (start, end), leading stop/greeting/title words cut."""
+    out = []
+    pos = match.start()
+    pieces = [*_ITEM_SPLIT.finditer(text, match.start(), match.end())]
+    bounds = [(pos if i == 0 else pieces[i - 1].end(), p.start()) for i, p in enumerate(pieces)]
+    bounds.append((pieces[-1].end(), match.end()))
+    for start, end in bounds:
+        for word in _TOKEN.finditer(text, start, end):
+            low = word.group().lower()
+            if low in STOP_WORDS or low in _LEADING_NOISE or low.rstrip(".") in TITLE_WORDS:
+                start = word.end() + 1
+            else:
+                break
+        if start < end:
+            out.append((start, end))
+    return out
+
+
+def _is_firm(text: str, match, items: Sequence[tuple[int, int]]) -> bool:
+    joined_by_amp = "&" in text[match.start() : match.end()]
+    single = all(" " not in text[s:e] for s, e in items)
+    if not single or not (len(items) >= 3 or joined_by_amp):
+        return False
+    first = items[0][0]
+    return bool(_THE_BEFORE.search(text, max(0, first - 6), first) or _FIRM_AFTER.match(text, match.end()))
+
+
+def firm_lists(text: str) -> list[tuple[int, int]]:
+    """Spans of surname lists that name a firm (see module docstring)."""
+    if "," not in text and "&" not in text:
+        return []
+    out = []
+    for match in _LIST_CASED.finditer(text):
+        items = _items(text, match)
+        if len(items) >= 2 and _is_firm(text, match, items):
+            out.append((items[0][0], items[-1][1]))
+    return out
+
+
+def in_firm_list(text: str, start: int, end: int, firms: Iterable[tuple[int, int]] | None = None) -> bool:
+    firms = firm_lists(text) if firms is None else firms
+    return any(s <= start and end <= e for s, e in firms)
+
+
+def list_members(
+    text: str,
+    persons: Sequence[tuple[int, int]],
+    is_name: Callable[[str], bool],
+    english_words: frozenset[str],
+    *,
+    lower: bool,
+) -> list[Span]:
+    """Members of name lists with a person among them or a people noun before them."""
+    if "," not in text and " and " not in text and "&" not in text:
+        return []
+    out: list[Span] = []
+    for match in (_LIST_LOWER if lower else _LIST_CASED).finditer(text):
+        items = _items(text, match)
+        if len(items) < 2 or (not lower and _is_firm(text, match, items)):
+            continue
+        cued = _PEOPLE_BEFORE.search(text, max(0, items[0][0] - 40), items[0][0]) is not None
+        named = [
+            any(s < e2 and s2 < e for s2, e2 in persons) or is_name(text[s:e].split()[0]) for s, e in items
+        ]
+        if not cued and sum(named) < (2 if lower else 1):
+            continue
+        for (s, e), known in zip(items, named):
+            words = text[s:e].split()
+            if place_or_company(text[s:e]) or (lower and not (known or cued)):
+                continue  # lower case: a member is a name on its own or after a people noun
+            # An English word that is no name joins a list of people only after a people noun
+            # ("Sales and Anna" is not a list of two people).
+            if not known and not cued and all(w.lower() in english_words for w in words):
+                continue
+            out.append((s, e, "list"))
+    return out
+
+
+# --- possessives, kin, sign-offs, quotes, pairs ----------------------------------------------
+
+_KIN = (
+    r"daughter|son|wife|husband|partner|spouse|mother|father|mom|mum|dad|parents?|brother|sister|sibling|aunt|uncle|"
+    r"niece|nephew|cousin|grandmother|grandfather|grandma|grandpa|granny|grandson|granddaughter|girlfriend|boyfriend|"
+    r"fiancée?|fiancee?|widow|widower|kids?|children|child|baby|twins?|stepson|stepdaughter|stepmother|stepfather"
+)
+_PERSONAL = rf"{_KIN}|birthday|passport|boss|manager|assistant|colleague|friend|maiden|surname|signature|funeral|wedding"
+_SHARED = r"address|phone|mobile|number|email|e-mail|account|details|order|card|booking|ticket|profile"
+_POSSESSIVE = regex.compile(
+    rf"(?<![\p{{L}}\d@._-])(?P<name>{NAME_WORD}|{_LOWER_WORD})\\?['’]s[ \t]+(?:(?i:new|old|own|current|former|late|little|"
+    rf"elder|older|younger|eldest|youngest|best|personal|home|mobile|work|private|bank|credit|debit)[ \t]+)?"
+    rf"(?P<noun>(?i:{_PERSONAL})|(?i:{_SHARED}))\b"
+)
+_PERSONAL_RE = regex.compile(rf"(?i:{_PERSONAL})")
+# Family only: "our partner Microsoft" is a business partner.
+_FAMILY = _KIN.replace("partner|", "")
+_KIN_BEFORE = regex.compile(
+    rf"(?<![\p{{L}}])(?i:my|our|his|her|their|your)[ \t]+(?i:{_FAMILY}|friend|neighbou?r)[ \t]*,?[ \t]+"
+    rf"(?P<name>{NAME_CASED}|{_LOWER_WORD})"
+)
+_SIGNOFF = regex.compile(
+    r"(?im)(?:^|(?<=[.!?][ \t]))[ \t]*(?:kind(?:est)?[ \t]+regards|best[ \t]+regards|warm(?:est)?[ \t]+regards|"
+    r"many[ \t]+thanks|thanks[ \t]+again|thank[ \t]+you|best[ \t]+wishes|all[ \t]+the[ \t]+best|regards|best|cheers|"
+    r"thanks|sincerely|yours(?:[ \t]+(?:sincerely|truly|faithfully))?|br|talk[ \t]+soon|take[ \t]+care)"
+    rf"[ \t]*[,.!]?[ \t]*(?:\r?\n[ \t]*)?(?-i:(?P<name>{NAME_CASED}))[ \t]*[.!]?[ \t]*$"
+)
+_QUOTE_SPEAKER = regex.compile(
+    r"[\"”'’][ \t]*,?[ \t]*(?:said|says|asked|asks|replied|replies|added|adds|wrote|writes|explained|insisted|told)"
+    rf"[ \t]+(?P<name>{NAME_CASED}|{_NAME_LOWER})"
+)
+# The speaker before the verb: "\"It shipped on Monday,\" Anna Kowalski told me."
+_QUOTE_SPEAKER_BEFORE = regex.compile(
+    rf"[\"”][ \t]*,?[ \t]*(?P<name>{NAME_CASED})[ \t]+(?:said|says|asked|replied|added|wrote|explained|insisted|told)\b"
+)
+# One word either side of the comma, no name word before or after: "Iyer, Maite Olabarrieta"
+# is two people of a list, not a pair.
+_PAIR = regex.compile(
+    rf"(?<![\p{{L}}\d@._-])(?<!\p{{Lu}}[\p{{L}}'’-]*[ \t]+)(?P<last>{NAME_WORD})[ \t]*,[ \t]*(?P<first>{NAME_WORD})"
+    r"(?![\p{L}\d@])(?![ \t]*(?:,|and\b|&)|[ \t]+\p{Lu})"
+)
+
+
+def contextual_names(
+    text: str,
+    model_spans: Sequence,
+    is_name: Callable[[str], bool],
+    english_words: frozenset[str],
+    *,
+    lower: bool,
+) -> list[Span]:
+    """Possessives, kin, sign-offs, quoted speakers and "Last, First" pairs (module docstring).
+    `model_spans` are the NER spans (`.start`, `.end`, `.label`)."""
+    out: list[Span] = []
+
+    def plausible(start: int, end: int, *, strong: bool) -> bool:
+        words = text[start:end].split()
+        first = words[0].lower().strip("'’")
+        if first in STOP_WORDS or first in TITLE_WORDS or place_or_company(text[start:end]):
+            return False
+        if words[0][:1].islower() and not (lower and (is_name(words[0]) or first not in english_words)):
+            return False  # lower-case names only in lower-case messages
+        return strong or is_name(words[0]) or first not in english_words
+
+    if "'" in text or "’" in text:
+        for m in _POSSESSIVE.finditer(text):
+            start, end = m.span("name")
+            strong = _PERSONAL_RE.fullmatch(m.group("noun")) is not None
+            if not strong and any(
+                s.label == "ORG" and s.start < end and start < s.end for s in model_spans
+            ):
+                continue  # "Netflix's account"
+            if plausible(start, end, strong=strong):
+                out.append((start, end, "possessive"))
+    for m in _KIN_BEFORE.finditer(text):
+        start, end = m.span("name")
+        # "my wife Grace": capitalised after a family word, any word is a name.
+        if plausible(start, end, strong=text[start].isupper()):
+            out.append((start, end, "kin"))
+    for m in _SIGNOFF.finditer(text):
+        start, end = m.span("name")
+        words = m.group("name").split()
+        if all(w.lower() in english_words and not is_name(w) for w in words):
+            continue  # "Thanks,\nCustomer Support"
+        if plausible(start, end, strong=True):
+            out.append((start, end, "signoff"))
+    if '"' in text or "”" in text or "'" in text:
+        for m in (*_QUOTE_SPEAKER.finditer(text), *_QUOTE_SPEAKER_BEFORE.finditer(text)):
+            start, end = m.span("name")
+            if plausible(start, end, strong=False):
+                out.append((start, end, "quoted_speaker"))
+    if "," in text:
+        for m in _PAIR.finditer(text):
+            last, first = m.group("last"), m.group("first")
+            if last.lower() in english_words or last.lower() in STOP_WORDS or is_name(last):
+                continue
+            # After a cue ("Account holder:", "registered as") any non-English word will do.
+            if is_name(first) or (first.lower() not in english_words and cue_before(text, m.start())):
+                out.append((m.start(), m.end(), "last_first"))
+    return out
+
+
+__all__ = ["NAME_CASED", "NAME_WORD", "contextual_names", "firm_lists", "in_firm_list", "list_members"]
