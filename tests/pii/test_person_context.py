@@ -257,3 +257,37 @@ def test_engine_reports_no_person_in_a_firm_name(pii_engine, text):
 def test_engine_keeps_a_last_first_pair_whole(pii_engine):
     text = "Name: Heikkinen, Eero\nOrder: 40412"
     assert spans(text, pii_engine.analyze(text), "PERSON") == ["Heikkinen, Eero"]
+
+
+def test_list_evidence_and_what_breaks_it():
+    # Two given names: every member, a word too.
+    assert _members("They had 6: Victor, Andrew, Evan, Mark and April.", lower=False)[-1] == "April"
+    # A lone model PERSON among companies is the model's error.
+    text = "home city Jaboticabal: Intelius, Caresetcom and Evidera."
+    start = text.index("Evidera")
+    assert _members(text, [(start, start + 7)]) == []
+    # A company in the list, or the list coordinated with an address: no people.
+    assert _members("Merrill Lynch, Arrive Labs and Anna") == []
+    assert _members("Please return to Lauren and Sorlaskeid 32 in case of an issue.") == []
+
+
+@pytest.mark.parametrize(
+    "text,names",
+    [
+        ('Kalman: \\"Who are you?\\"\nJordan:\\"I\\\'m Mary\\\'s daughter\\".', ["Kalman", "Jordan", "Mary"]),
+        ('luis: \\"who are you?\\"\ncarol:\\"i\\\'m lindsay\\\'s daughter\\".', ["luis", "carol", "lindsay"]),
+    ],
+)
+def test_transcript_speakers_pasted_from_code(pii_engine, text, names):
+    found = spans(text, pii_engine.analyze(text), "PERSON")
+    assert all(n in found for n in names), found
+
+
+def test_agent_and_note_labels_are_no_speakers(pii_engine):
+    text = "Agent: How can I help?\nNote: the card was charged twice\nPriya: \"Thanks\""
+    assert spans(text, pii_engine.analyze(text), "PERSON") == ["Priya"]
+
+
+def test_a_street_or_station_is_no_person(pii_engine):
+    for text in ("Is the Victoria Station pickup point still open?", "shows on Anderson Street were important"):
+        assert spans(text, pii_engine.analyze(text), "PERSON") == []

@@ -57,8 +57,13 @@ from gateway.pii.recognizers.en.name_rules import (
 _WORD = regex.compile(r"(?<![\p{L}\d@])\p{Lu}[\p{Ll}'’]+(?:-\p{Lu}?[\p{Ll}'’]+)*(?![\p{L}\d@])")
 _STREET_AFTER = regex.compile(r"\s*(?i:street|st\b|road|rd\b|avenue|ave\b|lane|drive|way\b)")
 # A speaker label at a line start (after a quote prefix): "Priya:" / "Tomasz Nowak: \"…\"".
+# (A backslash before the quote: a transcript pasted from code or JSON, `Jordan:\"I'm…`.)
 _SPEAKER = regex.compile(
-    r"(?m)^[ \t>]*(?P<name>\p{Lu}[\p{Ll}'’]+(?:[ ]\p{Lu}[\p{Ll}'’]+)?)[ \t]*:[ \t]*(?P<quote>[\"“'‘])?(?=\S)"
+    r"(?m)^[ \t>]*(?P<name>\p{Lu}[\p{Ll}'’]+(?:[ ]\p{Lu}[\p{Ll}'’]+)?)[ \t]*:[ \t]*(?P<quote>\\?[\"“'‘])?(?=\S)"
+)
+# The same in a lower-case message ("luis: \"who are you?\"").
+_SPEAKER_LOWER = regex.compile(
+    r"(?m)^[ \t>]*(?P<name>\p{Ll}[\p{Ll}'’]+(?:[ ]\p{Ll}[\p{Ll}'’]+)?)[ \t]*:[ \t]*(?P<quote>\\?[\"“'‘])?(?=\S)"
 )
 _NEXT_CAP = regex.compile(r"[ \t]+(\p{Lu}[\p{Ll}'’]+(?:-\p{Lu}?[\p{Ll}'’]+)*)(?![\p{L}\d@])")
 # A capitalised word as the subject of a verb of speaking or helping ("Kowalski said",
@@ -214,10 +219,17 @@ class GivenNameRecognizer(NerRecognizer):
         that is no given name ("Agent:", "Customer:", "Note:", "Subject:") is no speaker."""
         if ":" not in text:
             return []
-        labels = list(_SPEAKER.finditer(text))
+        labels = list((_SPEAKER_LOWER if is_lowercase_message(text) else _SPEAKER).finditer(text))
         if not labels:
             return []
         lines = len({m.group("name") for m in labels})
+        persons = [s for s in spans if getattr(s, "label", "PERSON") == "PERSON"]
+        named = sum(
+            1 for m in labels
+            if self._is_name(m.group("name").split()[0])
+            or m.group("name").split()[0].lower() not in self.english_words
+            or any(s.start <= m.start("name") < s.end for s in persons)
+        )
         out = []
         for m in labels:
             start, end = m.span("name")
@@ -226,9 +238,14 @@ class GivenNameRecognizer(NerRecognizer):
                 continue
             if any(w.lower() in _STOP_WORDS or w.lower() in TITLE_WORDS for w in words):
                 continue
-            if words[0].lower() in self.english_words and not self._is_name(words[0]):
+            # A name that is also a word ("Jordan:", "Amber:") speaks beside a named speaker;
+            # "Agent:" and "Note:" are no name at all.
+            word_name = words[0].lower() in COMMON_WORDS and named > 0
+            if words[0].lower() in self.english_words and not self._is_name(words[0]) and not word_name:
                 continue
-            if any(s.start < end and start < s.end for s in spans) or place_or_company(m.group("name")):
+            if words[0][:1].islower() and not (self._is_name(words[0]) or word_name):
+                continue
+            if any(s.start < end and start < s.end for s in spans) or (place_or_company(m.group("name")) and not word_name):
                 continue
             out.append(self._result(start, end, self.RELABEL_SCORE, "speaker"))
         return out
@@ -500,6 +517,8 @@ def _parts(text: str, spans) -> list[_Part]:
     out = []
     for span in spans:
         end = span.start + len(text[span.start : span.end].split("\n", 1)[0].rstrip())
+        possessive = _POSSESSIVE_END.search(text, span.start, end)
+        end = possessive.start() if possessive else end  # "Mary's" as ORG: the name is "Mary"
         if "," not in text[span.start : end]:
             out.append(_Part(span.start, end, span.label))
             continue

@@ -32,7 +32,7 @@ from collections.abc import Callable, Iterable, Sequence
 import regex
 from spacy.lang.en.stop_words import STOP_WORDS
 
-from gateway.pii.recognizers.en.name_rules import TITLE_WORDS, cue_before, place_or_company
+from gateway.pii.recognizers.en.name_rules import TITLE_WORDS, cue_before, in_address_context, place_or_company
 
 Span = tuple[int, int, str]
 
@@ -64,6 +64,7 @@ _FIRM_AFTER = regex.compile(
     r"(?:[ \t]+(?i:office|offices|firm|law|llp|llc|inc|ltd|plc|group|partners|associates|&|is|has|was|had|does)\b"
     r"|['’]s\b|[ \t]*,?[ \t]*\n?[ \t]*\d|[ \t]*\n[^\n]*\d)"
 )
+_NUMBER_AFTER = regex.compile(r"[ \t]*\d")
 _THE_BEFORE = regex.compile(r"(?i)(?<![\p{L}])the[ \t]+$")
 # Words that open a sentence or a greeting before a list's first name ("Hi Anna, Tom and Ben").
 _LEADING_NOISE = frozenset("hi hello hey dear thanks thank cheers please sorry yes ok okay and or".split())
@@ -102,7 +103,7 @@ def firm_lists(text: str) -> list[tuple[int, int]]:
     if "," not in text and "&" not in text:
         return []
     out = []
-    for match in _LIST_CASED.finditer(text):
+    for match in (*_LIST_CASED.finditer(text), *_LIST_LOWER.finditer(text)):
         items = _items(text, match)
         if len(items) >= 2 and _is_firm(text, match, items):
             out.append((items[0][0], items[-1][1]))
@@ -122,27 +123,40 @@ def list_members(
     *,
     lower: bool,
 ) -> list[Span]:
-    """Members of name lists with a person among them or a people noun before them."""
+    """Members of name lists with a person among them or a people noun before them.
+
+    Evidence, one of: a people noun before the list; a member that is a given name; two
+    members the model read as PERSON, or one in a list of two ("Schiavone and Livingston"):
+    a lone model PERSON among companies ("Intelius, Caresetcom and Evidera") is its error, not
+    the list's type. A list with a place or a company in it, or one coordinated with an
+    address ("Lauren and Sorlaskeid 32"), is none of people. With two given names in it,
+    every member is a person, words too ("Victor, Andrew, Evan and April")."""
     if "," not in text and " and " not in text and "&" not in text:
         return []
     out: list[Span] = []
     for match in (_LIST_LOWER if lower else _LIST_CASED).finditer(text):
         items = _items(text, match)
-        if len(items) < 2 or (not lower and _is_firm(text, match, items)):
+        if len(items) < 2 or _is_firm(text, match, items):
+            continue
+        if any(place_or_company(text[s:e]) or _NUMBER_AFTER.match(text, e) or in_address_context(text, s, e)
+               for s, e in items):
             continue
         cued = _PEOPLE_BEFORE.search(text, max(0, items[0][0] - 40), items[0][0]) is not None
-        named = [
-            any(s < e2 and s2 < e for s2, e2 in persons) or is_name(text[s:e].split()[0]) for s, e in items
-        ]
-        if not cued and sum(named) < (2 if lower else 1):
+        given = [is_name(text[s:e].split()[0]) for s, e in items]
+        model = [any(s < e2 and s2 < e for s2, e2 in persons) for s, e in items]
+        spoken_for = sum(model) >= 2 or (sum(model) == 1 and len(items) == 2)
+        if not (cued or sum(given) >= (2 if lower else 1) or (spoken_for and not lower)):
             continue
-        for (s, e), known in zip(items, named):
+        many = sum(given) >= 2
+        for (s, e), name, read in zip(items, given, model):
             words = text[s:e].split()
-            if place_or_company(text[s:e]) or (lower and not (known or cued)):
-                continue  # lower case: a member is a name on its own or after a people noun
+            if words[0].lower() in STOP_WORDS:
+                continue
+            if lower and not (name or cued or many):
+                continue  # lower case: a member is a name on its own, or among names
             # An English word that is no name joins a list of people only after a people noun
-            # ("Sales and Anna" is not a list of two people).
-            if not known and not cued and all(w.lower() in english_words for w in words):
+            # or among given names ("Sales and Anna" is not a list of two people).
+            if not (name or read or cued or many) and all(w.lower() in english_words for w in words):
                 continue
             out.append((s, e, "list"))
     return out

@@ -46,7 +46,10 @@ _CUE = (
 
 # Cues strong enough to make an everyday word a name ("my name is crystal", "call me hunter");
 # "this is fine" and "i'm fine" are not introductions.
-_STRONG_CUE = r"(?:name(?:\s+is|\s+was|\s*:)|call\s+me|calls\s+me|called\s+me|named|dear|user\s*:|customer\s*:)"
+_STRONG_CUE = (
+    r"(?:name(?:\s+is|\s+was|\s*:)|call\s+me|calls\s+me|called\s+me|named(?:\s+(?:him|her|them|me|us))?|dear|"
+    r"user\s*:|customer\s*:)"
+)
 
 # A cue or a title right before position `start` (only whitespace/punctuation in between).
 CUE_BEFORE = regex.compile(rf"(?i)(?<![\p{{L}}'’])(?:{_CUE}|{TITLE}\.?)[\s,:\"'“]*$")
@@ -107,7 +110,9 @@ PLACE_OR_COMPANY_TAIL = frozenset(
     """islands island heights park hills beach bay city town village county valley springs falls
     inc ltd llc plc corp corporation co company gmbh ag sa srl bv group associates partners
     holdings systems research consulting labs technologies solutions services bank insurance
-    international foundation university college school hospital clinic club""".split()
+    international foundation university college school hospital clinic club
+    street road avenue lane drive boulevard station square bridge airport terminal harbour harbor
+    pier mall plaza centre center tower towers gardens estate quay""".split()
 )
 # Nationality adjectives that are also given names ("a nice new Thai place").
 NATIONALITIES = frozenset("thai german french irish indian israeli chinese dutch swiss danish polish".split())

@@ -32,6 +32,8 @@ _ADDRESS_LIKE = regex.compile(
 )
 
 
+_POSSESSIVE_END = regex.compile(r"\\?['’]s$")
+_NAME_STOP = regex.compile(r"[:\"“”\\]")
 # A comma-separated part of a span: its words, without the comma and spaces around them.
 _LIST_PART = regex.compile(r"[^,\s](?:[^,]*[^,\s])?")
 
@@ -66,6 +68,14 @@ class SpacyNerRecognizer(NerRecognizer):
             # "Ashley Belov\n>Mclaughlin Ltd."): the name is the first line.
             if r.entity_type == "PERSON" and "\n" in text[r.start : r.end]:
                 r.end = r.start + len(text[r.start : r.end].split("\n", 1)[0].rstrip())
+            # "luis: \"who" read as one name: a name stops at a colon or a quote.
+            cut = _NAME_STOP.search(text, r.start, r.end) if r.entity_type == "PERSON" else None
+            if cut is not None:
+                r.end = r.start + len(text[r.start : cut.start()].rstrip())
+            # "Anna's" read whole: the possessive ending is no part of the name.
+            possessive = _POSSESSIVE_END.search(text, r.start, r.end) if r.entity_type == "PERSON" else None
+            if possessive is not None:
+                r.end = possessive.start()
             # A title read into the name ("Mme. Lefèvre", "Herr Brandt"): the name is after it.
             title = LEADING_TITLE.match(text, r.start, r.end) if r.entity_type == "PERSON" else None
             if title is not None:
