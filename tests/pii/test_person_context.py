@@ -39,6 +39,7 @@ def test_locality_and_address_coordination_are_address(text, word):
         ("Anna and Ben 2 years ago bought the plan.", "Anna"),
         ("Anna and Ben have 3 kids on the plan.", "Anna"),
         ("I talked to Anna and 2 others.", "Anna"),
+        ("The Davis, Reynolds and Williamson office is at 56 Rue de Libya", "Reynolds"),  # a sentence, no street
     ],
 )
 def test_dates_counts_and_people_are_not_addresses(text, word):
@@ -291,3 +292,12 @@ def test_agent_and_note_labels_are_no_speakers(pii_engine):
 def test_a_street_or_station_is_no_person(pii_engine):
     for text in ("Is the Victoria Station pickup point still open?", "shows on Anderson Street were important"):
         assert spans(text, pii_engine.analyze(text), "PERSON") == []
+
+
+def test_a_company_joined_to_an_address_is_part_of_it_and_keeps_no_possessive(pii_engine):
+    text = "I'd like to call a taxi to Ivan and Via Scala 50. Please call me."
+    assert spans(text, pii_engine.analyze(text), "PERSON") == []
+    text = "the verses from Jeremy Oohara's Cautionary Tales"
+    found = pii_engine.analyze(text)
+    assert "Jeremy Oohara" in spans(text, found, "PERSON")
+    assert not any("Oohara" in s for s in spans(text, found, "ORGANIZATION"))

@@ -205,7 +205,10 @@ class GivenNameRecognizer(NerRecognizer):
             (s.start, s.end) for s in spans if s.label == "PERSON" and not in_address_context(text, s.start, s.end)
         ]
         out = []
-        for start, end, rule in list_members(text, persons, self._is_name, self.english_words, lower=lower):
+        organisations = [s for s in spans if s.label == "ORG"]
+        for start, end, rule in list_members(
+            text, persons, self._is_name, self.english_words, lower=lower, organisations=organisations
+        ):
             if any(s < end and start < e for s, e in persons) or in_address_context(text, start, end):
                 continue
             over_model = any(s.start < end and start < s.end for s in spans)

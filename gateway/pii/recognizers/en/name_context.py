@@ -65,6 +65,7 @@ _FIRM_AFTER = regex.compile(
     r"|['’]s\b|[ \t]*,?[ \t]*\n?[ \t]*\d|[ \t]*\n[^\n]*\d)"
 )
 _NUMBER_AFTER = regex.compile(r"[ \t]*\d")
+_AND = regex.compile(r"[ \t](?:and|&)[ \t]")
 _THE_BEFORE = regex.compile(r"(?i)(?<![\p{L}])the[ \t]+$")
 # Words that open a sentence or a greeting before a list's first name ("Hi Anna, Tom and Ben").
 _LEADING_NOISE = frozenset("hi hello hey dear thanks thank cheers please sorry yes ok okay and or".split())
@@ -122,6 +123,7 @@ def list_members(
     english_words: frozenset[str],
     *,
     lower: bool,
+    organisations: Sequence = (),
 ) -> list[Span]:
     """Members of name lists with a person among them or a people noun before them.
 
@@ -130,7 +132,11 @@ def list_members(
     a lone model PERSON among companies ("Intelius, Caresetcom and Evidera") is its error, not
     the list's type. A list with a place or a company in it, or one coordinated with an
     address ("Lauren and Sorlaskeid 32"), is none of people. With two given names in it,
-    every member is a person, words too ("Victor, Andrew, Evan and April")."""
+    every member is a person, words too ("Victor, Andrew, Evan and April"). Without a people
+    noun the list needs an "and" or "&" (commas alone join appositions: "Hamilton East,
+    Wolf-Carpenter is …"), and a member the model read as an ORG (`organisations`: NER spans
+    with `.label`) stays one unless it is a given name or two are in the list ("T Rowe Price,
+    Collective Ip and Garmin")."""
     if "," not in text and " and " not in text and "&" not in text:
         return []
     out: list[Span] = []
@@ -142,6 +148,8 @@ def list_members(
                for s, e in items):
             continue
         cued = _PEOPLE_BEFORE.search(text, max(0, items[0][0] - 40), items[0][0]) is not None
+        if not cued and not _AND.search(text, match.start(), match.end()):
+            continue  # "Hamilton East, Wolf-Carpenter is …": commas alone join appositions
         given = [is_name(text[s:e].split()[0]) for s, e in items]
         model = [any(s < e2 and s2 < e for s2, e2 in persons) for s, e in items]
         spoken_for = sum(model) >= 2 or (sum(model) == 1 and len(items) == 2)
@@ -152,6 +160,8 @@ def list_members(
             words = text[s:e].split()
             if words[0].lower() in STOP_WORDS:
                 continue
+            if not (name or cued or many) and any(o.label == "ORG" and o.start < e and s < o.end for o in organisations):
+                continue  # the model's company stays one unless the list is plainly of people
             if lower and not (name or cued or many):
                 continue  # lower case: a member is a name on its own, or among names
             # An English word that is no name joins a list of people only after a people noun

@@ -154,11 +154,21 @@ _COUNT_NOUN = (
     r"(?i:years?|yrs?|days?|weeks?|months?|hours?|hrs?|minutes?|mins?|times?|tickets?|items?|people|persons?|"
     r"kids?|children|others?|more|of|pm|am|x|euros?|dollars?|pounds?)\b|%"
 )
+# Words of a sentence, not of a street name ("and Williamson office is at 56 …" is no address).
+_SENTENCE_WORD = (
+    r"(?i:is|are|was|were|be|been|has|have|had|at|in|on|of|the|a|an|to|for|by|with|from|and|or|my|our|your|"
+    r"his|her|their|its|office|offices|lives?|moved|will|would|can|could|got|gets|paid|bought)"
+)
 _AND_ADDRESS = regex.compile(
     rf"[ \t]+(?i:and|&)[ \t]+(?:\d{{1,5}}[a-z]?[ \t]+(?:\p{{Lu}}|\d)|(?i:p\.?[ \t]?o\.?[ \t]+box)"
     rf"|(?i:{_STREET_PREFIX})\.?[ \t]+\p{{Lu}}"
-    rf"|\p{{Lu}}\S*(?:[ \t]+\S+){{0,3}}?[ \t]+\d{{1,5}}[a-z]?\b(?![ \t]*(?:{_COUNT_NOUN})))"
+    rf"|\p{{Lu}}\S*(?:[ \t]+(?!{_SENTENCE_WORD}\b)\S+){{0,3}}?[ \t]+\d{{1,5}}[a-z]?\b(?![ \t]*(?:{_COUNT_NOUN})))"
 )
+
+
+def and_address(text: str, end: int) -> bool:
+    """An "and" and a street address follow `end` ("Eloise and 226 Thomas Avenue")."""
+    return _AND_ADDRESS.match(text, end, end + 60) is not None
 
 
 def in_address_context(text: str, start: int, end: int) -> bool:

@@ -11,6 +11,7 @@ from gateway.pii.recognizers.en.name_context import firm_lists, in_firm_list
 from gateway.pii.recognizers.en.name_rules import (
     LEADING_TITLE,
     TITLE_WORDS,
+    and_address,
     in_address_context,
     in_place_context,
     place_or_company,
@@ -72,8 +73,8 @@ class SpacyNerRecognizer(NerRecognizer):
             cut = _NAME_STOP.search(text, r.start, r.end) if r.entity_type == "PERSON" else None
             if cut is not None:
                 r.end = r.start + len(text[r.start : cut.start()].rstrip())
-            # "Anna's" read whole: the possessive ending is no part of the name.
-            possessive = _POSSESSIVE_END.search(text, r.start, r.end) if r.entity_type == "PERSON" else None
+            # "Anna's", "Google's" read whole: the possessive ending is no part of the name.
+            possessive = _POSSESSIVE_END.search(text, r.start, r.end)
             if possessive is not None:
                 r.end = possessive.start()
             # A title read into the name ("Mme. Lefèvre", "Herr Brandt"): the name is after it.
@@ -86,18 +87,22 @@ class SpacyNerRecognizer(NerRecognizer):
                 r.end = r.start  # "in March", "since Friday": a date, not a person
         results = [r for r in results if r.end > r.start and any(c.isalpha() for c in text[r.start : r.end])]
         firms = firm_lists(text) if any(r.entity_type == "PERSON" for r in results) else []
-        return [
-            r
-            for r in results
-            if r.entity_type != "PERSON"
-            or (
-                self._plausible_name(text[r.start : r.end])
-                and not in_address_context(text, r.start, r.end)
-                and not in_place_context(text, r.start, r.end)
-                and not (firms and in_firm_list(text, r.start, r.end, firms))
-                and not place_or_company(text[r.start : r.end])
-            )
-        ]
+        return [r for r in results if self._kept(text, r, firms)]
+
+    def _kept(self, text, r, firms) -> bool:
+        # Joined by "and" to a street address, a name of any type is part of it ("Please
+        # return to Iwan and Aqqusinersuaq 171").
+        if r.entity_type in ("PERSON", "ORGANIZATION") and "\n" not in text[r.start : r.end] and and_address(text, r.end):
+            return False
+        if r.entity_type != "PERSON":
+            return True
+        return (
+            self._plausible_name(text[r.start : r.end])
+            and not in_address_context(text, r.start, r.end)
+            and not in_place_context(text, r.start, r.end)
+            and not (firms and in_firm_list(text, r.start, r.end, firms))
+            and not place_or_company(text[r.start : r.end])
+        )
 
     @staticmethod
     def _split_lists(text, results):
