@@ -183,10 +183,12 @@ class GivenNameRecognizer(NerRecognizer):
         else:
             out += self._cued_lower(text, covered + [_Span(r.start, r.end) for r in out])
         out += self._subjects(text, spans + [_Span(r.start, r.end) for r in out])
-        out += self._speakers(text, [s for s in spans if s.label == "PERSON"] + [_Span(r.start, r.end) for r in out])
+        out += self._speakers(
+            text, [s for s in spans if s.label == "PERSON"] + [_Span(r.start, r.end) for r in out], lower
+        )
         out += self._listed(text, spans, out, lower)
         out += self._repeated(text, spans, out)
-        firms = firm_lists(text)
+        firms = firm_lists(text, lower=lower)
         return [r for r in out if not in_firm_list(text, r.start, r.end, firms)] if firms else out
 
     def _in_context(self, text, spans, lower):
@@ -215,14 +217,14 @@ class GivenNameRecognizer(NerRecognizer):
             out.append(self._result(start, end, self.RELABEL_SCORE if over_model else self.SCORE, rule))
         return out
 
-    def _speakers(self, text, spans):
+    def _speakers(self, text, spans, lower):
         """Speaker labels of a pasted transcript: a capitalised word or two opening a line,
         then a colon ("Priya: \"Can you help?\"" / "Tomasz: I'll check"). A label counts when
         a quote follows its colon or two lines of the message open that way; an English word
         that is no given name ("Agent:", "Customer:", "Note:", "Subject:") is no speaker."""
         if ":" not in text:
             return []
-        labels = list((_SPEAKER_LOWER if is_lowercase_message(text) else _SPEAKER).finditer(text))
+        labels = list((_SPEAKER_LOWER if lower else _SPEAKER).finditer(text))
         if not labels:
             return []
         lines = len({m.group("name") for m in labels})

@@ -99,12 +99,13 @@ def _is_firm(text: str, match, items: Sequence[tuple[int, int]]) -> bool:
     return bool(_THE_BEFORE.search(text, max(0, first - 6), first) or _FIRM_AFTER.match(text, match.end()))
 
 
-def firm_lists(text: str) -> list[tuple[int, int]]:
-    """Spans of surname lists that name a firm (see module docstring)."""
-    if "," not in text and "&" not in text:
+def firm_lists(text: str, *, lower: bool = False) -> list[tuple[int, int]]:
+    """Spans of surname lists that name a firm (see module docstring); `lower`: the message
+    is lower case (`is_lowercase_message`), so are its firms' names."""
+    if "&" not in text and not ("," in text and _AND.search(text)):
         return []
     out = []
-    for match in (*_LIST_CASED.finditer(text), *_LIST_LOWER.finditer(text)):
+    for match in (_LIST_LOWER if lower else _LIST_CASED).finditer(text):
         items = _items(text, match)
         if len(items) >= 2 and _is_firm(text, match, items):
             out.append((items[0][0], items[-1][1]))
@@ -199,6 +200,10 @@ _SIGNOFF = regex.compile(
     r"thanks|sincerely|yours(?:[ \t]+(?:sincerely|truly|faithfully))?|br|talk[ \t]+soon|take[ \t]+care)"
     rf"[ \t]*[,.!]?[ \t]*(?:\r?\n[ \t]*)?(?-i:(?P<name>{NAME_CASED}))[ \t]*[.!]?[ \t]*$"
 )
+# Cheap first looks, so the patterns above run only on messages that can match them.
+_OWNER = regex.compile(r"\b(?:my|our|his|her|their|your)\s")
+_SAYING = regex.compile(r"\b(?:said|says|ask|repl|add|wr[io]te|explain|insist|told)")
+_SIGNOFF_WORD = regex.compile(r"regards|best|cheers|thank|sincerely|yours|br\b|talk soon|take care")
 _QUOTE_SPEAKER = regex.compile(
     r"[\"”'’][ \t]*,?[ \t]*(?:said|says|asked|asks|replied|replies|added|adds|wrote|writes|explained|insisted|told)"
     rf"[ \t]+(?P<name>{NAME_CASED}|{_NAME_LOWER})"
@@ -210,9 +215,10 @@ _QUOTE_SPEAKER_BEFORE = regex.compile(
 # One word either side of the comma, no name word before or after: "Iyer, Maite Olabarrieta"
 # is two people of a list, not a pair.
 _PAIR = regex.compile(
-    rf"(?<![\p{{L}}\d@._-])(?<!\p{{Lu}}[\p{{L}}'’-]*[ \t]+)(?P<last>{NAME_WORD})[ \t]*,[ \t]*(?P<first>{NAME_WORD})"
+    rf"(?<![\p{{L}}\d@._-])(?P<last>{NAME_WORD}),[ \t]*(?P<first>{NAME_WORD})"
     r"(?![\p{L}\d@])(?![ \t]*(?:,|and\b|&)|[ \t]+\p{Lu})"
 )
+_NAME_BEFORE = regex.compile(r"\p{Lu}[\p{L}'’-]*[ \t]+$")
 
 
 def contextual_names(
@@ -236,7 +242,8 @@ def contextual_names(
             return False  # lower-case names only in lower-case messages
         return strong or is_name(words[0]) or first not in english_words
 
-    if "'" in text or "’" in text:
+    low = text.lower()
+    if "'s" in low or "’s" in low:
         for m in _POSSESSIVE.finditer(text):
             start, end = m.span("name")
             strong = _PERSONAL_RE.fullmatch(m.group("noun")) is not None
@@ -246,25 +253,27 @@ def contextual_names(
                 continue  # "Netflix's account"
             if plausible(start, end, strong=strong):
                 out.append((start, end, "possessive"))
-    for m in _KIN_BEFORE.finditer(text):
+    for m in _KIN_BEFORE.finditer(text) if _OWNER.search(low) else ():
         start, end = m.span("name")
         # "my wife Grace": capitalised after a family word, any word is a name.
         if plausible(start, end, strong=text[start].isupper()):
             out.append((start, end, "kin"))
-    for m in _SIGNOFF.finditer(text):
+    for m in _SIGNOFF.finditer(text) if _SIGNOFF_WORD.search(low) else ():
         start, end = m.span("name")
         words = m.group("name").split()
         if all(w.lower() in english_words and not is_name(w) for w in words):
             continue  # "Thanks,\nCustomer Support"
         if plausible(start, end, strong=True):
             out.append((start, end, "signoff"))
-    if '"' in text or "”" in text or "'" in text:
+    if ('"' in text or "”" in text or "'" in text) and _SAYING.search(low):
         for m in (*_QUOTE_SPEAKER.finditer(text), *_QUOTE_SPEAKER_BEFORE.finditer(text)):
             start, end = m.span("name")
             if plausible(start, end, strong=False):
                 out.append((start, end, "quoted_speaker"))
     if "," in text:
         for m in _PAIR.finditer(text):
+            if _NAME_BEFORE.search(text, max(0, m.start() - 30), m.start()):
+                continue
             last, first = m.group("last"), m.group("first")
             if last.lower() in english_words or last.lower() in STOP_WORDS or is_name(last):
                 continue

@@ -175,11 +175,12 @@ def in_address_context(text: str, start: int, end: int) -> bool:
     """True when [start, end) reads as a street or place name: after a house number or a
     street word, opening with one, before a street type, the locality after a street and
     number, coordinated with an address."""
+    before = text[max(0, start - 3) : start].rstrip(" \t")
     return bool(
         ADDRESS_BEFORE.search(text, max(0, start - 14), start)
         or _STREET_FIRST.match(text, start, end)
         or ADDRESS_AFTER.match(text, end, end + 12)
-        or LOCALITY_BEFORE.search(text, max(0, start - 40), start)
+        or (before.endswith(",") and LOCALITY_BEFORE.search(text, max(0, start - 40), start))
         or _AND_ADDRESS.match(text, end, end + 60)
     )
 
@@ -189,7 +190,19 @@ def in_place_context(text: str, start: int, end: int) -> bool:
     verb of travel or residence and its preposition. A possessive ("at Anna's") is a person."""
     if text.startswith(("'s", "’s"), end):
         return False
+    before = text[max(0, start - 40) : start].rstrip(" \t")
+    last = before.rsplit(None, 1)[-1].lower() if before else ""
+    if not (last.endswith(":") or last in _PLACE_LAST_WORDS):
+        return False  # a cheap look at the word before, so the pattern runs on few spans
     return PLACE_BEFORE.search(text, max(0, start - 40), start) is not None
+
+
+# The last word before a span that `PLACE_BEFORE` can end with (besides a label's colon).
+_PLACE_LAST_WORDS = frozenset(
+    """from to in into at of city town village capital province county municipality region district
+    suburb state country hometown birthplace nationality citizenship destination origin location
+    locality street avenue road""".split()
+)
 
 
 def place_or_company(span: str) -> bool:
@@ -231,8 +244,12 @@ def is_lowercase_message(text: str) -> bool:
     Capitalised words at sentence starts and a lone "I" do not count. Such messages are
     where spaCy's small model misses names, and where a lower-case given name is evidence.
     """
-    letters = sum(1 for c in text[:2000] if c.isalpha())
-    if letters < 3:
+    letters = 0
+    for c in text[:2000]:
+        letters += c.isalpha()
+        if letters >= 3:
+            break
+    else:
         return False
     return _CAPITALISED_INSIDE.search(text) is None
 

@@ -14,6 +14,7 @@ from gateway.pii.recognizers.en.name_rules import (
     and_address,
     in_address_context,
     in_place_context,
+    is_lowercase_message,
     place_or_company,
 )
 
@@ -86,7 +87,9 @@ class SpacyNerRecognizer(NerRecognizer):
             if r.entity_type == "PERSON" and text[r.start : r.end].lower() in _CALENDAR:
                 r.end = r.start  # "in March", "since Friday": a date, not a person
         results = [r for r in results if r.end > r.start and any(c.isalpha() for c in text[r.start : r.end])]
-        firms = firm_lists(text) if any(r.entity_type == "PERSON" for r in results) else []
+        firms = (
+            firm_lists(text, lower=is_lowercase_message(text)) if any(r.entity_type == "PERSON" for r in results) else []
+        )
         return [r for r in results if self._kept(text, r, firms)]
 
     def _kept(self, text, r, firms) -> bool:
