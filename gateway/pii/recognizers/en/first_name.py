@@ -41,6 +41,8 @@ from spacy.lang.en.stop_words import STOP_WORDS as _STOP_WORDS
 from gateway.pii.recognizers.base import NerRecognizer
 from gateway.pii.recognizers.en.name_context import contextual_names, firm_lists, in_firm_list, list_members
 from gateway.pii.recognizers.en.name_rules import (
+    ADDRESSEE_BEFORE,
+    NAME_WORD,
     COUNTRIES,
     CUED_CAPITALISED,
     CUED_LOWER,
@@ -54,6 +56,8 @@ from gateway.pii.recognizers.en.name_rules import (
     place_or_company,
 )
 
+_NAME_WORD_RE = regex.compile(NAME_WORD)
+_WORD_AFTER = regex.compile(r"[ \t]+\p{L}")
 _WORD = regex.compile(r"(?<![\p{L}\d@])\p{Lu}[\p{Ll}'’]+(?:-\p{Lu}?[\p{Ll}'’]+)*(?![\p{L}\d@])")
 _STREET_AFTER = regex.compile(r"\s*(?i:street|st\b|road|rd\b|avenue|ave\b|lane|drive|way\b)")
 # A speaker label at a line start (after a quote prefix): "Priya:" / "Tomasz Nowak: \"…\"".
@@ -180,8 +184,8 @@ class GivenNameRecognizer(NerRecognizer):
         out = titled + self._relabelled(text, spans) + self._uncovered(text, covered)
         if lower:
             out += self._lowercase(text, covered + [_Span(r.start, r.end) for r in out])
-        else:
-            out += self._cued_lower(text, covered + [_Span(r.start, r.end) for r in out])
+        # A lower-case name after a strong cue, in any message ("my name is mieszko").
+        out += self._cued_lower(text, covered + [_Span(r.start, r.end) for r in out])
         out += self._subjects(text, spans + [_Span(r.start, r.end) for r in out])
         out += self._speakers(
             text, [s for s in spans if s.label == "PERSON"] + [_Span(r.start, r.end) for r in out], lower
@@ -301,8 +305,8 @@ class GivenNameRecognizer(NerRecognizer):
         out = []
         for span in _parts(text, [s for s in spans if s.label in self.RELABEL]):
             words = text[span.start : span.end].split()
-            capitalised = all(w[:1].isupper() or (i and w in _SURNAME_PARTICLES) for i, w in enumerate(words))
-            if not (1 <= len(words) <= 3 and capitalised and words[0][1:].islower()):
+            capitalised = all(_NAME_WORD_RE.fullmatch(w) or (i and w in _SURNAME_PARTICLES) for i, w in enumerate(words))
+            if not (1 <= len(words) <= 3 and capitalised):
                 tail = self._name_tail(text, span)
                 if tail is not None:
                     out.append(self._result(*tail, self.RELABEL_SCORE, span.label + " tail"))
@@ -351,6 +355,8 @@ class GivenNameRecognizer(NerRecognizer):
             word = match.group()
             if word in _LOWER_NOT_NAMES or not self._is_name(word):
                 continue
+            if self._inflected(word):
+                continue  # "said" (a given name too) is the verb in "… said william"
             # In lower-case text the model's ORG/GPE readings of names are noise ("ángela
             # muñoz" → ORG): only PERSON spans and our own results cover a name; over another
             # model span the name scores above the model so the engine keeps it.
@@ -358,8 +364,15 @@ class GivenNameRecognizer(NerRecognizer):
                 continue
             over_model = any(s.start < end and start < s.end for s in spans)
             following = _NEXT_LOWER.match(text, end)
-            surname = following is not None and following.group(1) not in self.english_words
-            if word in self.english_words and not (surname or cue_before(text, start, strong=True)):
+            cued = cue_before(text, start, strong=True)
+            # After a strong cue the next word is the surname unless it is a stop word ("my name
+            # is anna fletcher"); elsewhere only when it is no English word ("natasha higuchi").
+            surname = following is not None and (
+                following.group(1) not in self.english_words
+                or (cued and following.group(1) not in _STOP_WORDS and not self._inflected(following.group(1)))
+            )
+            addressed = ADDRESSEE_BEFORE.search(text, max(0, start - 24), start) is not None
+            if word in self.english_words and not (surname or cued or addressed):
                 continue
             if surname:
                 end = following.end()
@@ -396,8 +409,10 @@ class GivenNameRecognizer(NerRecognizer):
             first = words[0]
             if first in _STOP_WORDS or any(s.start < end and start < s.end for s in spans):
                 continue
-            if not self._is_name(first) and first in self.english_words:
+            if not self._is_name(first) and self._english(first, inflected=True):
                 continue  # "my name is spelled wrong"
+            if self._inflected(first) and _WORD_AFTER.match(text, start + len(first)):
+                continue  # "my name is said to be wrong" (Said is a name, but not here)
             end = start + len(first)
             if len(words) > 1 and words[1] not in self.english_words:
                 end = match.end("name")
@@ -467,6 +482,26 @@ class GivenNameRecognizer(NerRecognizer):
                 out.append(self._result(start, end, self.SCORE, "repeated_name"))
         return out
 
+    def _english(self, word: str, *, inflected: bool = False) -> bool:
+        """An English word (WordNet lemma or stop word); `inflected`: also a plural, past or
+        -ing form of one ("spelled", "said" → say is irregular and a stop-word-like verb)."""
+        if word in self.english_words:
+            return True
+        if not inflected:
+            return False
+        stems = [word[:-1], word[:-2]] if word.endswith("s") else []
+        if word.endswith("ed"):
+            stems += [word[:-2], word[:-1], word[:-3]]
+        if word.endswith("ing"):
+            stems += [word[:-3], word[:-3] + "e", word[:-4]]
+        if word.endswith("ied"):
+            stems.append(word[:-3] + "y")
+        return word in _IRREGULAR or any(len(s) > 2 and s in self.english_words for s in stems)
+
+    def _inflected(self, word: str) -> bool:
+        """An inflected form of an English word that is not itself a lemma ("said", "spelled")."""
+        return word not in self.english_words and self._english(word, inflected=True)
+
     def _is_name(self, word: str) -> bool:
         # "Anna's", "Mary\'s" (text pasted from code): the name is before the possessive.
         low = _POSSESSIVE_END.sub("", word.lower()).strip("'’,.:;!?\\")
@@ -487,6 +522,8 @@ class GivenNameRecognizer(NerRecognizer):
 
 
 _POSSESSIVE_END = regex.compile(r"\\?['’]s$")
+# Irregular past forms that follow "name is" / "named" in ordinary sentences.
+_IRREGULAR = frozenset("said told wrote written spelt spelled got gone done made left lost sent paid".split())
 
 
 def _fold(word: str) -> str:

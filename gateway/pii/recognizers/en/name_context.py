@@ -18,8 +18,8 @@ constructions support messages put names in. Each finder returns `(start, end, r
 * **Sign-offs**: the one to three capitalised words ending the line after "Kind regards",
   "Cheers,", "Thanks," … ("Best regards,\nHaruto Watanabe"), unless they are English words
   ("Thanks,\nCustomer Support").
-* **Quoted speech**: the speaker after a closing quote and a verb of saying ("…,\" says
-  Lugo.", "…,\" said Mehmet Çelik").
+* **Quoted speech**: the speaker after a closing quote (or "!", "?") and a verb of saying
+  ("…,\" says Lugo.", "…,\" said Mehmet Çelik", "I'm so jealous! said Mai to Jerry").
 * **"Last, First" pairs**: a capitalised word that is no given name or English word, a comma
   and a given name ("Heikkinen, Eero"), not followed by "and" or another comma (a list): one
   person, one span.
@@ -32,13 +32,16 @@ from collections.abc import Callable, Iterable, Sequence
 import regex
 from spacy.lang.en.stop_words import STOP_WORDS
 
-from gateway.pii.recognizers.en.name_rules import TITLE_WORDS, cue_before, in_address_context, place_or_company
+from gateway.pii.recognizers.en.name_rules import (
+    NAME_WORD,
+    TITLE_WORDS,
+    cue_before,
+    in_address_context,
+    place_or_company,
+)
 
 Span = tuple[int, int, str]
 
-# A capitalised name word: "Anna", "Müller-Lüdenscheidt", "McKenzie", "O'Brien", "D'Alessandro";
-# never the possessive ending ("Anna's" → "Anna").
-NAME_WORD = r"(?:(?:Mc|Mac|O['’]|D['’])(?=\p{Lu}))?\p{Lu}\p{Ll}+(?:['’](?!s\b)\p{Ll}+)?(?:-\p{Lu}?\p{Ll}+)*"
 _PARTICLE = r"(?:van|von|de|der|den|da|di|del|la|le|du|al|el|bin|ibn|dos|das|ter|ten)"
 NAME_CASED = rf"{NAME_WORD}(?:[ \t]+(?:{_PARTICLE}[ \t]+){{0,2}}{NAME_WORD}){{0,2}}"
 _LOWER_WORD = r"\p{Ll}[\p{Ll}'’-]*\p{Ll}"
@@ -157,11 +160,17 @@ def list_members(
         if not (cued or sum(given) >= (2 if lower else 1) or (spoken_for and not lower)):
             continue
         many = sum(given) >= 2
+        # "Tariq Haddad and Haruto Watanabe": a full name beside a full name the model read
+        # as a person is one too, whatever the model thought of it.
+        full_names = {len(text[s:e].split()) for (s, e), read in zip(items, model) if read}
         for (s, e), name, read in zip(items, given, model):
             words = text[s:e].split()
             if words[0].lower() in STOP_WORDS:
                 continue
-            if not (name or cued or many) and any(o.label == "ORG" and o.start < e and s < o.end for o in organisations):
+            parallel = len(words) >= 2 and len(words) in full_names
+            if not (name or cued or many or parallel) and any(
+                o.label == "ORG" and o.start < e and s < o.end for o in organisations
+            ):
                 continue  # the model's company stays one unless the list is plainly of people
             if lower and not (name or cued or many):
                 continue  # lower case: a member is a name on its own, or among names
@@ -205,7 +214,7 @@ _OWNER = regex.compile(r"\b(?:my|our|his|her|their|your)\s")
 _SAYING = regex.compile(r"\b(?:said|says|ask|repl|add|wr[io]te|explain|insist|told)")
 _SIGNOFF_WORD = regex.compile(r"regards|best|cheers|thank|sincerely|yours|br\b|talk soon|take care")
 _QUOTE_SPEAKER = regex.compile(
-    r"[\"”'’][ \t]*,?[ \t]*(?:said|says|asked|asks|replied|replies|added|adds|wrote|writes|explained|insisted|told)"
+    r"(?:[\"”'’]|[!?](?=[ \t]))[ \t]*,?[ \t]*(?:said|says|asked|asks|replied|replies|added|adds|wrote|writes|explained|insisted|told)"
     rf"[ \t]+(?P<name>{NAME_CASED}|{_NAME_LOWER})"
 )
 # The speaker before the verb: "\"It shipped on Monday,\" Anna Kowalski told me."

@@ -48,8 +48,11 @@ _CUE = (
 # "this is fine" and "i'm fine" are not introductions.
 _STRONG_CUE = (
     r"(?:name(?:\s+is|\s+was|\s*:)|call\s+me|calls\s+me|called\s+me|named(?:\s+(?:him|her|them|me|us))?|dear|"
-    r"user\s*:|customer\s*:)"
+    r"user\s*:|customer\s*:|(?:account|booking|order|reservation|subscription|card)\s+is\s+(?:under|in\s+the\s+name\s+of))"
 )
+# A capitalised name word: "Anna", "Müller-Lüdenscheidt", "McKenzie", "O'Brien", "D'Alessandro";
+# never the possessive ending ("Anna's" → "Anna").
+NAME_WORD = r"(?:(?:Mc|Mac|O['’]|D['’])(?=\p{Lu}))?\p{Lu}\p{Ll}+(?:['’](?!s\b)\p{Ll}+)?(?:-\p{Lu}?\p{Ll}+)*"
 
 # A cue or a title right before position `start` (only whitespace/punctuation in between).
 CUE_BEFORE = regex.compile(rf"(?i)(?<![\p{{L}}'’])(?:{_CUE}|{TITLE}\.?)[\s,:\"'“]*$")
@@ -217,13 +220,22 @@ def place_or_company(span: str) -> bool:
 
 # A capitalised word right after a strong cue ("My name is Tempeste").
 CUED_CAPITALISED = regex.compile(
-    rf"(?i)(?<![\p{{L}}])(?:{_STRONG_CUE})[ \t,:\"'“]*(?P<name>(?-i:\p{{Lu}}[\p{{Ll}}'’-]+(?:[ \t]+\p{{Lu}}[\p{{Ll}}'’-]+)?))"
+    rf"(?i)(?<![\p{{L}}])(?:{_STRONG_CUE})[ \t,:\"'“]*(?P<name>(?-i:{NAME_WORD}(?:[ \t]+{NAME_WORD})?))"
 )
 
 
 # Lower-case word(s) right after a strong cue ("My name is josé müller" in a cased message).
 CUED_LOWER = regex.compile(
     rf"(?i)(?<![\p{{L}}])(?:{_STRONG_CUE})[ \t,:\"'“]*(?P<name>(?-i:\p{{Ll}}[\p{{Ll}}'’-]*\p{{Ll}})(?:[ \t]+(?-i:\p{{Ll}}[\p{{Ll}}'’-]*\p{{Ll}}))?)(?![\p{{L}}\d@])"
+)
+
+
+# Verbs whose object is a person ("i spoke to thomas", "can u tell beatrice"): in a lower-case
+# message a given name that is also a word is a name after them.
+ADDRESSEE_BEFORE = regex.compile(
+    r"(?i)(?<![\p{L}])(?:(?:spoke|speak|spoken|speaking|talk(?:ed|ing)?|chat(?:ted)?)[ \t]+(?:to|with)|tell|told|"
+    r"ask(?:ed)?|cc|thank(?:ed|s)?|remind(?:ed)?|inform(?:ed)?|e-?mail(?:ed)?|text(?:ed)?|ping(?:ed)?|call(?:ed)?|"
+    r"message(?:d)?|contact(?:ed)?)[ \t]+$"
 )
 
 
@@ -255,6 +267,8 @@ def is_lowercase_message(text: str) -> bool:
 
 
 __all__ = [
+    "ADDRESSEE_BEFORE",
+    "NAME_WORD",
     "CUED_LOWER",
     "LEADING_TITLE",
     "TITLE_WORDS",

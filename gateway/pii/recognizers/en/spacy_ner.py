@@ -37,7 +37,8 @@ _ADDRESS_LIKE = regex.compile(
 _POSSESSIVE_END = regex.compile(r"\\?['’]s$")
 _NAME_STOP = regex.compile(r"[:\"“”\\]")
 # A comma-separated part of a span: its words, without the comma and spaces around them.
-_LIST_PART = regex.compile(r"[^,\s](?:[^,]*[^,\s])?")
+_JOINER = regex.compile(r",|[ \t](?:and|&|to|with|or)[ \t]")
+_WORDS = regex.compile(r"\S(?:.*\S)?")
 
 # Months and weekdays the small model reads as a PERSON ("in March", "since Friday").
 _CALENDAR = frozenset(
@@ -109,18 +110,23 @@ class SpacyNerRecognizer(NerRecognizer):
 
     @staticmethod
     def _split_lists(text, results):
-        """The small model reads comma-joined names as one PERSON ("Lakshmi Iyer, Maite
-        Olabarrieta", "Ludovica, Eero"): each part is its own finding. (A "Last, First" pair
+        """The small model reads names joined by commas or a word as one PERSON ("Lakshmi Iyer,
+        Maite Olabarrieta", "Ludovica, Eero", "said Mai to Jerry"): each part is its own finding. (A "Last, First" pair
         is joined again by `GivenNameRecognizer`, which knows given names.)"""
         out = []
         for r in results:
-            if r.entity_type != "PERSON" or "," not in text[r.start : r.end]:
+            if r.entity_type != "PERSON" or not _JOINER.search(text, r.start, r.end):
                 out.append(r)
                 continue
-            for part in _LIST_PART.finditer(text, r.start, r.end):
-                piece = copy.copy(r)
-                piece.start, piece.end = part.span()
-                out.append(piece)
+            pos = r.start
+            for cut in (*_JOINER.finditer(text, r.start, r.end), None):
+                stop = cut.start() if cut is not None else r.end
+                part = _WORDS.search(text, pos, stop)
+                if part is not None:
+                    piece = copy.copy(r)
+                    piece.start, piece.end = part.span()
+                    out.append(piece)
+                pos = cut.end() if cut is not None else r.end
         return out
 
     def keep(self, text: str, start: int, end: int) -> bool:
