@@ -322,3 +322,34 @@ def test_names_joined_cued_or_addressed(pii_engine, text, names):
 @pytest.mark.parametrize("text", ["My name is spelled wrong on the invoice.", "my name is spelled wrong"])
 def test_inflected_words_after_a_cue_are_no_names(pii_engine, text):
     assert spans(text, pii_engine.analyze(text), "PERSON") == []
+
+
+from gateway.pii.recognizers.en.name_rules import company_word_follows, organisation_line  # noqa: E402
+
+
+def _line_span(text, words):
+    start = text.index(words)
+    return start, start + len(words)
+
+
+@pytest.mark.parametrize(
+    "text,person,company",
+    [
+        ("??? Dr. Brenda Eldarkhanov\n??? Becker-Shaffer\n??? 09 Avenue des Sartiaux 318", "Brenda Eldarkhanov",
+         "Becker-Shaffer"),
+        ("Michael Fleischer\nBenefits manager\nSoul Sounds Unlimited\n63 Ommerweg 159 Suite 287", "Michael Fleischer",
+         "Soul Sounds Unlimited"),
+    ],
+)
+def test_the_line_between_a_name_and_a_street_is_the_company(text, person, company):
+    assert organisation_line(text, *_line_span(text, company), [_line_span(text, person)])
+
+
+def test_a_second_person_after_a_company_line_stays_a_person():
+    text = ">Tara Martinez\n>Nera Economic Consulting\n>Morgan Zimmer\n>48 109 Xanthou Street"
+    persons = [_line_span(text, "Tara Martinez"), _line_span(text, "Morgan Zimmer")]
+    assert not organisation_line(text, *_line_span(text, "Morgan Zimmer"), persons)
+    assert company_word_follows(text, _line_span(text, "Nera Economic")[1])
+    # One line, no address below: nothing to say.
+    text = "Anna Smith\nTom Jones"
+    assert not organisation_line(text, *_line_span(text, "Tom Jones"), [_line_span(text, "Anna Smith")])

@@ -42,17 +42,19 @@ from gateway.pii.recognizers.base import NerRecognizer
 from gateway.pii.recognizers.en.name_context import contextual_names, firm_lists, in_firm_list, list_members
 from gateway.pii.recognizers.en.name_rules import (
     ADDRESSEE_BEFORE,
-    NAME_WORD,
     COUNTRIES,
     CUED_CAPITALISED,
     CUED_LOWER,
-    TITLE_WORDS,
+    NAME_WORD,
     NATIONALITIES,
     TITLE_NAME,
+    TITLE_WORDS,
+    company_word_follows,
     cue_before,
     in_address_context,
     in_place_context,
     is_lowercase_message,
+    organisation_line,
     place_or_company,
 )
 
@@ -193,7 +195,12 @@ class GivenNameRecognizer(NerRecognizer):
         out += self._listed(text, spans, out, lower)
         out += self._repeated(text, spans, out)
         firms = firm_lists(text, lower=lower)
-        return [r for r in out if not in_firm_list(text, r.start, r.end, firms)] if firms else out
+        if firms:
+            out = [r for r in out if not in_firm_list(text, r.start, r.end, firms)]
+        if "\n" in text:
+            persons = [(s.start, s.end) for s in spans if s.label == "PERSON"] + [(r.start, r.end) for r in out]
+            out = [r for r in out if not organisation_line(text, r.start, r.end, persons)]
+        return out
 
     def _in_context(self, text, spans, lower):
         """Possessives, kin, sign-offs, quoted speakers, "Last, First" pairs (`name_context`):
@@ -311,7 +318,11 @@ class GivenNameRecognizer(NerRecognizer):
                 if tail is not None:
                     out.append(self._result(*tail, self.RELABEL_SCORE, span.label + " tail"))
                 continue
-            if in_address_context(text, span.start, span.end) or place_or_company(text[span.start : span.end]):
+            if (
+                in_address_context(text, span.start, span.end)
+                or place_or_company(text[span.start : span.end])
+                or company_word_follows(text, span.end)
+            ):
                 continue
             cued = cue_before(text, span.start)
             if span.label in ("GPE", "LOC", "FAC") and text[span.start : span.end] in self.places and not cued:
@@ -339,6 +350,7 @@ class GivenNameRecognizer(NerRecognizer):
                 continue  # "in Florence", "from Roma"
             if (
                 _STREET_AFTER.match(text, end, end + 12)
+                or company_word_follows(text, end)
                 or in_address_context(text, start, end)
                 or in_place_context(text, start, end)
                 or place_or_company(text[start:end])

@@ -218,6 +218,61 @@ def place_or_company(span: str) -> bool:
     )
 
 
+_NEXT_WORD = regex.compile(r"[ \t]+(\p{L}+)")
+
+
+def company_word_follows(text: str, end: int) -> bool:
+    """The next word is a company or place word ("Nera Economic Consulting", "Buena Vista
+    Gardens"): the words before it are that company's or place's name."""
+    m = _NEXT_WORD.match(text, end, end + 30)
+    return m is not None and m.group(1)[:1].isupper() and m.group(1).lower() in PLACE_OR_COMPANY_TAIL
+
+
+_LINE_PREFIX = regex.compile(r"[^\p{L}\d\n]*")
+# A line that opens a street address: a number, a post box, a unit, a street word.
+_STREET_LINE = regex.compile(
+    rf"(?i)(?:\d|p\.?[ \t]?o\.?[ \t]*box|psc\b|unit\b|suite\b|apt\b|box\b|{_STREET_PREFIX}\.?[ \t])"
+)
+# A job title line under a name ("Benefits manager", "Crushing, grinding, and polishing
+# machine tender"): a capital, then lower-case words only.
+_JOB_LINE = regex.compile(r"\p{Lu}\p{Ll}+(?:,?[ \t]+\p{Ll}+){1,8}")
+
+
+def _line(text: str, pos: int) -> tuple[int, int]:
+    """(start, end) of the content of the line holding `pos`, without a quote/bullet prefix."""
+    start = text.rfind("\n", 0, pos) + 1
+    end = text.find("\n", pos)
+    end = len(text) if end < 0 else end
+    start = _LINE_PREFIX.match(text, start, end).end()
+    return start, len(text[:end].rstrip())
+
+
+def organisation_line(text: str, start: int, end: int, persons) -> bool:
+    """A name-like line in a letter head or signature that is the company: the candidate is
+    the whole line, a person's name is on the line above (or above a job title line), and a
+    street address opens the line below ("Dr. Brenda Eldarkhanov\nBecker-Shaffer\n09 Avenue
+    des Sartiaux 318"). `persons`: (start, end) of PERSON spans found in the text."""
+    if "\n" not in text:
+        return False
+    line_start, line_end = _line(text, start)
+    if (line_start, line_end) != (start, end):
+        return False
+    head = text.rfind("\n", 0, start)  # the line break above this line
+    tail = text.find("\n", end)  # the line break below it
+    if head <= 0 or tail < 0 or not _STREET_LINE.match(text, *_line(text, tail + 1)):
+        return False
+
+    def person_line(bounds: tuple[int, int]) -> bool:
+        s, e = bounds
+        return e > s and any(s <= ps <= s + 6 and e <= pe for ps, pe in persons)  # a title may lead
+
+    above = _line(text, head - 1)
+    if person_line(above):
+        return True
+    above_head = text.rfind("\n", 0, above[0])
+    return bool(_JOB_LINE.fullmatch(text, *above)) and above_head > 0 and person_line(_line(text, above_head - 1))
+
+
 # A capitalised word right after a strong cue ("My name is Tempeste").
 CUED_CAPITALISED = regex.compile(
     rf"(?i)(?<![\p{{L}}])(?:{_STRONG_CUE})[ \t,:\"'“]*(?P<name>(?-i:{NAME_WORD}(?:[ \t]+{NAME_WORD})?))"
@@ -268,6 +323,8 @@ def is_lowercase_message(text: str) -> bool:
 
 __all__ = [
     "ADDRESSEE_BEFORE",
+    "company_word_follows",
+    "organisation_line",
     "NAME_WORD",
     "CUED_LOWER",
     "LEADING_TITLE",

@@ -12,9 +12,11 @@ from gateway.pii.recognizers.en.name_rules import (
     LEADING_TITLE,
     TITLE_WORDS,
     and_address,
+    company_word_follows,
     in_address_context,
     in_place_context,
     is_lowercase_message,
+    organisation_line,
     place_or_company,
 )
 
@@ -91,9 +93,10 @@ class SpacyNerRecognizer(NerRecognizer):
         firms = (
             firm_lists(text, lower=is_lowercase_message(text)) if any(r.entity_type == "PERSON" for r in results) else []
         )
-        return [r for r in results if self._kept(text, r, firms)]
+        persons = [(r.start, r.end) for r in results if r.entity_type == "PERSON"]
+        return [r for r in results if self._kept(text, r, firms, persons)]
 
-    def _kept(self, text, r, firms) -> bool:
+    def _kept(self, text, r, firms, persons) -> bool:
         # Joined by "and" to a street address, a name of any type is part of it ("Please
         # return to Iwan and Aqqusinersuaq 171").
         if r.entity_type in ("PERSON", "ORGANIZATION") and "\n" not in text[r.start : r.end] and and_address(text, r.end):
@@ -106,6 +109,8 @@ class SpacyNerRecognizer(NerRecognizer):
             and not in_place_context(text, r.start, r.end)
             and not (firms and in_firm_list(text, r.start, r.end, firms))
             and not place_or_company(text[r.start : r.end])
+            and not company_word_follows(text, r.end)
+            and not organisation_line(text, r.start, r.end, persons)
         )
 
     @staticmethod
