@@ -353,3 +353,10 @@ def test_a_second_person_after_a_company_line_stays_a_person():
     # One line, no address below: nothing to say.
     text = "Anna Smith\nTom Jones"
     assert not organisation_line(text, *_line_span(text, "Tom Jones"), [_line_span(text, "Anna Smith")])
+
+
+def test_a_name_inside_a_model_misreading_after_a_sentence_word_or_addressee_verb(pii_engine):
+    text = "Lorenzo Colombo handled my ticket. Yesterday Colombo wrote that it was closed."
+    assert spans(text, pii_engine.analyze(text), "PERSON") == ["Lorenzo Colombo", "Colombo"]
+    text = "Please cc Võ Minh Nguyễn on the reply, she handles our account."
+    assert spans(text, pii_engine.analyze(text), "PERSON") == ["Võ Minh Nguyễn"]

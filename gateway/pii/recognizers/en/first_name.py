@@ -60,6 +60,7 @@ from gateway.pii.recognizers.en.name_rules import (
 
 _NAME_WORD_RE = regex.compile(NAME_WORD)
 _WORD_AFTER = regex.compile(r"[ \t]+\p{L}")
+_LAST_WORD = regex.compile(r"\S+$")
 _WORD = regex.compile(r"(?<![\p{L}\d@])\p{Lu}[\p{Ll}'’]+(?:-\p{Lu}?[\p{Ll}'’]+)*(?![\p{L}\d@])")
 _STREET_AFTER = regex.compile(r"\s*(?i:street|st\b|road|rd\b|avenue|ave\b|lane|drive|way\b)")
 # A speaker label at a line start (after a quote prefix): "Priya:" / "Tomasz Nowak: \"…\"".
@@ -193,14 +194,22 @@ class GivenNameRecognizer(NerRecognizer):
             text, [s for s in spans if s.label == "PERSON"] + [_Span(r.start, r.end) for r in out], lower
         )
         out += self._listed(text, spans, out, lower)
-        out += self._repeated(text, spans, out)
+        out = self._not_companies(text, spans, out, lower)
+        # Later mentions last, of names that survived: a firm's or a company line's words
+        # are no one's name elsewhere in the message either.
+        return self._not_companies(text, spans, out + self._repeated(text, spans, out), lower)
+
+    @staticmethod
+    def _not_companies(text, spans, found, lower):
+        """Without the results inside a firm's name or on a company line (`name_context`,
+        `name_rules.organisation_line`)."""
         firms = firm_lists(text, lower=lower)
         if firms:
-            out = [r for r in out if not in_firm_list(text, r.start, r.end, firms)]
+            found = [r for r in found if not in_firm_list(text, r.start, r.end, firms)]
         if "\n" in text:
-            persons = [(s.start, s.end) for s in spans if s.label == "PERSON"] + [(r.start, r.end) for r in out]
-            out = [r for r in out if not organisation_line(text, r.start, r.end, persons)]
-        return out
+            persons = [(s.start, s.end) for s in spans if s.label == "PERSON"] + [(r.start, r.end) for r in found]
+            found = [r for r in found if not organisation_line(text, r.start, r.end, persons)]
+        return found
 
     def _in_context(self, text, spans, lower):
         """Possessives, kin, sign-offs, quoted speakers, "Last, First" pairs (`name_context`):
@@ -403,7 +412,11 @@ class GivenNameRecognizer(NerRecognizer):
         if cut is None or cut == len(pieces) - 1:
             return None
         run = pieces[cut + 1 :]
-        if not 1 <= len(run) <= 3 or not self._is_name(run[0].group()) or not run[0].group()[1:].islower():
+        if not 1 <= len(run) <= 3 or not _NAME_WORD_RE.fullmatch(run[0].group()):
+            return None
+        # A given name, or any name word after a verb whose object is a person ("Please cc Võ
+        # Minh Nguyễn" as one ORG).
+        if not (self._is_name(run[0].group()) or ADDRESSEE_BEFORE.search(text, max(0, run[0].start() - 24), run[0].start())):
             return None
         start, end = run[0].start(), run[-1].end()
         if in_address_context(text, start, end) or place_or_company(text[start:end]):
@@ -478,6 +491,15 @@ class GivenNameRecognizer(NerRecognizer):
         # A model span that is exactly the repeated word ("Chevalier" → ORG the second time)
         # is the model misreading the name: relabelled above its score.
         exact = {(s.start, s.end) for s in spans if s.label != "PERSON"}
+        # So is one that ends with the word after a sentence word ("Yesterday Colombo" as ORG).
+        exact |= {
+            (m.start(), s.end)
+            for s in spans
+            if s.label != "PERSON"
+            for m in [_LAST_WORD.search(text, s.start, s.end)]
+            if m is not None and m.start() > s.start and text[s.start : m.start()].split()[0].lower() in self.english_words
+            and len(text[s.start : m.start()].split()) == 1
+        }
         covered += [(s.start, s.end) for s in spans]
         out = []
         for word in sorted(words):
