@@ -194,16 +194,16 @@ class GivenNameRecognizer(NerRecognizer):
             text, [s for s in spans if s.label == "PERSON"] + [_Span(r.start, r.end) for r in out], lower
         )
         out += self._listed(text, spans, out, lower)
-        out = self._not_companies(text, spans, out, lower)
+        firms = firm_lists(text, lower=lower)
+        out = self._not_companies(text, spans, out, firms)
         # Later mentions last, of names that survived: a firm's or a company line's words
         # are no one's name elsewhere in the message either.
-        return self._not_companies(text, spans, out + self._repeated(text, spans, out), lower)
+        return self._not_companies(text, spans, out + self._repeated(text, spans, out), firms)
 
     @staticmethod
-    def _not_companies(text, spans, found, lower):
-        """Without the results inside a firm's name or on a company line (`name_context`,
-        `name_rules.organisation_line`)."""
-        firms = firm_lists(text, lower=lower)
+    def _not_companies(text, spans, found, firms):
+        """Without the results inside a firm's name (`firms`: `name_context.firm_lists`) or on
+        a company line (`name_rules.organisation_line`)."""
         if firms:
             found = [r for r in found if not in_firm_list(text, r.start, r.end, firms)]
         if "\n" in text:

@@ -191,11 +191,12 @@ _KIN = (
 )
 _PERSONAL = rf"{_KIN}|birthday|passport|boss|manager|assistant|colleague|friend|maiden|surname|signature|funeral|wedding"
 _SHARED = r"address|phone|mobile|number|email|e-mail|account|details|order|card|booking|ticket|profile"
-_POSSESSIVE = regex.compile(
-    rf"(?<![\p{{L}}\d@._-])(?P<name>{NAME_WORD}|{_LOWER_WORD})\\?['’]s[ \t]+(?:(?i:new|old|own|current|former|late|little|"
-    rf"elder|older|younger|eldest|youngest|best|personal|home|mobile|work|private|bank|credit|debit)[ \t]+)?"
-    rf"(?P<noun>(?i:{_PERSONAL})|(?i:{_SHARED}))\b"
+# Found from the possessive ending back to the name (a scan from every word is ~5x slower).
+_POSSESSIVE_NOUN = regex.compile(
+    r"\\?['’]s[ \t]+(?:(?i:new|old|own|current|former|late|little|elder|older|younger|eldest|youngest|best|"
+    rf"personal|home|mobile|work|private|bank|credit|debit)[ \t]+)?(?P<noun>(?i:{_PERSONAL})|(?i:{_SHARED}))\b"
 )
+_NAME_ENDING = regex.compile(rf"(?<![\p{{L}}\d@._-])(?:{NAME_WORD}|{_LOWER_WORD})$")
 _PERSONAL_RE = regex.compile(rf"(?i:{_PERSONAL})")
 # Family only: "our partner Microsoft" is a business partner.
 _FAMILY = _KIN.replace("partner|", "")
@@ -203,16 +204,20 @@ _KIN_BEFORE = regex.compile(
     rf"(?<![\p{{L}}])(?i:my|our|his|her|their|your)[ \t]+(?i:{_FAMILY}|friend|neighbou?r)[ \t]*,?[ \t]+"
     rf"(?P<name>{NAME_CASED}|{_LOWER_WORD})"
 )
-_SIGNOFF = regex.compile(
-    r"(?im)(?:^|(?<=[.!?][ \t]))[ \t]*(?:kind(?:est)?[ \t]+regards|best[ \t]+regards|warm(?:est)?[ \t]+regards|"
-    r"many[ \t]+thanks|thanks[ \t]+again|thank[ \t]+you|best[ \t]+wishes|all[ \t]+the[ \t]+best|regards|best|cheers|"
-    r"thanks|sincerely|yours(?:[ \t]+(?:sincerely|truly|faithfully))?|br|talk[ \t]+soon|take[ \t]+care)"
-    rf"[ \t]*[,.!]?[ \t]*(?:\r?\n[ \t]*)?(?-i:(?P<name>{NAME_CASED}))[ \t]*[.!]?[ \t]*$"
+_SIGNOFF_WORDS = (
+    r"kind(?:est)?[ \t]+regards|best[ \t]+regards|warm(?:est)?[ \t]+regards|many[ \t]+thanks|thanks[ \t]+again|"
+    r"thank[ \t]+you|best[ \t]+wishes|all[ \t]+the[ \t]+best|regards|best|cheers|thanks|sincerely|"
+    r"yours(?:[ \t]+(?:sincerely|truly|faithfully))?|br|talk[ \t]+soon|take[ \t]+care"
 )
+# The sign-off, matched where `_SIGNOFF_START` finds its word at a line or sentence start.
+_SIGNOFF = regex.compile(
+    rf"(?i:{_SIGNOFF_WORDS})[ \t]*[,.!]?[ \t]*(?:\r?\n[ \t]*)?(?P<name>{NAME_CASED})[ \t]*[.!]?[ \t]*(?=\r?\n|$)"
+)
+_SIGNOFF_START = regex.compile(r"(?i)\b(?:kind|best|warm|many|thank|all|regards|cheers|sincerely|yours|br|talk|take)")
+_BOUNDARY_BEFORE = regex.compile(r"(?:^|\n|[.!?][ \t])[ \t]*$")
 # Cheap first looks, so the patterns above run only on messages that can match them.
 _OWNER = regex.compile(r"\b(?:my|our|his|her|their|your)\s")
 _SAYING = regex.compile(r"\b(?:said|says|ask|repl|add|wr[io]te|explain|insist|told)")
-_SIGNOFF_WORD = regex.compile(r"regards|best|cheers|thank|sincerely|yours|br\b|talk soon|take care")
 _QUOTE_SPEAKER = regex.compile(
     r"(?:[\"”'’]|[!?](?=[ \t]))[ \t]*,?[ \t]*(?:said|says|asked|asks|replied|replies|added|adds|wrote|writes|explained|insisted|told)"
     rf"[ \t]+(?P<name>{NAME_CASED}|{_NAME_LOWER})"
@@ -253,8 +258,11 @@ def contextual_names(
 
     low = text.lower()
     if "'s" in low or "’s" in low:
-        for m in _POSSESSIVE.finditer(text):
-            start, end = m.span("name")
+        for m in _POSSESSIVE_NOUN.finditer(text):
+            name = _NAME_ENDING.search(text, max(0, m.start() - 40), m.start())
+            if name is None:
+                continue
+            start, end = name.span()
             strong = _PERSONAL_RE.fullmatch(m.group("noun")) is not None
             if not strong and any(
                 s.label == "ORG" and s.start < end and start < s.end for s in model_spans
@@ -267,7 +275,12 @@ def contextual_names(
         # "my wife Grace": capitalised after a family word, any word is a name.
         if plausible(start, end, strong=text[start].isupper()):
             out.append((start, end, "kin"))
-    for m in _SIGNOFF.finditer(text) if _SIGNOFF_WORD.search(low) else ():
+    signoffs = (
+        _SIGNOFF.match(text, at.start())
+        for at in _SIGNOFF_START.finditer(text)
+        if _BOUNDARY_BEFORE.search(text, max(0, at.start() - 8), at.start())
+    )
+    for m in (m for m in signoffs if m is not None):
         start, end = m.span("name")
         words = m.group("name").split()
         if all(w.lower() in english_words and not is_name(w) for w in words):
