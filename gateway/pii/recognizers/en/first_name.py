@@ -13,7 +13,10 @@ NER pass (`NlpResult.entities`) and a given-name list:
 Words that are names *and* everyday words ("Will", "May", "Grace", "Bill") are excluded,
 as are English stop words and country names ("Israel", "Kenya": see `name_rules`).
 
-Further evidence (`name_rules`), all regular expressions over the message:
+Context that makes any word a name (lists, possessives, family words, sign-offs, quoted
+speakers, "Last, First" pairs) comes from `name_context`; firms' names and the company line
+of a signature block hold no person. Further evidence (`name_rules`), all regular
+expressions over the message:
 
 * after a title ("Mr. Ford", "dr. hurst") the name word(s) are PERSON at 0.9, even when the
   word is also an everyday word or lower-case;
