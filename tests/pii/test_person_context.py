@@ -113,7 +113,9 @@ def test_places_named_like_people_are_not_persons(pii_engine, text):
 from gateway.pii.recognizers.en.name_context import contextual_names, firm_lists, list_members  # noqa: E402
 
 _GIVEN = frozenset({"anna", "mark", "kaylee", "eero", "takeshi", "ananya", "tom", "ben", "maite", "priya"})
-_ENGLISH = frozenset({"customer", "support", "sales", "lost", "the", "thanks", "team", "billing", "bank"})
+_ENGLISH = frozenset(
+    {"customer", "support", "sales", "lost", "the", "thanks", "team", "billing", "bank", "mango", "marketing", "legal"}
+)
 
 
 def _is_name(word: str) -> bool:
@@ -192,7 +194,9 @@ def test_a_people_noun_before_a_list_makes_its_members_people():
 
 def test_lists_without_a_person_or_of_words_stay_empty():
     assert _members("Capitalized words like Wisdom and Discipline are often mistaken with names.") == []
-    assert _members("Anna and Sales both replied.") == ["Anna"]
+    assert _members("Anna and Sales both replied.") == []  # a word in it: a list of things
+    assert _members("My order from Zara, Mango and Uniqlo never arrived.") == []
+    assert _members("Attendees: Sales, Marketing and Legal") == []
     # Lower case: a member is a name on its own (no two-word members, no English words).
     assert _members("i spoke to tom yesterday and she said it was fixed", lower=True) == []
 
@@ -360,3 +364,17 @@ def test_a_name_inside_a_model_misreading_after_a_sentence_word_or_addressee_ver
     assert spans(text, pii_engine.analyze(text), "PERSON") == ["Lorenzo Colombo", "Colombo"]
     text = "Please cc Võ Minh Nguyễn on the reply, she handles our account."
     assert spans(text, pii_engine.analyze(text), "PERSON") == ["Võ Minh Nguyễn"]
+
+
+@pytest.mark.parametrize(
+    "text,firm",
+    [("Is Marks & Spencer open on Sunday?", "Marks & Spencer"), ("Johnson & Johnson products are out", "Johnson & Johnson")],
+)
+def test_two_words_joined_by_ampersand_are_a_firm_unless_both_are_given_names(text, firm):
+    assert [text[s:e] for s, e in firm_lists(text, is_name=_is_name)] == [firm]
+    assert firm_lists("cc Anna & Tom please", is_name=_is_name) == []
+
+
+def test_team_sign_offs_are_no_person(pii_engine):
+    text = "Dear customer,\nthanks for writing.\nBest regards,\nAcme Support"
+    assert spans(text, pii_engine.analyze(text), "PERSON") == []

@@ -197,7 +197,7 @@ class GivenNameRecognizer(NerRecognizer):
             text, [s for s in spans if s.label == "PERSON"] + [_Span(r.start, r.end) for r in out], lower
         )
         out += self._listed(text, spans, out, lower)
-        firms = firm_lists(text, lower=lower)
+        firms = firm_lists(text, lower=lower, is_name=self._is_name)
         out = self._not_companies(text, spans, out, firms)
         # Later mentions last, of names that survived: a firm's or a company line's words
         # are no one's name elsewhere in the message either.

@@ -93,24 +93,32 @@ def _items(text: str, match) -> list[tuple[int, int]]:
     return out
 
 
-def _is_firm(text: str, match, items: Sequence[tuple[int, int]]) -> bool:
+def _is_firm(text: str, match, items: Sequence[tuple[int, int]], is_name: Callable[[str], bool] | None = None) -> bool:
     joined_by_amp = "&" in text[match.start() : match.end()]
     single = all(" " not in text[s:e] for s, e in items)
     if not single or not (len(items) >= 3 or joined_by_amp):
         return False
+    # Two words joined by "&" are a firm ("Marks & Spencer", "Johnson & Johnson") unless both
+    # are given names ("Anna & Tom"); `is_name` is None where no name list is at hand.
+    if joined_by_amp and len(items) == 2 and is_name is not None:
+        if not all(is_name(text[s:e]) for s, e in items) or text[slice(*items[0])] == text[slice(*items[1])]:
+            return True
     first = items[0][0]
     return bool(_THE_BEFORE.search(text, max(0, first - 6), first) or _FIRM_AFTER.match(text, match.end()))
 
 
-def firm_lists(text: str, *, lower: bool = False) -> list[tuple[int, int]]:
+def firm_lists(
+    text: str, *, lower: bool = False, is_name: Callable[[str], bool] | None = None
+) -> list[tuple[int, int]]:
     """Spans of surname lists that name a firm (see module docstring); `lower`: the message
-    is lower case (`is_lowercase_message`), so are its firms' names."""
+    is lower case (`is_lowercase_message`), so are its firms' names; `is_name`: a given-name
+    test, for "A & B"."""
     if "&" not in text and not ("," in text and _AND.search(text)):
         return []
     out = []
     for match in (_LIST_LOWER if lower else _LIST_CASED).finditer(text):
         items = _items(text, match)
-        if len(items) >= 2 and _is_firm(text, match, items):
+        if len(items) >= 2 and _is_firm(text, match, items, is_name):
             out.append((items[0][0], items[-1][1]))
     return out
 
@@ -146,7 +154,7 @@ def list_members(
     out: list[Span] = []
     for match in (_LIST_LOWER if lower else _LIST_CASED).finditer(text):
         items = _items(text, match)
-        if len(items) < 2 or _is_firm(text, match, items):
+        if len(items) < 2 or _is_firm(text, match, items, is_name):
             continue
         if any(place_or_company(text[s:e]) or _NUMBER_AFTER.match(text, e) or in_address_context(text, s, e)
                for s, e in items):
@@ -160,6 +168,16 @@ def list_members(
         if not (cued or sum(given) >= (2 if lower else 1) or (spoken_for and not lower)):
             continue
         many = sum(given) >= 2
+        # A member that is an English word and no name makes it a list of things ("Zara, Mango
+        # and Uniqlo"), unless two names are in it; after a people noun only when every member
+        # is one ("Attendees: Sales, Marketing and Legal": WordNet also lists surnames such as
+        # Edwards and Schulz, so one word-member does not undo "our 3 founders:").
+        wordy = [
+            not name and not read and all(w.lower() in english_words for w in text[s:e].split())
+            for (s, e), name, read in zip(items, given, model)
+        ]
+        if not many and (all(wordy) if cued else any(wordy)):
+            continue
         # "Tariq Haddad and Haruto Watanabe": a full name beside a full name the model read
         # as a person is one too, whatever the model thought of it.
         full_names = {len(text[s:e].split()) for (s, e), read in zip(items, model) if read}

@@ -115,7 +115,8 @@ PLACE_OR_COMPANY_TAIL = frozenset(
     holdings systems research consulting labs technologies solutions services bank insurance
     international foundation university college school hospital clinic club
     street road avenue lane drive boulevard station square bridge airport terminal harbour harbor
-    pier mall plaza centre center tower towers gardens estate quay""".split()
+    pier mall plaza centre center tower towers gardens estate quay
+    support team care helpdesk desk department billing sales staff""".split()
 )
 # Nationality adjectives that are also given names ("a nice new Thai place").
 NATIONALITIES = frozenset("thai german french irish indian israeli chinese dutch swiss danish polish".split())
