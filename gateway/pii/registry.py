@@ -93,6 +93,11 @@ class RegistryConfig:
 def english_recognizers(config: RegistryConfig) -> list[EntityRecognizer]:
     tld = config.tld_extractor or offline_tld_extractor()
     places, ambiguous_places = config.places if config.places is not None else load_places()
+    given = GivenNameRecognizer(
+        config.given_names if config.given_names is not None else load_given_names(),
+        english_words=config.english_words if config.english_words is not None else load_english_words(),
+        places=places,
+    )
     return [
         OfflineEmailRecognizer(supported_language="en", tld_extractor=tld),
         GenericPhoneRecognizer(supported_language="en"),
@@ -101,12 +106,9 @@ def english_recognizers(config: RegistryConfig) -> list[EntityRecognizer]:
         IbanRecognizer(supported_language="en", regex_flags=ASCII_REGEX_FLAGS),
         _ascii(UsSsnRecognizer(supported_language="en")),
         _ascii(IpRecognizer(supported_language="en")),
-        SpacyNerRecognizer(supported_language="en"),
-        GivenNameRecognizer(
-            config.given_names if config.given_names is not None else load_given_names(),
-            english_words=config.english_words if config.english_words is not None else load_english_words(),
-            places=places,
-        ),
+        # The model's PERSON spans are judged with the same given-name list ("Marks & Spencer").
+        SpacyNerRecognizer(supported_language="en", is_name=given.is_name),
+        given,
         StreetAddressRecognizer(supported_language="en"),
         IntlStreetAddressRecognizer(supported_language="en", known_places=places),
         AddressBlockRecognizer(supported_language="en", known_places=places),

@@ -378,3 +378,10 @@ def test_two_words_joined_by_ampersand_are_a_firm_unless_both_are_given_names(te
 def test_team_sign_offs_are_no_person(pii_engine):
     text = "Dear customer,\nthanks for writing.\nBest regards,\nAcme Support"
     assert spans(text, pii_engine.analyze(text), "PERSON") == []
+
+
+def test_a_pair_the_model_reads_as_one_company_stays_one(pii_engine):
+    text = "Is Marks & Spencer open on Sunday?"
+    found = pii_engine.analyze(text)
+    assert "Marks" not in spans(text, found, "PERSON")
+    assert spans(text, found, "ORGANIZATION") == ["Marks & Spencer"]

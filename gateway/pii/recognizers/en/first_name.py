@@ -539,6 +539,10 @@ class GivenNameRecognizer(NerRecognizer):
         """An inflected form of an English word that is not itself a lemma ("said", "spelled")."""
         return word not in self.english_words and self._english(word, inflected=True)
 
+    def is_name(self, word: str) -> bool:
+        """`word` is a given name (accents folded, possessive ignored)."""
+        return self._is_name(word)
+
     def _is_name(self, word: str) -> bool:
         # "Anna's", "Mary\'s" (text pasted from code): the name is before the possessive.
         low = _POSSESSIVE_END.sub("", word.lower()).strip("'’,.:;!?\\")

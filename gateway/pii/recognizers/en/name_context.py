@@ -159,6 +159,9 @@ def list_members(
         if any(place_or_company(text[s:e]) or _NUMBER_AFTER.match(text, e) or in_address_context(text, s, e)
                for s, e in items):
             continue
+        first, last = items[0][0], items[-1][1]
+        if "&" in text[first:last] and any(o.start <= first and last <= o.end for o in organisations):
+            continue  # "Marks & Spencer" read whole as an ORG by the model: the firm's name
         cued = _PEOPLE_BEFORE.search(text, max(0, items[0][0] - 40), items[0][0]) is not None
         if not cued and not _AND.search(text, match.start(), match.end()):
             continue  # "Hamilton East, Wolf-Carpenter is …": commas alone join appositions

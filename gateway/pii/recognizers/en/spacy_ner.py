@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 
 import regex
 
@@ -66,6 +67,12 @@ class SpacyNerRecognizer(NerRecognizer):
     }
     SCORE = 0.85
 
+    def __init__(self, *, is_name: Callable[[str], bool] | None = None, **kwargs) -> None:
+        # `is_name`: a given-name test (GivenNameRecognizer.is_name), so "Marks & Spencer" is a
+        # firm and "Anna & Tom" two people; None leaves such pairs to the other firm cues.
+        super().__init__(**kwargs)
+        self._is_name = is_name
+
     def analyze(self, text, entities, nlp_artifacts=None):  # noqa: D102
         results = self._split_lists(text, super().analyze(text, entities, nlp_artifacts))
         for r in results:
@@ -91,7 +98,9 @@ class SpacyNerRecognizer(NerRecognizer):
                 r.end = r.start  # "in March", "since Friday": a date, not a person
         results = [r for r in results if r.end > r.start and any(c.isalpha() for c in text[r.start : r.end])]
         firms = (
-            firm_lists(text, lower=is_lowercase_message(text)) if any(r.entity_type == "PERSON" for r in results) else []
+            firm_lists(text, lower=is_lowercase_message(text), is_name=self._is_name)
+            if any(r.entity_type == "PERSON" for r in results)
+            else []
         )
         persons = [(r.start, r.end) for r in results if r.entity_type == "PERSON"]
         return [r for r in results if self._kept(text, r, firms, persons)]
