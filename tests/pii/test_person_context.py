@@ -217,7 +217,11 @@ def test_surname_lists_that_name_a_firm(text, firm):
 
 @pytest.mark.parametrize(
     "text",
-    ["our 3 founders: Kovalev, Lee and Phillips.", "cc Anna, Tom and Ben on the reply", "Anna Lee and Tom Ford were there."],
+    [
+        "our 3 founders: Kovalev, Lee and Phillips.",
+        "cc Anna, Tom and Ben on the reply",
+        "Anna Lee and Tom Ford were there.",
+    ],
 )
 def test_people_lists_are_not_firms(text):
     assert firm_lists(text) == []
@@ -368,7 +372,10 @@ def test_a_name_inside_a_model_misreading_after_a_sentence_word_or_addressee_ver
 
 @pytest.mark.parametrize(
     "text,firm",
-    [("Is Marks & Spencer open on Sunday?", "Marks & Spencer"), ("Johnson & Johnson products are out", "Johnson & Johnson")],
+    [
+        ("Is Marks & Spencer open on Sunday?", "Marks & Spencer"),
+        ("Johnson & Johnson products are out", "Johnson & Johnson"),
+    ],
 )
 def test_two_words_joined_by_ampersand_are_a_firm_unless_both_are_given_names(text, firm):
     assert [text[s:e] for s, e in firm_lists(text, is_name=_is_name)] == [firm]

@@ -121,7 +121,9 @@ def _names(rng: random.Random, lower: bool) -> dict[str, Piece]:
         "given": (case(given), "PERSON"), "last": (case(last), "PERSON"), "full": (case(full), "PERSON"),
         "pair": (case(f"{last}, {given}"), "PERSON"),
         "title": (case(pick(rng, _TITLES)), None),
-        "city": (pick(rng, _CITIES), None), "country": (pick(rng, _COUNTRIES), None), "street": (pick(rng, _STREETS), None),
+        "city": (pick(rng, _CITIES), None),
+        "country": (pick(rng, _COUNTRIES), None),
+        "street": (pick(rng, _STREETS), None),
     }
     for slot, name in zip("abc", others):
         values[slot] = (case(name), "PERSON")

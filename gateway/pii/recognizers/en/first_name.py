@@ -273,7 +273,9 @@ class GivenNameRecognizer(NerRecognizer):
                 continue
             if words[0][:1].islower() and not (self._is_name(words[0]) or word_name):
                 continue
-            if any(s.start < end and start < s.end for s in spans) or (place_or_company(m.group("name")) and not word_name):
+            if any(s.start < end and start < s.end for s in spans):
+                continue
+            if place_or_company(m.group("name")) and not word_name:
                 continue
             out.append(self._result(start, end, self.RELABEL_SCORE, "speaker"))
         return out
@@ -324,7 +326,9 @@ class GivenNameRecognizer(NerRecognizer):
         out = []
         for span in _parts(text, [s for s in spans if s.label in self.RELABEL]):
             words = text[span.start : span.end].split()
-            capitalised = all(_NAME_WORD_RE.fullmatch(w) or (i and w in _SURNAME_PARTICLES) for i, w in enumerate(words))
+            capitalised = all(
+                _NAME_WORD_RE.fullmatch(w) or (i and w in _SURNAME_PARTICLES) for i, w in enumerate(words)
+            )
             if not (1 <= len(words) <= 3 and capitalised):
                 tail = self._name_tail(text, span)
                 if tail is not None:
@@ -400,7 +404,11 @@ class GivenNameRecognizer(NerRecognizer):
                 continue
             if surname:
                 end = following.end()
-            if in_address_context(text, start, end) or in_place_context(text, start, end) or place_or_company(text[start:end]):
+            if (
+                in_address_context(text, start, end)
+                or in_place_context(text, start, end)
+                or place_or_company(text[start:end])
+            ):
                 continue
             score = self.RELABEL_SCORE if over_model else self.LOWER_SCORE
             out.append(self._result(start, end, score, "lower_case_given_name"))
@@ -419,7 +427,8 @@ class GivenNameRecognizer(NerRecognizer):
             return None
         # A given name, or any name word after a verb whose object is a person ("Please cc Võ
         # Minh Nguyễn" as one ORG).
-        if not (self._is_name(run[0].group()) or ADDRESSEE_BEFORE.search(text, max(0, run[0].start() - 24), run[0].start())):
+        addressed = ADDRESSEE_BEFORE.search(text, max(0, run[0].start() - 24), run[0].start())
+        if not (self._is_name(run[0].group()) or addressed):
             return None
         start, end = run[0].start(), run[-1].end()
         if in_address_context(text, start, end) or place_or_company(text[start:end]):
@@ -500,8 +509,10 @@ class GivenNameRecognizer(NerRecognizer):
             for s in spans
             if s.label != "PERSON"
             for m in [_LAST_WORD.search(text, s.start, s.end)]
-            if m is not None and m.start() > s.start and text[s.start : m.start()].split()[0].lower() in self.english_words
+            if m is not None
+            and m.start() > s.start
             and len(text[s.start : m.start()].split()) == 1
+            and text[s.start : m.start()].split()[0].lower() in self.english_words
         }
         covered += [(s.start, s.end) for s in spans]
         out = []

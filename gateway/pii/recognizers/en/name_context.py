@@ -210,7 +210,9 @@ _KIN = (
     r"niece|nephew|cousin|grandmother|grandfather|grandma|grandpa|granny|grandson|granddaughter|girlfriend|boyfriend|"
     r"fiancée?|fiancee?|widow|widower|kids?|children|child|baby|twins?|stepson|stepdaughter|stepmother|stepfather"
 )
-_PERSONAL = rf"{_KIN}|birthday|passport|boss|manager|assistant|colleague|friend|maiden|surname|signature|funeral|wedding"
+_PERSONAL = (
+    rf"{_KIN}|birthday|passport|boss|manager|assistant|colleague|friend|maiden|surname|signature|funeral|wedding"
+)
 _SHARED = r"address|phone|mobile|number|email|e-mail|account|details|order|card|booking|ticket|profile"
 # Found from the possessive ending back to the name (a scan from every word is ~5x slower).
 _POSSESSIVE_NOUN = regex.compile(
@@ -240,7 +242,8 @@ _BOUNDARY_BEFORE = regex.compile(r"(?:^|\n|[.!?][ \t])[ \t]*$")
 _OWNER = regex.compile(r"\b(?:my|our|his|her|their|your)\s")
 _SAYING = regex.compile(r"\b(?:said|says|ask|repl|add|wr[io]te|explain|insist|told)")
 _QUOTE_SPEAKER = regex.compile(
-    r"(?:[\"”'’]|[!?](?=[ \t]))[ \t]*,?[ \t]*(?:said|says|asked|asks|replied|replies|added|adds|wrote|writes|explained|insisted|told)"
+    r"(?:[\"”'’]|[!?](?=[ \t]))[ \t]*,?[ \t]*"
+    r"(?:said|says|asked|asks|replied|replies|added|adds|wrote|writes|explained|insisted|told)"
     rf"[ \t]+(?P<name>{NAME_CASED}|{_NAME_LOWER})"
 )
 # The speaker before the verb: "\"It shipped on Monday,\" Anna Kowalski told me."

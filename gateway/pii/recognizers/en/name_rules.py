@@ -48,7 +48,8 @@ _CUE = (
 # "this is fine" and "i'm fine" are not introductions.
 _STRONG_CUE = (
     r"(?:name(?:\s+is|\s+was|\s*:)|call\s+me|calls\s+me|called\s+me|named(?:\s+(?:him|her|them|me|us))?|dear|"
-    r"user\s*:|customer\s*:|(?:account|booking|order|reservation|subscription|card)\s+is\s+(?:under|in\s+the\s+name\s+of))"
+    r"user\s*:|customer\s*:|"
+    r"(?:account|booking|order|reservation|subscription|card)\s+is\s+(?:under|in\s+the\s+name\s+of))"
 )
 # A capitalised name word: "Anna", "Müller-Lüdenscheidt", "McKenzie", "O'Brien", "D'Alessandro";
 # never the possessive ending ("Anna's" → "Anna").

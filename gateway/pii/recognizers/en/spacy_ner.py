@@ -108,7 +108,8 @@ class SpacyNerRecognizer(NerRecognizer):
     def _kept(self, text, r, firms, persons) -> bool:
         # Joined by "and" to a street address, a name of any type is part of it ("Please
         # return to Iwan and Aqqusinersuaq 171").
-        if r.entity_type in ("PERSON", "ORGANIZATION") and "\n" not in text[r.start : r.end] and and_address(text, r.end):
+        one_line = "\n" not in text[r.start : r.end]
+        if r.entity_type in ("PERSON", "ORGANIZATION") and one_line and and_address(text, r.end):
             return False
         if r.entity_type != "PERSON":
             return True
