@@ -516,18 +516,21 @@ class GivenNameRecognizer(NerRecognizer):
         }
         covered += [(s.start, s.end) for s in spans]
         out = []
-        for word in sorted(words):
-            for match in regex.finditer(rf"(?<![\p{{L}}\d@._-]){regex.escape(word)}(?![\p{{L}}\d@_])", text):
-                start, end = match.span()
-                if in_address_context(text, start, end):
-                    continue
-                if (start, end) in exact and (start, end) not in people:
-                    out.append(self._result(start, end, self.RELABEL_SCORE, "repeated_name"))
-                    continue
-                if any(s < end and start < e for s, e in covered):
-                    continue
-                covered.append((start, end))
-                out.append(self._result(start, end, self.SCORE, "repeated_name"))
+        if not words:
+            return out
+        # One pattern for all the words (longest first), one pass over the text.
+        alternatives = "|".join(regex.escape(w) for w in sorted(words, key=lambda w: (-len(w), w)))
+        for match in regex.finditer(rf"(?<![\p{{L}}\d@._-])(?:{alternatives})(?![\p{{L}}\d@_])", text):
+            start, end = match.span()
+            if in_address_context(text, start, end):
+                continue
+            if (start, end) in exact and (start, end) not in people:
+                out.append(self._result(start, end, self.RELABEL_SCORE, "repeated_name"))
+                continue
+            if any(s < end and start < e for s, e in covered):
+                continue
+            covered.append((start, end))
+            out.append(self._result(start, end, self.SCORE, "repeated_name"))
         return out
 
     def _english(self, word: str, *, inflected: bool = False) -> bool:

@@ -236,7 +236,7 @@ _SIGNOFF_WORDS = (
 _SIGNOFF = regex.compile(
     rf"(?i:{_SIGNOFF_WORDS})[ \t]*[,.!]?[ \t]*(?:\r?\n[ \t]*)?(?P<name>{NAME_CASED})[ \t]*[.!]?[ \t]*(?=\r?\n|$)"
 )
-_SIGNOFF_START = regex.compile(r"(?i)\b(?:kind|best|warm|many|thank|all|regards|cheers|sincerely|yours|br|talk|take)")
+_SIGNOFF_START = regex.compile(rf"(?i)\b(?:{_SIGNOFF_WORDS})\b")
 _BOUNDARY_BEFORE = regex.compile(r"(?:^|\n|[.!?][ \t])[ \t]*$")
 # Cheap first looks, so the patterns above run only on messages that can match them.
 _OWNER = regex.compile(r"\b(?:my|our|his|her|their|your)\s")
