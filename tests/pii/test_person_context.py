@@ -57,6 +57,8 @@ def test_dates_counts_and_people_are_not_addresses(text, word):
         ("I'm in Korbous, at the conference", "Korbous"),
         ("Celebrating its 10th year in Quincy, the shop", "Quincy"),
         ("She was born in Adelaide.", "Adelaide"),
+        ("We relocated from Querétaro to Rotterdam in March.", "Rotterdam"),
+        ("The package is stuck at the depot in Braga.", "Braga"),
     ],
 )
 def test_place_words_labels_and_travel_verbs_make_a_place(text, word):
@@ -71,6 +73,7 @@ def test_place_words_labels_and_travel_verbs_make_a_place(text, word):
         ("I'm in Anna's team.", "Anna"),
         ("Meet me at Priya's desk.", "Priya"),
         ("I am Joanna and I need help.", "Joanna"),
+        ("I forwarded the e-mail from Anna to Tom.", "Tom"),
     ],
 )
 def test_bare_prepositions_and_possessives_keep_the_person(text, word):
@@ -392,3 +395,9 @@ def test_a_pair_the_model_reads_as_one_company_stays_one(pii_engine):
     found = pii_engine.analyze(text)
     assert "Marks" not in spans(text, found, "PERSON")
     assert spans(text, found, "ORGANIZATION") == ["Marks & Spencer"]
+
+
+def test_a_country_in_its_own_language_is_no_person(pii_engine):
+    text = "I live at Piazzale Marconi 56, 00184 Roma (Italia)."
+    found = pii_engine.analyze(text)
+    assert spans(text, found, "PERSON") == []

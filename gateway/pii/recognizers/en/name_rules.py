@@ -105,7 +105,10 @@ COUNTRIES = frozenset(
     sweden switzerland syria taiwan tajikistan tanzania thailand togo tonga tunisia turkey
     turkmenistan tuvalu uganda ukraine uruguay uzbekistan vanuatu venezuela vietnam yemen zambia
     zimbabwe greenland aruba bermuda anguilla gibraltar macau macao curacao guam martinique
-    reunion mayotte tokelau niue montserrat""".split()
+    reunion mayotte tokelau niue montserrat
+    italia españa espana deutschland brasil méxico polska sverige norge danmark suomi nederland
+    schweiz suisse svizzera österreich hellas türkiye magyarország česko românia hrvatska srbija
+    slovensko slovenija éire portugal""".split()
 )
 # Multi-word countries whose words are also given names ("Marshall Islands", "Sri Lanka").
 COUNTRY_WORDS = frozenset("islands island lanka trinidad tobago faso verde leone rica salvador arabia".split())
@@ -149,8 +152,12 @@ PLACE_BEFORE = regex.compile(
     r"|(?<![\p{L}])(?:ship(?:ping)?[ \t]+to|deliver(?:y)?[ \t]+to|send[ \t]+to|address|postcode|zip)[ \t]*:"
     r"|(?<![\p{L}])(?:moved|moving|move|relocated|relocating|emigrated|flew|flying|fly|flights?|travel(?:l?ed|l?ing)?|"
     r"drove|driving|commut(?:e|es|ed|ing)|i'?m|i[ \t]+am|we'?re|we[ \t]+are|live[sd]?|living|based|located|"
-    r"stay(?:ed|ing|s)?|landed|arrived|arriving|arrive|year|years|months?|weeks?|here|currently|trip|holiday|vacation)"
-    r"(?:[ \t]+(?:here|back|away|over|there|now|currently))?[ \t]+(?:from|to|in|into|at))[ \t]+$"
+    r"stay(?:ed|ing|s)?|landed|arrived|arriving|arrive|year|years|months?|weeks?|here|currently|trip|holiday|vacation|"
+    r"depot|warehouse|hub|store|shop|branch|hotel|facility)"
+    r"(?:[ \t]+(?:here|back|away|over|there|now|currently))?[ \t]+(?:from|to|in|into|at)"
+    # The second place of a move: "we relocated from Querétaro to Rotterdam".
+    r"|(?<![\p{L}])(?:moved|moving|relocated|relocating|emigrated|flew|flying|travel(?:l?ed|l?ing)?|drove|driving)"
+    r"(?:[ \t]+(?:here|back|away|over))?[ \t]+from[ \t]+\p{Lu}[\p{L}'’-]*(?:[ \t]+\p{Lu}[\p{L}'’-]*){0,2}[ \t]+to)[ \t]+$"
 )
 # Coordinated with an address ("Please return to Eloise and 226 Thomas Avenue", "Ries and
 # Κασνέτη 290"): the span is part of it. The conjunct is a house number, a post box, a street
@@ -199,7 +206,7 @@ def in_place_context(text: str, start: int, end: int) -> bool:
     last = before.rsplit(None, 1)[-1].lower() if before else ""
     if not (last.endswith(":") or last in _PLACE_LAST_WORDS):
         return False  # a cheap look at the word before, so the pattern runs on few spans
-    return PLACE_BEFORE.search(text, max(0, start - 40), start) is not None
+    return PLACE_BEFORE.search(text, max(0, start - 60), start) is not None
 
 
 # The last word before a span that `PLACE_BEFORE` can end with (besides a label's colon).
