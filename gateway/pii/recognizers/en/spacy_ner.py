@@ -9,6 +9,7 @@ import regex
 
 from gateway.pii.recognizers.base import NerRecognizer
 from gateway.pii.recognizers.en.name_context import firm_lists, in_firm_list
+from gateway.pii.recognizers.en.name_lists import POSSESSIVE_END
 from gateway.pii.recognizers.en.name_rules import (
     LEADING_TITLE,
     TITLE_WORDS,
@@ -37,7 +38,6 @@ _ADDRESS_LIKE = regex.compile(
 )
 
 
-_POSSESSIVE_END = regex.compile(r"\\?['’]s$")
 _NAME_STOP = regex.compile(r"[:\"“”\\]")
 # A comma-separated part of a span: its words, without the comma and spaces around them.
 _JOINER = regex.compile(r",|[ \t](?:and|&|to|with|or)[ \t]")
@@ -85,7 +85,7 @@ class SpacyNerRecognizer(NerRecognizer):
             if cut is not None:
                 r.end = r.start + len(text[r.start : cut.start()].rstrip())
             # "Anna's", "Google's" read whole: the possessive ending is no part of the name.
-            possessive = _POSSESSIVE_END.search(text, r.start, r.end)
+            possessive = POSSESSIVE_END.search(text, r.start, r.end)
             if possessive is not None:
                 r.end = possessive.start()
             # A title read into the name ("Mme. Lefèvre", "Herr Brandt"): the name is after it.
