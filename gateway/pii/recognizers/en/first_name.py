@@ -91,6 +91,8 @@ _SUBJECT = regex.compile(
 )
 # A capitalised name word anywhere (for later mentions of a name already found).
 _NAME_PART = regex.compile(r"\p{Lu}[\p{Ll}'’]+(?:-\p{Lu}[\p{Ll}'’]+)*")
+# A capitalised word where a name word may be mentioned again (`_repeated`).
+_MENTION = regex.compile(r"(?<![\p{L}\d@._-])\p{Lu}[\p{Ll}'’]+(?:-\p{Lu}[\p{Ll}'’]+)*(?![\p{L}\d@_])")
 # Lower-case words that are given names somewhere but, in a chat, are banking/tech terms.
 _LOWER_NOT_NAMES = frozenset("iban bic swift ssn pin otp cvv visa amex paypal app sms ok".split())
 _TOKEN = regex.compile(r"\S+")
@@ -467,10 +469,15 @@ class GivenNameRecognizer(NerRecognizer):
         out = []
         if not words:
             return out
-        # One pattern for all the words (longest first), one pass over the text.
-        alternatives = "|".join(regex.escape(w) for w in sorted(words, key=lambda w: (-len(w), w)))
-        for match in regex.finditer(rf"(?<![\p{{L}}\d@._-])(?:{alternatives})(?![\p{{L}}\d@_])", text):
-            start, end = match.span()
+        # One pass of a fixed pattern over the text (a pattern built from this message's words
+        # would be compiled anew for every message).
+        for match in _MENTION.finditer(text):
+            word = match.group()
+            if word not in words:
+                word = POSSESSIVE_END.sub("", word)
+                if word not in words:
+                    continue
+            start, end = match.start(), match.start() + len(word)
             if in_address_context(text, start, end):
                 continue
             if (start, end) in exact and (start, end) not in people:
