@@ -178,7 +178,7 @@ class IntlStreetAddressRecognizer(GovPatternRecognizer):
             for result in self._matches(text, pattern, rx):
                 if pattern.name == "postal_city" and not self._known_city(rx, text, result.start):
                     continue
-                if pattern.name == "glued_street" and not self._plausible_glued(rx, text, result.start):
+                if pattern.name == "glued_street" and not self._plausible_glued(rx, text, result):
                     continue
                 if pattern.name in ("glued_street", "prefix_street", "number_first_fr") and self._has_tail(text, result):
                     result.score = max(result.score, 0.75)
@@ -194,16 +194,19 @@ class IntlStreetAddressRecognizer(GovPatternRecognizer):
         # "75008 Paris Tuesday": the longest known prefix of the capitalised words.
         return any(" ".join(words[:k]) in self.known_places for k in range(len(words), 0, -1))
 
-    @staticmethod
-    def _plausible_glued(rx, text: str, start: int) -> bool:
-        match = rx.match(text, start)
+    @classmethod
+    def _plausible_glued(cls, rx, text: str, result) -> bool:
+        match = rx.match(text, result.start)
         if match is None or match.group("type") is None:
             return True
         kind = match.group("type").lower()
         stem = match.group("stem")
         if kind == "ring" and stem[-1:].lower() in "aeiouy":
-            return False  # "Offering 2", "Catering 5", "Monitoring 3": English -ing words
-        return kind not in _SHORT_GLUED or len(stem) >= _SHORT_GLUED_MIN_STEM
+            # "Offering 2", "Catering 5", "Monitoring 3" are English -ing words; "Goethering 150"
+            # is a street when a postal code and city follow it.
+            return cls._has_tail(text, result)
+        # A short stem ("Ågade 32") is a street too when a postal code and city follow.
+        return kind not in _SHORT_GLUED or len(stem) >= _SHORT_GLUED_MIN_STEM or cls._has_tail(text, result)
 
     @staticmethod
     def _has_tail(text: str, result) -> bool:
