@@ -133,11 +133,13 @@ _PREFIX_STREET = rf"(?:(?-i:{_FIRST})|(?-i:{_FIRST_LOWER})(?![\p{{L}}]))[ \t]+{_
 # "Vinohradská 12", Norwegian "Veslebakken 48", Estonian "Metsanurga 48"): after one of these,
 # capitalised name words and a house number are a street.
 _ADDRESS_CUE = (
-    r"(?<=(?i:(?<![\p{L}])(?:address(?:[ \t]+is)?|addresses|adresse|adresa|lives[ \t]+at|live[ \t]+at|living[ \t]+at|"
+    r"(?<![\p{L}])(?i:address(?:[ \t]+is)?|addresses|adresse|adresa|lives[ \t]+at|live[ \t]+at|living[ \t]+at|"
     r"located[ \t]+at|office[ \t]+is[ \t]+at|ship(?:ped)?(?:[ \t]+it)?[ \t]+to|deliver(?:ed|y)?(?:[ \t]+it)?[ \t]+to|"
-    r"send(?:[ \t]+it)?[ \t]+to|moved[ \t]+to|return[ \t]+(?:it[ \t]+)?to))[ \t]*:?[ \t]+)"
+    r"send(?:[ \t]+it)?[ \t]+to|moved[ \t]+to|return[ \t]+(?:it[ \t]+)?to)[ \t]*:?[ \t]+"
 )
-_TYPELESS_STREET = rf"(?:\d{{1,5}}[ \t]+)?(?-i:{_NAME_SEQ})(?:,[ \t]*|[ \t]+){_NUMBER_MARK}{_HOUSE}{_R}"
+# An optional house number first, then up to four capitalised words with particles between them.
+_TYPELESS_STREET = (rf"(?:\d{{1,5}}[ \t]+)?(?-i:{_CAP}(?:[ \t]+(?:{_PARTICLE}[ \t]+){{0,2}}{_CAP}){{0,3}})"
+                    rf"(?:,[ \t]*|[ \t]+){_NUMBER_MARK}{_HOUSE}{_R}")
 # A postal code and city after it are evidence enough without a cue ("Husova 5, 110 00 Praha 1").
 _POSTCODE_CITY = rf"{_SEP}{_POSTCODE}[ \t]+{_CITY}"
 
@@ -172,8 +174,11 @@ class IntlStreetAddressRecognizer(GovPatternRecognizer):
             rf"(?:{_POSTAL}|[ \t]*\n[ \t]*{_CITY}(?=[ \t]*(?:\n|,|$)))*",
             0.6,
         ),
-        Pattern("cued_street", rf"{_ADDRESS_CUE}{_TYPELESS_STREET}(?:{_TAIL})*", 0.6),
-        Pattern("typeless_street_postal", rf"{_L}{_TYPELESS_STREET}(?:{_UNIT})*{_POSTCODE_CITY}(?:{_TAIL})*", 0.6),
+        # The cue is matched, the street after it reported (the `value` group).
+        Pattern("cued_street", rf"{_ADDRESS_CUE}(?P<value>{_TYPELESS_STREET}(?:{_TAIL})*)", 0.6),
+        # Tried at every capital or digit only (the lookahead fails fast elsewhere: it runs on every message).
+        Pattern("typeless_street_postal",
+                rf"(?=[\p{{Lu}}\d]){_L}{_TYPELESS_STREET}(?:{_UNIT})*{_POSTCODE_CITY}(?:{_TAIL})*", 0.6),
         Pattern("unit_first_uk", rf"{_L}(?i:flat|apartment|unit)[ \t]+\d{{1,4}}[A-Za-z]?,[ \t]+\d{{1,5}}[A-Za-z]?[ \t]+{_CAP}", 0.6),
         Pattern("postal_city", rf"{_L}{_POSTCODE}[ \t]+(?P<city>{_CITY})", 0.6),
         Pattern("uk_postcode", rf"{_L}{_UK_POSTCODE}", 0.45),
