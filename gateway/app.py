@@ -62,9 +62,10 @@ def create_app(settings: Settings | None = None, *, pii_engine: PiiEngine | None
                    health.router):
         app.include_router(router)
     if settings.console_enabled:
-        app.include_router(console_pages.router)
+        # The pages last: their catch-all 404 page would otherwise answer for the JSON and the CSS.
         app.include_router(console_api.router)
         app.mount("/console/static", StaticFiles(directory=STATIC), name="console-static")
+        app.include_router(console_pages.router)
         install_handlers(app)
     _install_error_handlers(app)
     return app

@@ -156,8 +156,9 @@ def users() -> None:
 
 def _console_auth():  # type: ignore[no-untyped-def]
     from gateway.console.auth import ConsoleAuth
+    from gateway.store.console import ConsoleStore
 
-    return ConsoleAuth.from_settings(_settings(), _database())
+    return ConsoleAuth.from_settings(_settings(), ConsoleStore(_database()))
 
 
 @users.command("create")
@@ -214,6 +215,23 @@ def users_disable(username: str, as_json: bool) -> None:
     _emit({"username": username, "disabled": disabled}, as_json,
           lambda v: click.echo(f"disabled {username}" if disabled else f"no active console user {username}"))
     if not disabled:
+        sys.exit(1)
+
+
+@users.command("unlock")
+@click.argument("username")
+@click.option("--json", "as_json", is_flag=True)
+def users_unlock(username: str, as_json: bool) -> None:
+    """Lift a console user's lock-out (after failed sign-ins) before it runs out."""
+    from gateway.store.console import ConsoleStore
+
+    store = ConsoleStore(_database())
+    unlocked = store.unlock(username)
+    if unlocked:
+        store.add_event(at=datetime.now(UTC), username=username, action="user_unlocked")
+    _emit({"username": username, "unlocked": unlocked}, as_json,
+          lambda v: click.echo(f"unlocked {username}" if unlocked else f"no console user {username}"))
+    if not unlocked:
         sys.exit(1)
 
 

@@ -209,6 +209,9 @@ class Settings(BaseSettings):
     # Session cookies are Secure when the request came over https; set true behind a TLS proxy
     # that forwards plain http, so the browser never sends the cookie in clear.
     console_secure_cookies: bool | None = None
+    # The console's public origin behind a TLS proxy (e.g. https://govgate.example.com): forms
+    # whose Origin is not this are refused. None: the origin the request itself shows.
+    console_origin: str | None = Field(default=None, pattern=r"^https?://[^\s/?#]+$")
     # Prepared candidate policies the console may replay, one sub-folder each (optional).
     policy_candidates_dir: Path | None = None
 

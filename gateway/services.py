@@ -42,6 +42,7 @@ from gateway.stages.detection import PiiDetection
 from gateway.stages.policy import PolicyGate
 from gateway.stages.recording import Recorder
 from gateway.store.checkpoint import CHECKPOINT_KEY_PURPOSE
+from gateway.store.console import ConsoleStore
 from gateway.store.db import make_engine, migrate
 from gateway.store.decision_log import DecisionLog
 from gateway.store.keys import KeyStore
@@ -138,9 +139,9 @@ def open_shadow(settings: Settings) -> ShadowEvaluator | None:
 def open_console(settings: Settings, database: Engine) -> Console | None:
     if not settings.console_enabled:
         return None
-    return Console(auth=ConsoleAuth.from_settings(settings, database), candidates_dir=settings.policy_candidates_dir,
+    return Console(auth=ConsoleAuth.from_settings(settings, ConsoleStore(database)), candidates_dir=settings.policy_candidates_dir,
                    uploads_dir=settings.data_dir / "policy-candidates",
-                   secure_cookies=settings.console_secure_cookies)
+                   secure_cookies=settings.console_secure_cookies, origin=settings.console_origin)
 
 
 def uses_builtin_demo(settings: Settings) -> bool:

@@ -39,9 +39,9 @@ async def overview(request: Request) -> Response:
 
 @router.get("/decisions")
 async def decisions(request: Request) -> Response:
-    await viewer(request, "decisions", as_json=True)
+    seen = await viewer(request, "decisions", as_json=True)
     query = queries.DecisionQuery.parse(list(request.query_params.multi_items()))
-    page = await _blocking(queries.decisions, request.app.state.services, query)
+    page = await _blocking(lambda: queries.decisions(request.app.state.services, query, role=seen.role))
     return json_response({"object": "list", **queries.as_json(page)})
 
 
@@ -86,6 +86,6 @@ async def policies(request: Request) -> Response:
 @router.get("/activity")
 async def activity(request: Request) -> Response:
     await viewer(request, "activity", as_json=True)
-    store = console_of(request).auth.store
-    events = await _blocking(lambda: store.events(limit=200))
-    return json_response({"object": "list", "data": [queries.as_json(e) for e in events]})
+    query = queries.ActivityQuery.parse(list(request.query_params.multi_items()))
+    page = await _blocking(queries.activity, console_of(request).auth.store, query)
+    return json_response({"object": "list", **queries.as_json(page)})

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
-from sqlalchemy import Engine
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from gateway.config import Settings
@@ -62,8 +61,8 @@ class ConsoleAuth:
         self._dummy_hash = self._hasher.hash(secrets.token_urlsafe(16))
 
     @classmethod
-    def from_settings(cls, settings: Settings, database: Engine) -> ConsoleAuth:
-        return cls(ConsoleStore(database), max_failures=settings.console_max_failures,
+    def from_settings(cls, settings: Settings, store: ConsoleStore) -> ConsoleAuth:
+        return cls(store, max_failures=settings.console_max_failures,
                    lockout=timedelta(seconds=settings.console_lockout_s),
                    idle_timeout=timedelta(seconds=settings.console_idle_timeout_s),
                    max_age=timedelta(seconds=settings.console_max_age_s))
@@ -80,34 +79,37 @@ class ConsoleAuth:
                                       now=now)
 
     def sign_in(self, username: str, password: str, *, now: datetime) -> SignIn:
+        """Every path verifies one argon2 hash (a dummy one when there is no account to check),
+        so the time taken tells nothing about which usernames exist or are locked."""
         user = self.store.user(username) if USERNAME.fullmatch(username) else None
         if user is None or len(password) > MAX_PASSWORD_CHARS:
-            self._verify(self._dummy_hash, password[:MAX_PASSWORD_CHARS])
-            self.store.add_event(at=now, username=UNKNOWN_USER, action="sign_in_failed", detail={"why": "invalid"})
-            return SignIn(failure="invalid")
+            return self._refuse(UNKNOWN_USER, "invalid", password, now)
         if user.disabled:
-            self._verify(self._dummy_hash, password)
-            self.store.add_event(at=now, username=user.username, action="sign_in_failed", detail={"why": "disabled"})
-            return SignIn(failure="invalid")
-        if user.locked_until is not None and user.locked_until > now:
-            self.store.add_event(at=now, username=user.username, action="sign_in_failed", detail={"why": "locked"})
-            return SignIn(failure="locked")
+            return self._refuse(user.username, "disabled", password, now)
+        attempt = self.store.reserve_attempt(user.username, now=now)
+        if attempt is None or attempt > self.max_failures:
+            # Locked, or guesses sent in parallel past the allowance: they are not even checked.
+            return self._refuse(user.username, "locked", password, now)
         if not self._verify(user.password_hash, password):
-            attempts = user.failed_attempts + 1
-            locked_until = now + self.lockout if attempts >= self.max_failures else None
-            self.store.record_failure(user.username, locked_until=locked_until)
             self.store.add_event(at=now, username=user.username, action="sign_in_failed",
-                                 detail={"why": "invalid", "attempts": attempts})
-            if locked_until is not None:
+                                 detail={"why": "invalid", "attempts": attempt})
+            if attempt == self.max_failures:
+                self.store.lock(user.username, until=now + self.lockout)
                 self.store.add_event(at=now, username=user.username, action="locked_out",
-                                     detail={"until": locked_until.isoformat()})
+                                     detail={"until": (now + self.lockout).isoformat()})
                 return SignIn(failure="locked")
             return SignIn(failure="invalid")
         self.store.reset_failures(user.username)
+        self.store.end_idle_sessions(seen_before=now - self.idle_timeout)  # sessions nobody can use any more
         token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
         self.store.create_session(token_hash=token_hash(token), username=user.username, csrf_token=csrf, now=now)
         self.store.add_event(at=now, username=user.username, action="sign_in")
         return SignIn(token=token, session=self.store.session(token_hash(token)))
+
+    def _refuse(self, username: str, why: str, password: str, now: datetime) -> SignIn:
+        self._verify(self._dummy_hash, password[:MAX_PASSWORD_CHARS])
+        self.store.add_event(at=now, username=username, action="sign_in_failed", detail={"why": why})
+        return SignIn(failure="locked" if why == "locked" else "invalid")
 
     def session(self, token: str | None, *, now: datetime) -> SessionInfo | None:
         """The live session this cookie opens, or None (unknown, idle too long, too old, user disabled)."""

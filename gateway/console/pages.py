@@ -16,6 +16,8 @@ action that changes something is recorded as a console event.
 
 from __future__ import annotations
 
+import math
+import re
 import secrets
 from datetime import UTC, datetime
 from typing import Any
@@ -29,12 +31,13 @@ from audits.render import render_fragment, report_css
 from gateway.api.audits import AUDIT_ID, file_response, parse_audit_request, queue_audit
 from gateway.api.decisions import DECISION_ID
 from gateway.console import queries
-from gateway.console.candidates import CandidateError, keep_upload, kept_upload, prepared, prepared_dir
+from gateway.console.candidates import CandidateError, keep_upload, prepared, prepared_dir, snapshot
 from gateway.console.texts import LANGS, text
-from gateway.console.web import (LOGIN_COOKIE, PREFIX, SESSION_COOKIE, Refused, SignInNeeded, Viewer, check_origin,
+from gateway.console.web import (LOGIN_COOKIE, PREFIX, SESSION_COOKIE, SIGN_IN_QUEUE, Refused, SignInNeeded, Viewer, check_origin,
                                  console_of, posted_form, redirect, refuse_api_keys, render, safe_next, secure,
                                  viewer)
-from gateway.errors import GatewayError
+from gateway.errors import GatewayError, RateLimited
+from gateway.limits import client_address
 from gateway.policy.errors import PolicyError
 from gateway.policy.replay import CHANGE_KINDS
 
@@ -68,11 +71,15 @@ async def login_form(request: Request) -> Response:
     return _login_page(request, next_path=request.query_params.get("next"))
 
 
-def _login_page(request: Request, *, next_path: object, failed: bool = False) -> Response:
+def _login_page(request: Request, *, next_path: object, failed: bool = False, status_code: int | None = None,
+                retry_after: object = None) -> Response:
     token = secrets.token_urlsafe(32)
     lang = "zh" if request.query_params.get("lang") == "zh" else "en"
+    status = status_code or (401 if failed else 200)
     response = render(request, "login.html", lang=lang, csrf_token=token, next=safe_next(next_path),  # type: ignore[arg-type]
-                      failed=failed, status_code=401 if failed else 200)
+                      failed=failed, too_many=status == 429, status_code=status)
+    if status == 429 and isinstance(retry_after, int | float):
+        response.headers["retry-after"] = str(max(1, math.ceil(retry_after)))
     response.set_cookie(LOGIN_COOKIE, token, httponly=True, samesite="strict", path=PREFIX, secure=secure(request),
                         max_age=3600)
     return response
@@ -90,9 +97,20 @@ async def login(request: Request) -> Response:
     username, password = form.get("username"), form.get("password")
     if not isinstance(username, str) or not isinstance(password, str):
         return _login_page(request, next_path=form.get("next"), failed=True)
-    auth = console_of(request).auth
-    result = await _blocking(lambda: auth.sign_in(username.strip().lower(), password, now=_now()))
+    console = console_of(request)
+    address = client_address() or "unknown"
+    busy = console.sign_in_slots.statistics().tasks_waiting >= SIGN_IN_QUEUE
+    try:
+        console.sign_in_failures.check(address)
+    except RateLimited as error:
+        return _login_page(request, next_path=form.get("next"), failed=True, status_code=429,
+                           retry_after=error.extra.get("retry_after_s"))
+    if busy:
+        return _login_page(request, next_path=form.get("next"), failed=True, status_code=429, retry_after=5)
+    result = await anyio.to_thread.run_sync(
+        lambda: console.auth.sign_in(username.strip().lower(), password, now=_now()), limiter=console.sign_in_slots)
     if result.token is None:
+        console.sign_in_failures.failed(address)
         return _login_page(request, next_path=form.get("next"), failed=True)
     response = redirect(safe_next(form.get("next")))
     response.set_cookie(SESSION_COOKIE, result.token, httponly=True, samesite="strict", path=PREFIX,
@@ -172,7 +190,11 @@ async def decisions_page(request: Request) -> Response:
     except GatewayError as error:
         return render(request, "decisions.html", lang=seen.lang, seen=seen, status_code=400, error=error.message,
                       query=queries.DecisionQuery(), page=None)
-    page = await _blocking(queries.decisions, request.app.state.services, query)
+    try:
+        page = await _blocking(lambda: queries.decisions(request.app.state.services, query, role=seen.role))
+    except GatewayError as error:
+        return render(request, "decisions.html", lang=seen.lang, seen=seen, status_code=error.status_code,
+                      error=error.message, query=queries.DecisionQuery(), page=None)
     return render(request, "decisions.html", lang=seen.lang, seen=seen, query=query, page=page, error=None)
 
 
@@ -288,44 +310,49 @@ async def replay_policy(request: Request) -> Response:
     try:
         if isinstance(upload, UploadFile) and upload.filename:
             data = await upload.read()
-            candidate_dir = await _blocking(keep_upload, data, console.uploads_dir)
-            label, chosen = upload.filename[:100], ""
+            candidate_dir, digest = await _blocking(keep_upload, data, console.uploads_dir)
+            label = upload.filename[:100]
         elif chosen:
-            candidate_dir, label = prepared_dir(console.candidates_dir, chosen), chosen
+            candidate_dir, digest = await _blocking(snapshot, prepared_dir(console.candidates_dir, chosen),
+                                                    console.uploads_dir)
+            label = chosen
         else:
             raise CandidateError("upload a .zip of the policy folder or choose a prepared candidate")
-        review = await _blocking(queries.replay_candidate, state, candidate_dir, window)
+        review = await _blocking(queries.replay_candidate, state, candidate_dir, digest, window)
     except (CandidateError, PolicyError) as error:
-        return await _policies(request, seen, replay_error=str(error)[:2000], status_code=400)
+        return await _policies(request, seen, replay_error=_without_paths(str(error)), status_code=400)
     report = review.report
-    await _event(request, seen, "policy_replayed", {"candidate": label, "bundle_hash": review.bundle_hash,
-                                                     "window": window, "total": report.total,
-                                                     "changed": report.changed})
+    await _event(request, seen, "policy_replayed", {
+        "candidate": label, "bundle_hash": review.bundle_hash, "files_hash": review.files_hash, "window": window,
+        "total": report.total, "changed": report.changed, "tests_failed": review.tests_failed})
     return await _policies(request, seen, review=review, replayed=report, replay_label=label,
-                           replay_window=window, replay_candidate=chosen)
+                           replay_window=window)
+
+
+def _without_paths(message: str) -> str:
+    """A load error names files by their place in the bundle, not by where the server keeps them."""
+    return re.sub(r"/\S*/govgate-upload-[^/\s]+/|/\S*/policy-candidates/[0-9a-f]{64}/", "", message)[:2000]
 
 
 @router.post("/policies/activate")
 async def activate_policy(request: Request) -> Response:
-    """Activate a candidate reviewed by a replay: written into the policy folder, tested and
-    loaded like any edit; rolled back if it does not load."""
+    """Activate a candidate replayed within the last day: written into the policy folder under
+    the reload lock, tested and loaded like any edit, rolled back if it does not load."""
     seen = await viewer(request, "policies")
     form = await posted_form(request, seen)
-    bundle_hash, chosen = str(form.get("bundle_hash") or ""), str(form.get("candidate") or "")
+    digest = str(form.get("files_hash") or "")
     state, console = request.app.state.services, console_of(request)
     previous = state.policy.bundle_hash
     try:
-        candidate_dir = prepared_dir(console.candidates_dir, chosen) if chosen else kept_upload(console.uploads_dir,
-                                                                                                 bundle_hash)
-        why = await _blocking(lambda: queries.activate_candidate(
-            state, candidate_dir, bundle_hash=bundle_hash, backup=console.uploads_dir / "previous",
-            source=f"console:{seen.username}"))
+        bundle_hash, why = await _blocking(lambda: queries.activate_candidate(
+            state, console.auth.store, console.uploads_dir, digest, username=seen.username))
     except (CandidateError, PolicyError) as error:
-        why = str(error)[:2000]
+        bundle_hash, why = None, _without_paths(str(error))
     if why is not None:
+        await _event(request, seen, "policy_activation_failed", {"files_hash": digest[:64], "why": why[:500]})
         return await _policies(request, seen, activate_error=why, status_code=409)
-    await _event(request, seen, "policy_activated", {"bundle_hash": bundle_hash, "previous": previous,
-                                                      "candidate": chosen or "upload"})
+    await _event(request, seen, "policy_activated", {"bundle_hash": bundle_hash, "files_hash": digest,
+                                                      "previous": previous})
     return await _policies(request, seen, activated=bundle_hash)
 
 
@@ -335,6 +362,21 @@ async def activate_policy(request: Request) -> Response:
 @router.get("/activity")
 async def activity_page(request: Request) -> Response:
     seen = await viewer(request, "activity")
-    store = console_of(request).auth.store
-    events = await _blocking(lambda: store.events(limit=200))
-    return render(request, "activity.html", lang=seen.lang, seen=seen, events=events)
+    try:
+        query = queries.ActivityQuery.parse(list(request.query_params.multi_items()))
+    except GatewayError as error:
+        return render(request, "error.html", lang=seen.lang, seen=seen, status_code=400,
+                      message=f"{text(seen.lang, 'bad_request')}: {error.message}")
+    page = await _blocking(queries.activity, console_of(request).auth.store, query)
+    return render(request, "activity.html", lang=seen.lang, seen=seen, page=page, query=query)
+
+
+# --- anything else under /console/ ------------------------------------------------------------
+
+
+@router.get("/{unknown:path}")
+async def not_found(request: Request, unknown: str) -> Response:
+    """A console page that does not exist: the console's own 404 page (after the sign-in check)."""
+    seen = await viewer(request, "overview")
+    return render(request, "error.html", lang=seen.lang, seen=seen, status_code=404,
+                  message=text(seen.lang, "not_found"))

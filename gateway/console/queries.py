@@ -9,29 +9,34 @@ from __future__ import annotations
 
 import itertools
 import json
+import shutil
+import tempfile
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from audits.report import AuditReport
 from explainers.decision import explain
 from gateway.api.decisions import STORED_REGION, STORED_WORD
+from gateway.console.candidates import reviewed
 from gateway.console.overview import Overview, summarise
 from gateway.console.texts import Lang
 from gateway.decision import DecisionRecord
-from gateway.errors import BadRequest
+from gateway.api.audits import AUDIT_ROLES
+from gateway.errors import BadRequest, Forbidden
 from gateway.policy.bundle import PolicyBundle
 from gateway.policy.engine import build_engine
 from gateway.policy.errors import PolicyError
-from gateway.policy.install import copy_policy, install
 from gateway.policy.replay import ReplayReport, replay
 from gateway.policy.testing import run_policy_tests
 from gateway.services import Services
 from gateway.store.audits import StoredAudit
-from gateway.store.decision_log import DecisionFilter, DecisionLog
+from gateway.store.console import ConsoleStore, EventInfo
+from gateway.store.decision_log import DecisionFilter, DecisionLog, as_utc
 from gateway.store.policy_versions import list_versions
 
 OVERVIEW_WINDOWS = {"1h": timedelta(hours=1), "24h": timedelta(days=1), "7d": timedelta(days=7),
@@ -42,6 +47,9 @@ REPLAY_WINDOWS = {"1h": timedelta(hours=1), "24h": timedelta(days=1), "7d": time
                   "30d": timedelta(days=30)}
 REPLAY_LIMIT = 50_000
 SAMPLE_SIZE = 20
+ACTIVITY_PAGE = 100
+# How long a replay counts as the review an activation needs.
+REVIEW_MAX_AGE = timedelta(hours=24)
 
 Word = Annotated[str, StringConstraints(pattern=STORED_WORD)]
 Pair = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9._:-]{0,63}=[^=\x00-\x1f\x7f]{1,128}$")]
@@ -68,25 +76,7 @@ class DecisionQuery(BaseModel):
 
     @classmethod
     def parse(cls, params: list[tuple[str, str]]) -> DecisionQuery:
-        values: dict[str, Any] = {}
-        for name, value in params:
-            if value == "":
-                continue
-            if name == "attribute":
-                values.setdefault("attribute", []).append(value)
-            elif name in values:
-                raise BadRequest(f"{name} is given twice", param=name)
-            else:
-                values[name] = value
-        try:
-            return cls.model_validate(values)
-        except ValidationError as exc:
-            first = exc.errors(include_url=False, include_input=False)[0]
-            where = str(first["loc"][0]) if first["loc"] else None
-            if first["type"] == "extra_forbidden":
-                raise BadRequest("unknown filter", code="unknown_parameter", param=where) from None
-            # pydantic states the rule, never the value.
-            raise BadRequest(f"invalid value for {where}: {first['msg']}", param=where) from None
+        return _parsed(cls, params, repeatable=("attribute",))
 
     def where(self) -> DecisionFilter:
         pairs = tuple(tuple(p.split("=", 1)) for p in self.attribute)
@@ -96,20 +86,44 @@ class DecisionQuery(BaseModel):
                               attributes=pairs or None)  # type: ignore[arg-type]
 
     def bounds(self) -> tuple[datetime | None, datetime | None]:
-        def utc(moment: datetime | None) -> datetime | None:
-            if moment is None:
-                return None
-            return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-        return utc(self.since), utc(self.until)
+        def utc(moment: datetime | None, name: str) -> datetime | None:
+            try:
+                return as_utc(moment) if moment is not None else None
+            except OverflowError:
+                raise BadRequest(f"{name} is outside the range of dates", param=name) from None
+        return utc(self.since, "since"), utc(self.until, "until")
 
     def link(self, **changes: Any) -> str:
         """This query as a URL's query string, with some filters changed (for paging)."""
-        from urllib.parse import urlencode
         fields = {**self.model_dump(exclude_none=True, exclude={"attribute"}), **changes}
         params = [(k, v.isoformat() if isinstance(v, datetime) else str(v).lower() if isinstance(v, bool) else v)
                   for k, v in fields.items() if v is not None]
         params += [("attribute", a) for a in self.attribute]
         return urlencode(params)
+
+
+def _parsed(model: Any, params: list[tuple[str, str]], *, repeatable: tuple[str, ...] = ()) -> Any:
+    """A query string as `model`: blank fields left out, a name given twice refused unless it
+    is repeatable, and every refusal a 400 that names the field and never repeats the value."""
+    values: dict[str, Any] = {}
+    for name, value in params:
+        if value == "":
+            continue
+        if name in repeatable:
+            values.setdefault(name, []).append(value)
+        elif name in values:
+            raise BadRequest(f"{name} is given twice", param=name)
+        else:
+            values[name] = value
+    try:
+        return model.model_validate(values)
+    except ValidationError as exc:
+        first = exc.errors(include_url=False, include_input=False)[0]
+        where = str(first["loc"][0]) if first["loc"] else None
+        if first["type"] == "extra_forbidden":
+            raise BadRequest("unknown filter", code="unknown_parameter", param=where) from None
+        # pydantic states the rule, never the value.
+        raise BadRequest(f"invalid value for {where}: {first['msg']}", param=where) from None
 
 
 def newest(log: DecisionLog, *, since: datetime | None, until: datetime | None = None,
@@ -134,7 +148,11 @@ class DecisionPage(BaseModel):
     next_before_seq: int | None
 
 
-def decisions(state: Services, query: DecisionQuery) -> DecisionPage:
+def decisions(state: Services, query: DecisionQuery, *, role: str) -> DecisionPage:
+    """`role`: audit attributes (customer groups) are a filter for the audit roles only, as on the API."""
+    if query.attribute and role not in AUDIT_ROLES:
+        raise Forbidden("filtering by customer attributes is for the roles that run bias audits",
+                        code="insufficient_role")
     since, until = query.bounds()
     found = state.decision_log.page(where=query.where(), since=since, until=until, before_seq=query.before_seq,
                                     limit=DECISIONS_PAGE + 1)
@@ -217,12 +235,13 @@ class CandidateReview(BaseModel):
 
     report: ReplayReport
     bundle_hash: str
+    files_hash: str  # of every policy file, tests included: what an activation will install
     tests_passed: int
     tests_failed: int
     activatable: bool  # tests pass, it is not the active policy, and the policy is local (not remote OPA)
 
 
-def replay_candidate(state: Services, candidate_dir: Path, window: str) -> CandidateReview:
+def replay_candidate(state: Services, candidate_dir: Path, files_hash: str, window: str) -> CandidateReview:
     """Re-decide recent traffic under the candidate and run its Rego tests (nothing is activated)."""
     bundle = PolicyBundle.load(candidate_dir)
     candidate = build_engine(bundle)
@@ -230,33 +249,65 @@ def replay_candidate(state: Services, candidate_dir: Path, window: str) -> Candi
     decided = itertools.islice(state.decision_log.policy_decisions(since=since), REPLAY_LIMIT)
     report = replay(decided, candidate)
     tests = run_policy_tests(bundle.root, bundle=bundle)
-    return CandidateReview(report=report, bundle_hash=bundle.bundle_hash, tests_passed=tests.passed,
-                           tests_failed=tests.failed + tests.errored,
+    return CandidateReview(report=report, bundle_hash=bundle.bundle_hash, files_hash=files_hash,
+                           tests_passed=tests.passed, tests_failed=tests.failed + tests.errored,
                            activatable=tests.ok and bundle.bundle_hash != state.policy.bundle_hash
                            and not state.settings.opa_url)
 
 
-def activate_candidate(state: Services, candidate_dir: Path, *, bundle_hash: str, backup: Path,
-                       source: str) -> str | None:
-    """Install the reviewed candidate into the policy folder and activate it; None when it is
-    active, else why not (the folder is rolled back and the active policy stays)."""
+def activate_candidate(state: Services, store: ConsoleStore, reviews: Path, files_hash: str, *,
+                       username: str) -> tuple[str | None, str | None]:
+    """Install a candidate replayed within REVIEW_MAX_AGE into the policy folder and activate
+    it: (its bundle hash, None) when it is active, else (bundle hash or None, why not)."""
     if state.settings.opa_url:
-        return "the policy is evaluated on a remote OPA server: activate it there"
-    if PolicyBundle.load(candidate_dir).bundle_hash != bundle_hash:
-        return "the candidate changed since it was reviewed: replay it again"
-    policy_dir = state.settings.policy_dir
-    install(candidate_dir, policy_dir, backup=backup)
-    state.policy.reload(source=source)
-    if state.policy.bundle_hash == bundle_hash:
-        return None
-    why = state.policy.last_error or "the policy folder did not take the candidate"
-    copy_policy(backup, policy_dir)
-    state.policy.reload(source="rollback")
-    return why
+        return None, "the policy is evaluated on a remote OPA server: activate it there"
+    candidate_dir = reviewed(reviews, files_hash)
+    since = datetime.now(UTC) - REVIEW_MAX_AGE
+    if not any(e.detail.get("files_hash") == files_hash and e.at >= since
+               for e in store.events(action="policy_replayed", limit=1000)):
+        return None, "this candidate was not replayed in the last 24 hours: replay it first"
+    bundle_hash = PolicyBundle.load(candidate_dir).bundle_hash
+    if bundle_hash == state.policy.bundle_hash:
+        return bundle_hash, "this policy is already active"
+    backup = Path(tempfile.mkdtemp(prefix=".backup-", dir=reviews))
+    try:
+        why = state.policy.install(candidate_dir, backup=backup, source=f"console:{username}")
+    finally:
+        shutil.rmtree(backup, ignore_errors=True)
+    return bundle_hash, why
 
 
 def as_json(value: Any) -> Any:
     return json.loads(value.model_dump_json()) if isinstance(value, BaseModel) else value
+
+
+class ActivityQuery(BaseModel):
+    """The activity page's filters: an action, a user, and where the page starts."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    action: Annotated[str, StringConstraints(pattern=r"^[a-z_]{1,40}$")] | None = None
+    username: Annotated[str, StringConstraints(pattern=r"^[a-z0-9()][a-z0-9._()-]{1,63}$")] | None = None
+    before_seq: Annotated[int, Field(ge=1, le=2**31 - 1)] | None = None
+
+    @classmethod
+    def parse(cls, params: list[tuple[str, str]]) -> ActivityQuery:
+        return _parsed(cls, params)
+
+    def link(self, **changes: Any) -> str:
+        return urlencode({k: v for k, v in {**self.model_dump(), **changes}.items() if v is not None})
+
+
+class ActivityPage(BaseModel):
+    events: list[EventInfo]
+    next_before_seq: int | None
+
+
+def activity(store: ConsoleStore, query: ActivityQuery) -> ActivityPage:
+    found = store.events(limit=ACTIVITY_PAGE + 1, action=query.action, username=query.username,
+                         before_seq=query.before_seq)
+    shown = found[:ACTIVITY_PAGE]
+    return ActivityPage(events=shown, next_before_seq=shown[-1].seq if len(found) > ACTIVITY_PAGE else None)
 
 
 def pretty_record(record: DecisionRecord) -> str:

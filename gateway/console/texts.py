@@ -68,6 +68,8 @@ TEXT: dict[str, dict[str, str]] = {
     "none": {"en": "none", "zh": "无"},
     "count": {"en": "Count", "zh": "数量"},
     "share": {"en": "Share", "zh": "占比"},
+    "truncated": {"en": "This window holds more than {limit} records: the figures below count only the newest {limit}. Choose a shorter window for a complete count.",
+                  "zh": "该时间窗口内记录超过 {limit} 条：以下数字仅统计最新的 {limit} 条。请选择更短的时间窗口以获得完整统计。"},
     "read_records": {"en": "records read (newest first, at most {limit})", "zh": "读取的记录（最新优先，最多 {limit} 条）"},
     # decisions
     "filters": {"en": "Filters", "zh": "筛选条件"},
@@ -172,6 +174,11 @@ TEXT: dict[str, dict[str, str]] = {
     "action": {"en": "Action", "zh": "操作"},
     "user": {"en": "User", "zh": "用户"},
     "detail": {"en": "Detail", "zh": "详情"},
+    "location": {"en": "Where", "zh": "位置"},
+    "score": {"en": "Score", "zh": "得分"},
+    "recognizer": {"en": "Recognizer", "zh": "识别器"},
+    "too_many_attempts": {"en": "Too many sign-in attempts from here. Wait a minute and try again.",
+                          "zh": "此处登录尝试过多，请稍候一分钟再试。"},
 }
 
 

@@ -15,16 +15,22 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import anyio
 import anyio.to_thread
 from cachetools import LRUCache
 from fastapi import Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader
 
+from gateway.auth import PreAuthLimiter
 from gateway.console.auth import CONSOLE_ROLES, ConsoleAuth
 from gateway.console.texts import LANGS, Lang, text
 
 PREFIX = "/console"
+SIGN_IN_FAILURES_PER_MINUTE = 20
+SIGN_IN_THREADS = 2
+# Sign-ins waiting for an argon2 thread beyond which more are answered 429 at once.
+SIGN_IN_QUEUE = 8
 SESSION_COOKIE = "gg_console"
 LOGIN_COOKIE = "gg_console_login"  # the sign-in form's CSRF token (there is no session yet)
 TEMPLATES = Path(__file__).with_name("templates")
@@ -63,8 +69,14 @@ class Console:
     candidates_dir: Path | None
     uploads_dir: Path  # replayed uploads, by bundle hash (an activation installs one of these)
     secure_cookies: bool | None  # None: Secure exactly when the request came over https
+    # The console's public origin (scheme://host[:port]) behind a proxy; None: as the request says.
+    origin: str | None = None
     templates: Environment = field(default_factory=lambda: Environment(
         loader=FileSystemLoader(TEMPLATES), autoescape=True, trim_blocks=True, lstrip_blocks=True))
+    # Failed sign-ins per client address (the API's pre-authentication limit, applied here too),
+    # and the threads argon2 may use at once: its own few, never the proxy's worker threads.
+    sign_in_failures: PreAuthLimiter = field(default_factory=lambda: PreAuthLimiter(SIGN_IN_FAILURES_PER_MINUTE))
+    sign_in_slots: anyio.CapacityLimiter = field(default_factory=lambda: anyio.CapacityLimiter(SIGN_IN_THREADS))
     # Rego test results per bundle hash: a bundle's tests give the same result every time.
     test_reports: LRUCache[str, Any] = field(default_factory=lambda: LRUCache(maxsize=16))
 
@@ -128,7 +140,8 @@ async def viewer(request: Request, part: str, *, as_json: bool = False) -> Viewe
 def check_origin(request: Request, *, as_json: bool = False) -> None:
     """A form posted from another site is refused even before its token is read."""
     origin = request.headers.get("origin")  # "null" from a sandboxed or privacy-sensitive context: refused too
-    if origin is not None and origin != f"{request.url.scheme}://{request.url.netloc}":
+    expected = console_of(request).origin or f"{request.url.scheme}://{request.url.netloc}"
+    if origin is not None and origin != expected:
         raise Refused("the form was not sent from this console", as_json=as_json, code="csrf_failed")
 
 

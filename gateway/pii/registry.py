@@ -50,7 +50,8 @@ from gateway.pii.findings import Language
 from gateway.pii.recognizers.base import ASCII_REGEX_FLAGS
 from gateway.pii.recognizers.en.address_block import AddressBlockRecognizer
 from gateway.pii.recognizers.en.email import OfflineEmailRecognizer, offline_tld_extractor
-from gateway.pii.recognizers.en.first_name import GivenNameRecognizer, load_english_words, load_given_names
+from gateway.pii.recognizers.en.first_name import GivenNameRecognizer
+from gateway.pii.recognizers.en.name_lists import load_english_words, load_given_names
 from gateway.pii.recognizers.en.intl_address import IntlStreetAddressRecognizer
 from gateway.pii.recognizers.en.phone_pattern import GenericPhoneRecognizer
 from gateway.pii.recognizers.en.places import PlaceGazetteerRecognizer, load_places
@@ -93,6 +94,11 @@ class RegistryConfig:
 def english_recognizers(config: RegistryConfig) -> list[EntityRecognizer]:
     tld = config.tld_extractor or offline_tld_extractor()
     places, ambiguous_places = config.places if config.places is not None else load_places()
+    given = GivenNameRecognizer(
+        config.given_names if config.given_names is not None else load_given_names(),
+        english_words=config.english_words if config.english_words is not None else load_english_words(),
+        places=places,
+    )
     return [
         OfflineEmailRecognizer(supported_language="en", tld_extractor=tld),
         GenericPhoneRecognizer(supported_language="en"),
@@ -101,12 +107,9 @@ def english_recognizers(config: RegistryConfig) -> list[EntityRecognizer]:
         IbanRecognizer(supported_language="en", regex_flags=ASCII_REGEX_FLAGS),
         _ascii(UsSsnRecognizer(supported_language="en")),
         _ascii(IpRecognizer(supported_language="en")),
-        SpacyNerRecognizer(supported_language="en"),
-        GivenNameRecognizer(
-            config.given_names if config.given_names is not None else load_given_names(),
-            english_words=config.english_words if config.english_words is not None else load_english_words(),
-            places=places,
-        ),
+        # The model's PERSON spans are judged with the same given-name list ("Marks & Spencer").
+        SpacyNerRecognizer(supported_language="en", is_name=given.is_name),
+        given,
         StreetAddressRecognizer(supported_language="en"),
         IntlStreetAddressRecognizer(supported_language="en", known_places=places),
         AddressBlockRecognizer(supported_language="en", known_places=places),

@@ -51,8 +51,10 @@ FORBIDDEN_BUILTINS: tuple[str, ...] = (
 
 _PACKAGE_RE = re.compile(r"^package\s+([A-Za-z_][\w.]*)\s*$", re.MULTILINE)
 _TEST_RULE_RE = re.compile(r"^(test_\w+)\s*(?:if\b|:=|=|\{)", re.MULTILINE)
-_STRING_RE = re.compile(r'"(?:[^"\\\n]|\\.)*"|`[^`]*`')
 _COMMENT_RE = re.compile(r"#[^\n]*")
+# Strings and comments in one left-to-right pass: whichever starts first wins, so a quote or
+# a backtick inside a comment (or a # inside a string) cannot hide the code that follows.
+_STRING_OR_COMMENT_RE = re.compile(r'"(?:[^"\\\n]|\\.)*"|`[^`]*`|#[^\n]*')
 
 
 def _builtin_pattern(name: str) -> str:
@@ -156,8 +158,7 @@ def forbidden_calls(source: str) -> list[str]:
 
 def _strip(source: str) -> str:
     """Blank out string literals and comments so they cannot trigger the checks."""
-    out = _STRING_RE.sub('""', source)
-    return _COMMENT_RE.sub("", out)
+    return _STRING_OR_COMMENT_RE.sub(lambda m: "" if m.group(0).startswith("#") else '""', source)
 
 
 def _read_text(path: Path) -> str:

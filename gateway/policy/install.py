@@ -1,16 +1,17 @@
-"""Put a reviewed candidate policy in place of the policy folder's content, and take it back.
+"""A policy folder's files, as a set: which they are, their hash, and copying them over.
 
-The policy folder stays the one source of what is active (hot reload watches it; `reload()`
-tests and activates it), so activating a candidate from the console means writing its files
-there. Only policy files move (*.rego anywhere, data/*.json and their schema/*.json): anything else in the folder (a
-README, a .git directory) is left alone. The folder's previous policy files are copied to
-`backup` first, so a candidate that fails its checks on reload is rolled back.
+The policy folder stays the one source of what is active (hot reload watches it; reload()
+tests and activates it), so activating a candidate means writing its files there
+(PolicyHolder.install). Only policy files move (*.rego anywhere, data/*.json and their
+schema/*.json): anything else in the folder (a README, a .git directory) is left alone.
 """
 
 from __future__ import annotations
 
 import shutil
 from pathlib import Path
+
+from gateway.policy.bundle import content_hash
 
 
 def policy_files(root: Path) -> list[Path]:
@@ -35,10 +36,7 @@ def copy_policy(source: Path, target: Path) -> None:
         partial.replace(destination)
 
 
-def install(candidate: Path, policy_dir: Path, *, backup: Path) -> None:
-    """Back the folder's policy up into `backup` (emptied first), then copy the candidate in."""
-    if backup.exists():
-        shutil.rmtree(backup)
-    backup.mkdir(parents=True)
-    copy_policy(policy_dir, backup)
-    copy_policy(candidate, policy_dir)
+def files_hash(root: Path) -> str:
+    """sha256 over every policy file, tests and schemas included (the bundle hash leaves the
+    tests out): what a review saw, so that exactly that is what gets installed."""
+    return content_hash([(p.as_posix(), (root / p).read_bytes()) for p in policy_files(root)])

@@ -23,6 +23,7 @@ import watchfiles
 from gateway.policy.bundle import PolicyBundle
 from gateway.policy.engine import PolicyEngine, build_engine
 from gateway.policy.errors import PolicyError, PolicyLoadError
+from gateway.policy.install import copy_policy
 from gateway.policy.testing import format_results, run_policy_tests
 
 DEFAULT_DEBOUNCE_MS = 300
@@ -128,24 +129,47 @@ class PolicyHolder:
         policy: an edit must never take the gateway down.
         """
         with self._lock:
-            try:
-                bundle = PolicyBundle.load(self.policy_dir)
-                unchanged = bundle.bundle_hash == self.bundle_hash
-                if unchanged and not self._tests_changed(bundle):
-                    self._last_error = None
-                    return False
-                report = run_policy_tests(self.policy_dir, self.test_engine, bundle=bundle)
-                if not report.ok:
-                    raise PolicyLoadError("policy tests failed:\n" + format_results(report, verbose=False))
-                if unchanged:  # only the tests changed, and they pass: nothing to swap
-                    self._bundle, self._last_error = bundle, None
-                    return False
-                candidate = build_engine(bundle, self.engine_name)
-            except PolicyError as exc:
-                self._last_error = ReloadError(at=self._now(), source=source, message=str(exc))
+            return self._reload_locked(source)
+
+    def _reload_locked(self, source: str) -> bool:
+        """reload()'s work; the caller holds the lock."""
+        try:
+            bundle = PolicyBundle.load(self.policy_dir)
+            unchanged = bundle.bundle_hash == self.bundle_hash
+            if unchanged and not self._tests_changed(bundle):
+                self._last_error = None
                 return False
-            self._activate(candidate, bundle, source)
-            return True
+            report = run_policy_tests(self.policy_dir, self.test_engine, bundle=bundle)
+            if not report.ok:
+                raise PolicyLoadError("policy tests failed:\n" + format_results(report, verbose=False))
+            if unchanged:  # only the tests changed, and they pass: nothing to swap
+                self._bundle, self._last_error = bundle, None
+                return False
+            candidate = build_engine(bundle, self.engine_name)
+        except PolicyError as exc:
+            self._last_error = ReloadError(at=self._now(), source=source, message=str(exc))
+            return False
+        self._activate(candidate, bundle, source)
+        return True
+
+    def install(self, candidate: Path, *, backup: Path, source: str) -> str | None:
+        """Write the candidate's policy files into the folder and activate them, holding the
+        reload lock throughout, so neither the watcher nor another install sees a half-written
+        folder. None when the candidate's bundle is active; else why not, with the folder's
+        previous files put back (also when writing fails part way)."""
+        expected = PolicyBundle.load(candidate).bundle_hash
+        with self._lock:
+            copy_policy(self.policy_dir, backup)
+            try:
+                copy_policy(candidate, self.policy_dir)
+                if self._reload_locked(source) or self.bundle_hash == expected:
+                    return None if self.bundle_hash == expected else "another policy became active"
+                why = self._last_error.message if self._last_error else "the policy folder did not take it"
+            except OSError as exc:
+                why = f"the policy folder could not be written: {type(exc).__name__}"
+            copy_policy(backup, self.policy_dir)
+            self._reload_locked("rollback")
+            return why
 
     def activate(self, engine: PolicyEngine, source: str) -> None:
         """Make an already built engine active (e.g. a remote OPA engine)."""

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import Engine, delete, update
+from sqlalchemy import Engine, delete, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -103,18 +103,29 @@ class ConsoleStore:
             session.execute(delete(ConsoleSession).where(ConsoleSession.username == username))
             return True
 
-    def record_failure(self, username: str, *, locked_until: datetime | None) -> int:
-        """Count a failed sign-in; with `locked_until`, lock the account until then and start
-        the count again (the next attempts after the lock get the full allowance)."""
+    def reserve_attempt(self, username: str, *, now: datetime) -> int | None:
+        """Count a sign-in attempt before its password is checked, in one statement, so parallel
+        guesses each take their own place in the count. The attempt's number, or None when the
+        account is locked (or gone)."""
+        statement = (update(ConsoleUser).where(ConsoleUser.username == username,
+                                               or_(ConsoleUser.locked_until.is_(None),  # type: ignore[union-attr]
+                                                   ConsoleUser.locked_until <= now))
+                     .values(failed_attempts=ConsoleUser.failed_attempts + 1)
+                     .returning(ConsoleUser.failed_attempts))
         with Session(self._engine) as session, session.begin():
-            row = session.get(ConsoleUser, username)
-            if row is None:
-                return 0
-            row.failed_attempts += 1
-            if locked_until is not None:
-                row.locked_until, row.failed_attempts = locked_until, 0
-            session.add(row)
-            return row.failed_attempts
+            return session.execute(statement).scalar()
+
+    def lock(self, username: str, *, until: datetime) -> None:
+        """Lock the account until then; the count starts again after the lock."""
+        with Session(self._engine) as session, session.begin():
+            session.execute(update(ConsoleUser).where(ConsoleUser.username == username)
+                            .values(locked_until=until, failed_attempts=0))
+
+    def unlock(self, username: str) -> bool:
+        with Session(self._engine) as session, session.begin():
+            result = session.execute(update(ConsoleUser).where(ConsoleUser.username == username)
+                                     .values(locked_until=None, failed_attempts=0))
+            return bool(result.rowcount)
 
     def reset_failures(self, username: str) -> None:
         with Session(self._engine) as session, session.begin():
@@ -163,11 +174,16 @@ class ConsoleStore:
         with Session(self._engine) as session, session.begin():
             session.add(ConsoleEvent(at=at, username=username, action=action, detail=detail or {}))
 
-    def events(self, *, limit: int = 100, action: str | None = None) -> list[EventInfo]:
-        """Newest first."""
+    def events(self, *, limit: int = 100, action: str | None = None, username: str | None = None,
+               before_seq: int | None = None) -> list[EventInfo]:
+        """Newest first; the next page starts before the last one's seq."""
         query = select(ConsoleEvent).order_by(ConsoleEvent.seq.desc()).limit(limit)  # type: ignore[union-attr]
         if action is not None:
             query = query.where(ConsoleEvent.action == action)
+        if username is not None:
+            query = query.where(ConsoleEvent.username == username)
+        if before_seq is not None:
+            query = query.where(ConsoleEvent.seq < before_seq)  # type: ignore[operator]
         with Session(self._engine) as session:
             return [EventInfo(seq=r.seq, at=_utc(r.at), username=r.username, action=r.action, detail=r.detail)
                     for r in session.exec(query)]

@@ -23,6 +23,7 @@ from sqlalchemy import Engine
 
 from gateway.config import Settings
 from gateway.console.auth import ConsoleAuth
+from gateway.store.console import ConsoleStore
 from gateway.store.db import make_engine, migrate
 from tests.audits.synthetic import Population, records, write
 from tests.conftest import POLICY_DIR, SUPPORT_HEADERS, Gateway, database_for, start_gateway
@@ -45,7 +46,7 @@ def create_users(database_url: str) -> None:
 
 
 def create_user(engine: Engine, username: str, role: str) -> ConsoleAuth:
-    auth = ConsoleAuth.from_settings(Settings(), engine)
+    auth = ConsoleAuth.from_settings(Settings(), ConsoleStore(engine))
     auth.create_user(username=username, role=role, password=PASSWORD, now=datetime.now(UTC))
     return auth
 

@@ -35,6 +35,38 @@ def test_keys_lifecycle(tmp_path: Path) -> None:
     assert govgate(tmp_path, "keys", "revoke", created["key_id"], check=False).returncode == 1
 
 
+def test_console_users_lifecycle(tmp_path: Path) -> None:
+    def users(*args: str, password: str | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
+        env = {**os.environ, "GOVGATE_DATA_DIR": str(tmp_path / "data")}
+        env.pop("GOVGATE_DATABASE_URL", None)
+        return subprocess.run([sys.executable, "-m", "gateway.cli", "users", *args], env=env, input=password,
+                              capture_output=True, text=True, check=check, timeout=300)
+
+    secret = "a passphrase nobody else knows"
+    created = json.loads(users("create", "--username", "mei", "--role", "compliance_officer", "--password-stdin",
+                               "--json", password=secret + "\n").stdout)
+    assert (created["username"], created["role"], created["disabled"]) == ("mei", "compliance_officer", False)
+    # The password is kept as an argon2id hash only, and never printed.
+    database = (tmp_path / "data" / "govgate.db").read_bytes()
+    assert secret.encode() not in database and b"$argon2id$" in database
+    short = users("create", "--username", "lee", "--role", "admin", "--password-stdin", password="short\n",
+                  check=False)
+    assert short.returncode != 0 and "12 to 1024 characters" in short.stderr and "short" not in short.stdout
+    again = users("create", "--username", "mei", "--role", "admin", "--password-stdin", password=secret + "\n",
+                  check=False)
+    assert again.returncode != 0 and "exists already" in again.stderr
+    bad_name = users("create", "--username", "Mei Li@example.com", "--role", "admin", "--password-stdin",
+                     password=secret + "\n", check=False)
+    assert bad_name.returncode != 0 and "username must be" in bad_name.stderr
+    listed = json.loads(users("list", "--json").stdout)
+    assert [(u["username"], u["disabled"]) for u in listed] == [("mei", False)] and "password_hash" not in listed[0]
+    assert json.loads(users("unlock", "mei", "--json").stdout)["unlocked"] is True
+    assert json.loads(users("disable", "mei", "--json").stdout)["disabled"] is True
+    assert users("disable", "mei", check=False).returncode == 1  # already disabled
+    assert users("unlock", "nobody", check=False).returncode == 1
+    assert json.loads(users("list", "--json").stdout)[0]["disabled"] is True
+
+
 def test_unknown_role_is_refused(tmp_path: Path) -> None:
     result = govgate(tmp_path, "keys", "create", "--caller", "x", "--roles", "superuser", check=False)
     assert result.returncode != 0 and "roles must be chosen from" in result.stderr

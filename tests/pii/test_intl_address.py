@@ -144,3 +144,30 @@ def test_gazetteer_wins_over_an_org_reading_of_a_listed_place():
     text = "I live in Jyväskylä now"
     (result,) = GAZETTEER.analyze(text, ["LOCATION"], NlpResult("en", entities=(NerSpan(10, 19, "ORG"),)))
     assert result.score > 0.85
+
+
+# --- streets with no street type (Czech, Slovak, Norwegian, Estonian forms) -----------------
+
+
+@pytest.mark.parametrize("text, street", [
+    ("My address is Vinohradská 1511/230, 120 00 Praha 2.", "Vinohradská 1511/230"),
+    ("Andrea lives at Třebčínská 860, Horka.", "Třebčínská 860"),
+    ("Please send it to Husova 5, 110 00 Praha 1", "Husova 5"),  # no cue: the postal code is the evidence
+    ("Delivery address: Veslebakken 48, HARSTAD", "Veslebakken 48"),
+    ("he moved to Metsanurga 48 last spring", "Metsanurga 48"),
+])
+def test_a_street_with_no_type_is_found_after_an_address_cue_or_before_a_postal_code(text, street):
+    found = [text[r.start:r.end] for r in RECOGNIZER.analyze(text, ["ADDRESS"])]
+    assert any(street in span for span in found), found
+
+
+@pytest.mark.parametrize("text", [
+    "Order 1634 has not arrived yet.",
+    "Windows 11 keeps asking me to sign in again.",
+    "Invoice 2023 and Invoice 2024 show the same amount.",
+    "I bought the Galaxy Tab S9 at Alza 5 days ago.",
+    "My address changed, Order 77 still goes to the old one.",  # a cue, but no name before the number
+    "Gate 7 at Terminal 2 was closed.",
+])
+def test_capitalised_words_and_a_number_without_a_cue_or_postal_code_are_no_address(text):
+    assert RECOGNIZER.analyze(text, ["ADDRESS"]) == []

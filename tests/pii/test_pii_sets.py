@@ -12,7 +12,7 @@ from gateway.benchmarks.pii_sets.__main__ import main
 from gateway.pii.evaluation import load_samples
 
 
-@pytest.mark.parametrize("name", ["addresses", "names_en", "names_zh"])
+@pytest.mark.parametrize("name", ["addresses", "names_en", "names_zh", "names_en_context"])
 def test_sets_are_seeded_and_well_formed(name):
     a = generate_set(name, seed=3, n=120)
     assert a == generate_set(name, seed=3, n=120)
@@ -37,8 +37,8 @@ def test_address_set_covers_many_countries_and_decoys():
 
 
 def test_registry_names_are_unique_and_modules_listed():
-    assert set(MODULES) >= {"addresses", "names"}
-    assert {"addresses", "names_en", "names_zh"} <= set(all_sets())
+    assert set(MODULES) >= {"addresses", "names", "names_context"}
+    assert {"addresses", "names_en", "names_zh", "names_en_context"} <= set(all_sets())
 
 
 def test_entry_point_writes_files_the_evaluator_reads(tmp_path, capsys):
@@ -62,3 +62,15 @@ def test_generators_do_not_import_the_recognizers():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_names_en_context_covers_its_contexts_and_look_alikes():
+    samples = generate_set("names_en_context", n=400)
+    texts = [s["full_text"] for s in samples]
+    assert any(not s["spans"] for s in samples)  # places, streets, brands: no person
+    assert any("'s " in t for t in texts) and any(", " in t and " and " in t for t in texts)
+    assert any(t == t.lower() for t in texts)  # lower-case chat
+    for sample in samples:
+        for span in sample["spans"]:
+            name = sample["full_text"][span["start_position"] : span["end_position"]]
+            assert not name.endswith(("'s", "’s")) and not name.rstrip(".").lower() in {"mr", "mrs", "ms", "dr", "prof"}

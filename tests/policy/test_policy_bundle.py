@@ -76,6 +76,15 @@ def test_print_in_tests_refused(policy_copy):
         PolicyBundle.load(policy_copy)
 
 
+@pytest.mark.parametrize("source", [
+    "# a `\nx := time.now_ns()\n# `\n",  # a backtick in a comment opens no raw string
+    '# a "\ny := http.send({})\n# "\n',  # nor does a quote
+    'msg := "#"\nz := opa.runtime()\n',  # a # inside a string starts no comment
+])
+def test_quotes_and_hashes_cannot_hide_a_forbidden_call(source):
+    assert forbidden_calls("package govgate\n" + source) != []
+
+
 def test_forbidden_names_in_comments_and_strings_are_fine():
     assert forbidden_calls('# http.send(x)\nmsg := "call time.now_ns() never"\n') == []
     assert forbidden_calls("x := trace(y)") == ["trace"]

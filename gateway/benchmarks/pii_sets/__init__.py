@@ -30,6 +30,7 @@ MODULES: tuple[str, ...] = (
     "addresses",
     "address_blocks",
     "names",
+    "names_context",
     "cards",
     "dates",
     "secrets",

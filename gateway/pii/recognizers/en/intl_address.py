@@ -129,6 +129,21 @@ _GLUED_STREET = (
 _PREFIX_STREET = rf"(?:(?-i:{_FIRST})|(?-i:{_FIRST_LOWER})(?![\p{{L}}]))[ \t]+{_NAME_SEQ}"
 
 
+# Words that announce an address, for street names written with no street type at all (Czech
+# "Vinohradská 12", Norwegian "Veslebakken 48", Estonian "Metsanurga 48"): after one of these,
+# capitalised name words and a house number are a street.
+_ADDRESS_CUE = (
+    r"(?<![\p{L}])(?i:address(?:[ \t]+is)?|addresses|adresse|adresa|lives[ \t]+at|live[ \t]+at|living[ \t]+at|"
+    r"located[ \t]+at|office[ \t]+is[ \t]+at|ship(?:ped)?(?:[ \t]+it)?[ \t]+to|deliver(?:ed|y)?(?:[ \t]+it)?[ \t]+to|"
+    r"send(?:[ \t]+it)?[ \t]+to|moved[ \t]+to|return[ \t]+(?:it[ \t]+)?to)[ \t]*:?[ \t]+"
+)
+# An optional house number first, then up to four capitalised words with particles between them.
+_TYPELESS_STREET = (rf"(?:\d{{1,5}}[ \t]+)?(?-i:{_CAP}(?:[ \t]+(?:{_PARTICLE}[ \t]+){{0,2}}{_CAP}){{0,3}})"
+                    rf"(?:,[ \t]*|[ \t]+){_NUMBER_MARK}{_HOUSE}{_R}")
+# A postal code and city after it are evidence enough without a cue ("Husova 5, 110 00 Praha 1").
+_POSTCODE_CITY = rf"{_SEP}{_POSTCODE}[ \t]+{_CITY}"
+
+
 class IntlStreetAddressRecognizer(GovPatternRecognizer):
     """See module docstring. `known_places`: city names that make a bare postal code + city
     an address (from `places.load_places`); empty disables that pattern."""
@@ -159,6 +174,11 @@ class IntlStreetAddressRecognizer(GovPatternRecognizer):
             rf"(?:{_POSTAL}|[ \t]*\n[ \t]*{_CITY}(?=[ \t]*(?:\n|,|$)))*",
             0.6,
         ),
+        # The cue is matched, the street after it reported (the `value` group).
+        Pattern("cued_street", rf"{_ADDRESS_CUE}(?P<value>{_TYPELESS_STREET}(?:{_TAIL})*)", 0.6),
+        # Tried at every capital or digit only (the lookahead fails fast elsewhere: it runs on every message).
+        Pattern("typeless_street_postal",
+                rf"(?=[\p{{Lu}}\d]){_L}{_TYPELESS_STREET}(?:{_UNIT})*{_POSTCODE_CITY}(?:{_TAIL})*", 0.6),
         Pattern("unit_first_uk", rf"{_L}(?i:flat|apartment|unit)[ \t]+\d{{1,4}}[A-Za-z]?,[ \t]+\d{{1,5}}[A-Za-z]?[ \t]+{_CAP}", 0.6),
         Pattern("postal_city", rf"{_L}{_POSTCODE}[ \t]+(?P<city>{_CITY})", 0.6),
         Pattern("uk_postcode", rf"{_L}{_UK_POSTCODE}", 0.45),
@@ -178,7 +198,7 @@ class IntlStreetAddressRecognizer(GovPatternRecognizer):
             for result in self._matches(text, pattern, rx):
                 if pattern.name == "postal_city" and not self._known_city(rx, text, result.start):
                     continue
-                if pattern.name == "glued_street" and not self._plausible_glued(rx, text, result.start):
+                if pattern.name == "glued_street" and not self._plausible_glued(rx, text, result):
                     continue
                 if pattern.name in ("glued_street", "prefix_street", "number_first_fr") and self._has_tail(text, result):
                     result.score = max(result.score, 0.75)
@@ -194,16 +214,19 @@ class IntlStreetAddressRecognizer(GovPatternRecognizer):
         # "75008 Paris Tuesday": the longest known prefix of the capitalised words.
         return any(" ".join(words[:k]) in self.known_places for k in range(len(words), 0, -1))
 
-    @staticmethod
-    def _plausible_glued(rx, text: str, start: int) -> bool:
-        match = rx.match(text, start)
+    @classmethod
+    def _plausible_glued(cls, rx, text: str, result) -> bool:
+        match = rx.match(text, result.start)
         if match is None or match.group("type") is None:
             return True
         kind = match.group("type").lower()
         stem = match.group("stem")
         if kind == "ring" and stem[-1:].lower() in "aeiouy":
-            return False  # "Offering 2", "Catering 5", "Monitoring 3": English -ing words
-        return kind not in _SHORT_GLUED or len(stem) >= _SHORT_GLUED_MIN_STEM
+            # "Offering 2", "Catering 5", "Monitoring 3" are English -ing words; "Goethering 150"
+            # is a street when a postal code and city follow it.
+            return cls._has_tail(text, result)
+        # A short stem ("Ågade 32") is a street too when a postal code and city follow.
+        return kind not in _SHORT_GLUED or len(stem) >= _SHORT_GLUED_MIN_STEM or cls._has_tail(text, result)
 
     @staticmethod
     def _has_tail(text: str, result) -> bool:

@@ -2,10 +2,25 @@
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Callable
+
 import regex
 
 from gateway.pii.recognizers.base import NerRecognizer
-from gateway.pii.recognizers.en.name_rules import LEADING_TITLE, TITLE_WORDS, in_address_context, place_or_company
+from gateway.pii.recognizers.en.name_context import firm_lists, in_firm_list
+from gateway.pii.recognizers.en.name_lists import POSSESSIVE_END
+from gateway.pii.recognizers.en.name_rules import (
+    LEADING_TITLE,
+    TITLE_WORDS,
+    and_address,
+    company_word_follows,
+    in_address_context,
+    in_place_context,
+    is_lowercase_message,
+    organisation_line,
+    place_or_company,
+)
 
 # spaCy's small model tags some greetings, sign-offs and pronouns as PERSON when they are
 # capitalised at the start of a message. These never name anyone on their own.
@@ -22,6 +37,11 @@ _ADDRESS_LIKE = regex.compile(
     r"\d|\n|(?i:\b(?:street|st|road|rd|avenue|ave|suite|apt|box|po|lane|drive|way|calle|rua|via)\.?$)"
 )
 
+
+_NAME_STOP = regex.compile(r"[:\"“”\\]")
+# A comma-separated part of a span: its words, without the comma and spaces around them.
+_JOINER = regex.compile(r",|[ \t](?:and|&|to|with|or)[ \t]")
+_WORDS = regex.compile(r"\S(?:.*\S)?")
 
 # Months and weekdays the small model reads as a PERSON ("in March", "since Friday").
 _CALENDAR = frozenset(
@@ -47,13 +67,27 @@ class SpacyNerRecognizer(NerRecognizer):
     }
     SCORE = 0.85
 
+    def __init__(self, *, is_name: Callable[[str], bool] | None = None, **kwargs) -> None:
+        # `is_name`: a given-name test (GivenNameRecognizer.is_name), so "Marks & Spencer" is a
+        # firm and "Anna & Tom" two people; None leaves such pairs to the other firm cues.
+        super().__init__(**kwargs)
+        self._is_name = is_name
+
     def analyze(self, text, entities, nlp_artifacts=None):  # noqa: D102
-        results = super().analyze(text, entities, nlp_artifacts)
+        results = self._split_lists(text, super().analyze(text, entities, nlp_artifacts))
         for r in results:
             # The small model runs a name on into the next line ("Stephanie Sullivan\nPhone:",
             # "Ashley Belov\n>Mclaughlin Ltd."): the name is the first line.
             if r.entity_type == "PERSON" and "\n" in text[r.start : r.end]:
                 r.end = r.start + len(text[r.start : r.end].split("\n", 1)[0].rstrip())
+            # "luis: \"who" read as one name: a name stops at a colon or a quote.
+            cut = _NAME_STOP.search(text, r.start, r.end) if r.entity_type == "PERSON" else None
+            if cut is not None:
+                r.end = r.start + len(text[r.start : cut.start()].rstrip())
+            # "Anna's", "Google's" read whole: the possessive ending is no part of the name.
+            possessive = POSSESSIVE_END.search(text, r.start, r.end)
+            if possessive is not None:
+                r.end = possessive.start()
             # A title read into the name ("Mme. Lefèvre", "Herr Brandt"): the name is after it.
             title = LEADING_TITLE.match(text, r.start, r.end) if r.entity_type == "PERSON" else None
             if title is not None:
@@ -63,16 +97,52 @@ class SpacyNerRecognizer(NerRecognizer):
             if r.entity_type == "PERSON" and text[r.start : r.end].lower() in _CALENDAR:
                 r.end = r.start  # "in March", "since Friday": a date, not a person
         results = [r for r in results if r.end > r.start and any(c.isalpha() for c in text[r.start : r.end])]
-        return [
-            r
-            for r in results
-            if r.entity_type != "PERSON"
-            or (
-                self._plausible_name(text[r.start : r.end])
-                and not in_address_context(text, r.start, r.end)
-                and not place_or_company(text[r.start : r.end])
-            )
-        ]
+        firms = (
+            firm_lists(text, lower=is_lowercase_message(text), is_name=self._is_name)
+            if any(r.entity_type == "PERSON" for r in results)
+            else []
+        )
+        persons = [(r.start, r.end) for r in results if r.entity_type == "PERSON"]
+        return [r for r in results if self._kept(text, r, firms, persons)]
+
+    def _kept(self, text, r, firms, persons) -> bool:
+        # Joined by "and" to a street address, a name of any type is part of it ("Please
+        # return to Iwan and Aqqusinersuaq 171").
+        one_line = "\n" not in text[r.start : r.end]
+        if r.entity_type in ("PERSON", "ORGANIZATION") and one_line and and_address(text, r.end):
+            return False
+        if r.entity_type != "PERSON":
+            return True
+        return (
+            self._plausible_name(text[r.start : r.end])
+            and not in_address_context(text, r.start, r.end)
+            and not in_place_context(text, r.start, r.end)
+            and not (firms and in_firm_list(text, r.start, r.end, firms))
+            and not place_or_company(text[r.start : r.end])
+            and not company_word_follows(text, r.end)
+            and not organisation_line(text, r.start, r.end, persons)
+        )
+
+    @staticmethod
+    def _split_lists(text, results):
+        """The small model reads names joined by commas or a word as one PERSON ("Lakshmi Iyer,
+        Maite Olabarrieta", "Ludovica, Eero", "said Mai to Jerry"): each part is its own finding. (A "Last, First" pair
+        is joined again by `GivenNameRecognizer`, which knows given names.)"""
+        out = []
+        for r in results:
+            if r.entity_type != "PERSON" or not _JOINER.search(text, r.start, r.end):
+                out.append(r)
+                continue
+            pos = r.start
+            for cut in (*_JOINER.finditer(text, r.start, r.end), None):
+                stop = cut.start() if cut is not None else r.end
+                part = _WORDS.search(text, pos, stop)
+                if part is not None:
+                    piece = copy.copy(r)
+                    piece.start, piece.end = part.span()
+                    out.append(piece)
+                pos = cut.end() if cut is not None else r.end
+        return out
 
     def keep(self, text: str, start: int, end: int) -> bool:
         span = text[start:end].strip()
