@@ -201,6 +201,25 @@ def test_verify_names_an_edited_imported_row(tmp_path: Path, database: Engine) -
     assert check.problem == "record content does not match its hash"
 
 
+def test_imported_records_are_stored_without_defaults_and_read_whole(tmp_path: Path, database: Engine) -> None:
+    """The stored text leaves defaults out (schema_version stays); readers get the full record;
+    putting a default back into the stored text is an edit verify catches."""
+    _import(_csv(tmp_path / "a.csv", ROWS), database)
+    log = DecisionLog(database)
+    with database.connect() as connection:
+        stored = connection.execute(select(DecisionRow.record).where(DecisionRow.seq == 3)).scalar_one()
+    assert stored["schema_version"] == "2" and stored["source"] == "imported"
+    assert not {"caller", "policy", "route", "findings", "timings", "features", "streamed"} & set(stored)
+    record = log.get(stored["decision_id"])
+    assert record is not None and record.caller is None and record.findings == [] and record.timings.total == 0.0
+    assert record.model_dump(mode="json")["policy"]["pipeline_mode"] == "full" and not record.benchmark
+    with database.begin() as connection:
+        connection.execute(DecisionRow.__table__.update().where(DecisionRow.seq == 3)
+                           .values(record={**stored, "caller": None}))
+    check = log.verify_decisions()
+    assert (check.ok, check.first_bad_seq, check.problem) == (False, 3, "record content does not match its hash")
+
+
 def test_verify_catches_an_edited_imported_outcome(tmp_path: Path, database: Engine) -> None:
     _import(_csv(tmp_path / "a.csv", ROWS), database)
     with database.begin() as connection:
