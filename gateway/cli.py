@@ -201,21 +201,27 @@ def users_list(as_json: bool) -> None:
     _emit(rows, as_json, render)
 
 
+def _change_user(username: str, as_json: bool, *, change: str, action: str, done: str, missing: str) -> None:
+    """Disable or unlock a console user, record it as a console event, exit 1 when nothing changed."""
+    from gateway.store.console import ConsoleStore
+
+    store = ConsoleStore(_database())
+    changed = getattr(store, change)(username)
+    if changed:
+        store.add_event(at=datetime.now(UTC), username=username, action=action)
+    _emit({"username": username, done: changed}, as_json,
+          lambda v: click.echo(f"{done} {username}" if changed else f"{missing} {username}"))
+    if not changed:
+        sys.exit(1)
+
+
 @users.command("disable")
 @click.argument("username")
 @click.option("--json", "as_json", is_flag=True)
 def users_disable(username: str, as_json: bool) -> None:
     """Disable a console user and end its sessions."""
-    from gateway.store.console import ConsoleStore
-
-    store = ConsoleStore(_database())
-    disabled = store.disable(username)
-    if disabled:
-        store.add_event(at=datetime.now(UTC), username=username, action="user_disabled")
-    _emit({"username": username, "disabled": disabled}, as_json,
-          lambda v: click.echo(f"disabled {username}" if disabled else f"no active console user {username}"))
-    if not disabled:
-        sys.exit(1)
+    _change_user(username, as_json, change="disable", action="user_disabled", done="disabled",
+                 missing="no active console user")
 
 
 @users.command("unlock")
@@ -223,16 +229,8 @@ def users_disable(username: str, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True)
 def users_unlock(username: str, as_json: bool) -> None:
     """Lift a console user's lock-out (after failed sign-ins) before it runs out."""
-    from gateway.store.console import ConsoleStore
-
-    store = ConsoleStore(_database())
-    unlocked = store.unlock(username)
-    if unlocked:
-        store.add_event(at=datetime.now(UTC), username=username, action="user_unlocked")
-    _emit({"username": username, "unlocked": unlocked}, as_json,
-          lambda v: click.echo(f"unlocked {username}" if unlocked else f"no console user {username}"))
-    if not unlocked:
-        sys.exit(1)
+    _change_user(username, as_json, change="unlock", action="user_unlocked", done="unlocked",
+                 missing="no console user")
 
 
 # --- pii ---------------------------------------------------------------------------------

