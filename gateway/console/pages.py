@@ -32,10 +32,10 @@ from gateway.api.audits import AUDIT_ID, file_response, parse_audit_request, que
 from gateway.api.decisions import DECISION_ID
 from gateway.console import queries
 from gateway.console.candidates import CandidateError, keep_upload, prepared, prepared_dir, snapshot
-from gateway.console.texts import LANGS, text
-from gateway.console.web import (LOGIN_COOKIE, PREFIX, SESSION_COOKIE, SIGN_IN_QUEUE, Refused, SignInNeeded, Viewer, check_origin,
-                                 console_of, posted_form, redirect, refuse_api_keys, render, safe_next, secure,
-                                 viewer)
+from gateway.console.texts import LANGS, Lang, text
+from gateway.console.web import (LOGIN_COOKIE, PREFIX, SESSION_COOKIE, SIGN_IN_QUEUE, Refused, SignInNeeded, Viewer,
+                                 check_origin, console_of, posted_form, redirect, refuse_api_keys, render, safe_next,
+                                 secure, viewer)
 from gateway.errors import GatewayError, RateLimited
 from gateway.limits import client_address
 from gateway.policy.errors import PolicyError
@@ -74,10 +74,10 @@ async def login_form(request: Request) -> Response:
 def _login_page(request: Request, *, next_path: object, failed: bool = False, status_code: int | None = None,
                 retry_after: object = None) -> Response:
     token = secrets.token_urlsafe(32)
-    lang = "zh" if request.query_params.get("lang") == "zh" else "en"
+    lang: Lang = "zh" if request.query_params.get("lang") == "zh" else "en"
     status = status_code or (401 if failed else 200)
-    response = render(request, "login.html", lang=lang, csrf_token=token, next=safe_next(next_path),  # type: ignore[arg-type]
-                      failed=failed, too_many=status == 429, status_code=status)
+    response = render(request, "login.html", lang=lang, csrf_token=token, next=safe_next(next_path), failed=failed,
+                      too_many=status == 429, status_code=status)
     if status == 429 and isinstance(retry_after, int | float):
         response.headers["retry-after"] = str(max(1, math.ceil(retry_after)))
     response.set_cookie(LOGIN_COOKIE, token, httponly=True, samesite="strict", path=PREFIX, secure=secure(request),

@@ -62,7 +62,8 @@ class DecisionQuery(BaseModel):
 
     since: datetime | None = None
     until: datetime | None = None
-    caller: Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[^\x00-\x1f\x7f]+$")] | None = None
+    caller: Annotated[str, StringConstraints(min_length=1, max_length=128,
+                                             pattern=r"^[^\x00-\x1f\x7f]+$")] | None = None
     purpose: Word | None = None
     region: Annotated[str, StringConstraints(pattern=STORED_REGION)] | None = None
     language: Annotated[str, StringConstraints(pattern=r"^[a-z]{2,8}$")] | None = None
